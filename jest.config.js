@@ -1,0 +1,12 @@
+/** Jest runs the TypeScript sources as ES modules (node --experimental-vm-modules, see package.json). */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }] },
+  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/interop/'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  testTimeout: 60000,
+  maxWorkers: 2,
+};
