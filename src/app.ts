@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import type { ContractDocuments } from './soap/contract-documents.js';
+import type { SoapService } from './soap/service.js';
+import { soapRoutes } from './soap/soap-routes.js';
+import type { XmlValidator } from './xml/schema-validator.js';
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  soapServices: readonly SoapService[];
+  documents: ContractDocuments;
+  requestValidator: XmlValidator;
+  /** Readiness probe (database reachable). */
+  checkReady: () => Promise<void>;
+  /** Further plain HTTP routes (REST ETKDepot, CRLs, metrics), registered outside the SOAP scope. */
+  registerRoutes?: (app: FastifyInstance) => Promise<void>;
+}
+
+/** Builds the HTTP application; server.ts only listens. Tests use app.inject() or a real port. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    disableRequestLogging: true,
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: 'requestId',
+    return503OnClosing: true,
+  });
+  app.get('/health', async (_request, reply) => {
+    try {
+      await deps.checkReady();
+      return { status: 'ok' };
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'readiness check failed');
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+  await app.register(async (scope) => soapRoutes(scope, {
+    services: deps.soapServices,
+    documents: deps.documents,
+    requestValidator: deps.requestValidator,
+    config: deps.config,
+  }));
+  if (deps.registerRoutes) await app.register(async (scope) => deps.registerRoutes!(scope));
+  return app;
+}

@@ -1,0 +1,92 @@
+import { resolve } from 'node:path';
+
+export type Environment = 'acceptance' | 'production';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Base URL clients use to reach us (WSDL addresses); derived from the request's Host header when unset. */
+  readonly publicUrl: string | undefined;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly logLevel: string;
+  readonly environment: Environment;
+  readonly bodyLimitBytes: number;
+  readonly xmlMaxDepth: number;
+  /** Accepted distance between a request's IssueInstant / Timestamp and our clock. */
+  readonly clockSkewSeconds: number;
+  /** PEM files of the eID Signature / Authentication CAs (development: the test citizen CA is added). */
+  readonly eidSignatureCaFiles: readonly string[];
+  readonly eidAuthenticationCaFiles: readonly string[];
+  /** PEM files of CAs trusted for WS-Security signatures on ETKDepot (our issuing CA is always trusted). */
+  readonly wssTrustAnchorFiles: readonly string[];
+  readonly etkDepotRequireSignature: boolean;
+  readonly signResponses: boolean;
+  /** JSON file describing the CA certificates and key references (required in production). */
+  readonly caConfigFile: string | undefined;
+  readonly shutdownGraceMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the environment, applies defaults, validates, and freezes. */
+export function loadConfig(env: Env = process.env): Config {
+  const environment = (env.ENVIRONMENT ?? 'acceptance').toLowerCase();
+  if (environment !== 'acceptance' && environment !== 'production') {
+    throw new ConfigError(`ENVIRONMENT must be acceptance or production, got ${environment}`);
+  }
+  const config: Config = {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST ?? '0.0.0.0',
+    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: resolve(env.DATA_DIR ?? './data'),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    environment,
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    xmlMaxDepth: integer(env, 'XML_MAX_DEPTH', 64, 8, 1024),
+    clockSkewSeconds: integer(env, 'CLOCK_SKEW_SECONDS', 300, 0, 86_400),
+    eidSignatureCaFiles: list(env.EID_SIGNATURE_CA_FILES),
+    eidAuthenticationCaFiles: list(env.EID_AUTHENTICATION_CA_FILES),
+    wssTrustAnchorFiles: list(env.WSS_TRUST_ANCHOR_FILES),
+    etkDepotRequireSignature: boolean(env, 'ETKDEPOT_REQUIRE_SIGNATURE', false),
+    signResponses: boolean(env, 'SIGN_RESPONSES', false),
+    caConfigFile: env.CA_CONFIG_FILE || undefined,
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError(`LOG_LEVEL ${config.logLevel} is not a pino level`);
+  }
+  if (config.publicUrl && !/^https?:\/\/[^/]+(\/.*)?$/.test(config.publicUrl)) {
+    throw new ConfigError('PUBLIC_URL must be an absolute http(s) URL');
+  }
+  return Object.freeze(config);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${raw}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${raw}`);
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(/[,:]/).map((item) => item.trim()).filter(Boolean);
+}

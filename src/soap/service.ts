@@ -1,0 +1,43 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ServiceError } from '../domain/errors.js';
+import type { SoapEnvelope } from './envelope.js';
+
+/** What a handler receives: the checked envelope and request metadata. */
+export interface SoapCall {
+  readonly envelope: SoapEnvelope;
+  readonly rawXml: string;
+  readonly requestId: string;
+  readonly receivedAt: Date;
+  readonly log: FastifyBaseLogger;
+  readonly soapAction: string | undefined;
+  /** Set by a service's verifyEnvelope hook (e.g. the verified WS-Security signer). */
+  security?: unknown;
+}
+
+export interface SoapOperation {
+  /** Operation name as in the WSDL (logs, metrics). */
+  readonly name: string;
+  /** Qualified name of the request element that selects this operation. */
+  readonly requestElement: { readonly namespace: string; readonly localName: string };
+  /** Returns the response element (one element, well-formed, namespaces declared). */
+  handle(call: SoapCall): Promise<string>;
+  /**
+   * Renders a business refusal (a ServiceError without a fault code) as this operation's normal response with a
+   * non-Success status. Operations without it turn such errors into a Server fault.
+   */
+  businessError?(error: ServiceError, call: SoapCall): string;
+}
+
+export interface SoapService {
+  /** Endpoint path, e.g. /CertRa/v2 (the real platform's paths). */
+  readonly path: string;
+  /** WSDL file name inside wsdl/. */
+  readonly wsdlFile: string;
+  readonly operations: readonly SoapOperation[];
+  /** Header entries this service processes (mustUnderstand entries not listed here are refused). */
+  readonly understoodHeaders?: ReadonlyArray<{ namespace: string; localName: string }>;
+  /** Runs before dispatch: e.g. WS-Security verification. Throws SoapFault to refuse. */
+  verifyEnvelope?(call: SoapCall): Promise<void>;
+  /** Post-processes the response envelope: e.g. WS-Security response signing. */
+  finishResponse?(envelopeXml: string, call: SoapCall): Promise<string>;
+}

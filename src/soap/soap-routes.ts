@@ -1,0 +1,133 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/config.js';
+import { isServiceError } from '../domain/errors.js';
+import type { XmlValidator } from '../xml/schema-validator.js';
+import type { ContractDocuments } from './contract-documents.js';
+import { assertHeadersUnderstood, readSoapEnvelope, wrapInEnvelope } from './envelope.js';
+import { clientFault, renderFault, SoapFault } from './fault.js';
+import type { SoapCall, SoapOperation, SoapService } from './service.js';
+
+export interface SoapRoutesOptions {
+  services: readonly SoapService[];
+  documents: ContractDocuments;
+  /** Compiled once at start-up over our xsd/ (with a SOAP 1.1 envelope wrapper). */
+  requestValidator: XmlValidator;
+  config: Config;
+}
+
+const XML_CONTENT_TYPES = ['text/xml', 'application/soap+xml', 'application/xml'];
+
+/**
+ * The SOAP transport: hardened parsing, envelope checks, schema validation, dispatch on the QName of the Body's
+ * child (any SOAPAction is accepted: real clients send inconsistent ones), and SOAP 1.1 faults for every failure.
+ */
+export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOptions): Promise<void> {
+  const { config, documents, requestValidator } = options;
+  const limits = { maxBytes: config.bodyLimitBytes, maxDepth: config.xmlMaxDepth, maxElements: 20_000 };
+
+  app.addContentTypeParser(XML_CONTENT_TYPES, { parseAs: 'string', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body));
+
+  // Failures before our handler runs (body too large, unsupported media type) still get a SOAP fault.
+  app.setErrorHandler((error: { code?: string; message: string }, request, reply) => {
+    const fault =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? clientFault('PAYLOAD_TOO_LARGE', `the request body is larger than ${config.bodyLimitBytes} bytes`)
+        : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? clientFault('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 requests must be sent as text/xml')
+          : new SoapFault('Server', 'INTERNAL_ERROR', 'Internal error', { cause: error });
+    request.log.warn({ outcome: 'fault', code: fault.code, err: error }, 'request refused before dispatch');
+    return sendFault(reply, fault);
+  });
+
+  const sendFault = (reply: FastifyReply, fault: SoapFault) =>
+    reply.code(500).type('text/xml; charset=utf-8').send(renderFault(fault, config.environment));
+
+  for (const service of options.services) {
+    const byQName = new Map<string, SoapOperation>();
+    for (const operation of service.operations) byQName.set(qname(operation.requestElement.namespace, operation.requestElement.localName), operation);
+
+    app.get(service.path, async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply) => {
+      const endpointUrl = `${baseUrl(request, config)}${service.path}`;
+      const query = request.query;
+      if (query.xsd !== undefined) {
+        const xsd = documents.xsd(query.xsd, endpointUrl);
+        if (xsd === undefined) return reply.code(404).type('text/plain').send(`no schema named ${query.xsd}`);
+        return reply.type('text/xml; charset=utf-8').send(xsd);
+      }
+      if ('wsdl' in query || 'WSDL' in query) return reply.type('text/xml; charset=utf-8').send(documents.wsdl(service.wsdlFile, endpointUrl));
+      return reply.type('text/plain; charset=utf-8').send(`SOAP 1.1 endpoint. WSDL: ${endpointUrl}?wsdl\n`);
+    });
+
+    app.post(service.path, async (request, reply) => {
+      const started = process.hrtime.bigint();
+      let operationName = 'unknown';
+      let outcome = 'ok';
+      let code: string | undefined;
+      let operation: SoapOperation | undefined;
+      let call: SoapCall | undefined;
+      try {
+        const rawXml = typeof request.body === 'string' ? request.body : '';
+        const envelope = readSoapEnvelope(rawXml, limits);
+        const payloadName = qname(envelope.payload.namespaceURI ?? '', envelope.payload.localName ?? '');
+        operation = byQName.get(payloadName);
+        if (!operation) throw clientFault('UNKNOWN_OPERATION', `no operation of ${service.path} takes the element ${payloadName}`);
+        operationName = operation.name;
+        assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
+        const validation = requestValidator.validate(rawXml);
+        if (!validation.valid) {
+          throw clientFault('SCHEMA_INVALID', `the request does not conform to the schema: ${validation.errors.slice(0, 3).join(' ')}`.trim());
+        }
+        call = {
+          envelope,
+          rawXml,
+          requestId: String(request.id),
+          receivedAt: new Date(),
+          log: request.log,
+          soapAction: headerValue(request.headers.soapaction),
+        };
+        if (service.verifyEnvelope) await service.verifyEnvelope(call);
+        const responsePayload = await operation.handle(call);
+        let responseXml = wrapInEnvelope(responsePayload);
+        if (service.finishResponse) responseXml = await service.finishResponse(responseXml, call);
+        return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);
+      } catch (error) {
+        if (isServiceError(error) && !error.faultCode && operation?.businessError && call) {
+          outcome = 'refused';
+          code = error.code;
+          request.log.info({ operation: operationName, code, detail: error.detail, cause: error.cause }, 'business refusal');
+          let responseXml = wrapInEnvelope(operation.businessError(error, call));
+          if (service.finishResponse) responseXml = await service.finishResponse(responseXml, call);
+          return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);
+        }
+        const fault =
+          error instanceof SoapFault
+            ? error
+            : isServiceError(error) && error.faultCode
+              ? SoapFault.fromServiceError(error)
+              : new SoapFault('Server', 'INTERNAL_ERROR', 'Internal error', { cause: error });
+        outcome = 'fault';
+        code = fault.code;
+        if (fault.faultCode === 'Server') request.log.error({ err: fault.cause ?? fault, operation: operationName }, 'internal error');
+        return sendFault(reply, fault);
+      } finally {
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        request.log.info({ service: service.path, operation: operationName, outcome, code, durationMs: Math.round(durationMs * 100) / 100 }, 'soap call');
+      }
+    });
+  }
+}
+
+function qname(namespace: string, localName: string): string {
+  return `{${namespace}}${localName}`;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The caller's view of our base URL: PUBLIC_URL when configured, else the Host it used (sanitised). */
+export function baseUrl(request: FastifyRequest, config: Config): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = /^[A-Za-z0-9.\-:[\]]{1,255}$/.test(request.host) ? request.host : `localhost:${config.port}`;
+  return `${request.protocol}://${host}`;
+}

@@ -1,0 +1,157 @@
+import { openPglite, openPostgres, sqlState, violatedConstraint } from './database.js';
+import { migrate, splitStatements } from './migrate.js';
+import { openTestDatabase, testEngine, type TestDatabase } from '../../test/support/test-database.js';
+import { projectPaths } from '../project-paths.js';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+describe(`database adapter on ${testEngine}`, () => {
+  let t: TestDatabase;
+  beforeAll(async () => { t = await openTestDatabase(); });
+  afterAll(async () => { await t.close(); });
+
+  it('normalises int8 to bigint and bytea to Buffer on both engines', async () => {
+    const [row] = await t.db.query<{ big: unknown; bytes: unknown; n: unknown; at: unknown }>(
+      `SELECT 9007199254740993::int8 AS big, '\\x00ff10'::bytea AS bytes, 1.50::numeric AS n, now() AS at`,
+    );
+    expect(row!.big).toBe(9007199254740993n);
+    expect(Buffer.isBuffer(row!.bytes)).toBe(true);
+    expect((row!.bytes as Buffer).toString('hex')).toBe('00ff10');
+    expect(row!.n).toBe('1.50');
+    expect(row!.at).toBeInstanceOf(Date);
+  });
+
+  it('round-trips a Buffer parameter into bytea', async () => {
+    const [row] = await t.db.query<{ b: Buffer }>('SELECT $1::bytea AS b', [Buffer.from([1, 2, 3])]);
+    expect([...row!.b]).toEqual([1, 2, 3]);
+  });
+
+  it('commits a transaction and rolls back a throwing one', async () => {
+    await t.db.exec('CREATE TABLE tx_probe (v int PRIMARY KEY)');
+    await t.db.transaction(async (tx) => { await tx.query('INSERT INTO tx_probe VALUES (1)'); });
+    await expect(t.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO tx_probe VALUES (2)');
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    const rows = await t.db.query<{ v: number }>('SELECT v FROM tx_probe ORDER BY v');
+    expect(rows.map((r) => r.v)).toEqual([1]);
+  });
+
+  it('reports unique violations with SQLSTATE and constraint name', async () => {
+    const insert = `INSERT INTO issued_certificates (issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after)
+                    VALUES ('AA', '01', 'BB', 'CN=x', 'p', now(), now())`;
+    await t.db.query(insert);
+    const error = await t.db.query(insert).catch((e: unknown) => e);
+    expect(sqlState(error)).toBe('23505');
+    expect(violatedConstraint(error)).toBe('issued_certificates_serial_uq');
+  });
+
+  it('keeps concurrent FOR UPDATE increments exact', async () => {
+    await t.db.exec(`CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0)`);
+    await Promise.all(Array.from({ length: 20 }, () => t.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ n: number }>('SELECT n FROM counter WHERE id = 1 FOR UPDATE');
+      await tx.query('UPDATE counter SET n = $1 WHERE id = 1', [row!.n + 1]);
+    })));
+    const [row] = await t.db.query<{ n: number }>('SELECT n FROM counter');
+    expect(row!.n).toBe(20);
+  });
+
+  it('delivers NOTIFY payloads to listeners', async () => {
+    const received: string[] = [];
+    const unlisten = await t.db.listen('probe_channel', (payload) => received.push(payload));
+    await t.db.query(`SELECT pg_notify('probe_channel', 'hello')`);
+    for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await unlisten();
+    expect(received).toEqual(['hello']);
+  });
+});
+
+describe(`migrations on ${testEngine}`, () => {
+  it('applies each file once, in order, and is idempotent', async () => {
+    const t = await openTestDatabase({ migrate: false });
+    try {
+      const first = await migrate(t.db, projectPaths.migrations());
+      expect(first.map((m) => m.version)).toEqual([...first.map((m) => m.version)].sort((a, b) => a - b));
+      expect(first[0]!.name).toBe('0001_foundation.sql');
+      const second = await migrate(t.db, projectPaths.migrations());
+      expect(second).toEqual([]);
+      const recorded = await t.db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(recorded.map((r) => r.version)).toEqual(first.map((m) => m.version));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('rolls a failing migration back entirely and records nothing', async () => {
+    const t = await openTestDatabase({ migrate: false });
+    const directory = mkdtempSync(join(tmpdir(), 'migrations-'));
+    try {
+      writeFileSync(join(directory, '0001_ok.sql'), 'CREATE TABLE a_ok (x int);');
+      writeFileSync(join(directory, '0002_bad.sql'), 'CREATE TABLE b_bad (x int); SELECT no_such_function();');
+      await expect(migrate(t.db, directory)).rejects.toThrow();
+      const tables = await t.db.query(`SELECT 1 FROM information_schema.tables WHERE table_name IN ('a_ok', 'b_bad', 'schema_migrations')`);
+      expect(tables).toHaveLength(0);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+      await t.close();
+    }
+  });
+
+  it('refuses two files with one version number', async () => {
+    const t = await openTestDatabase({ migrate: false });
+    const directory = mkdtempSync(join(tmpdir(), 'migrations-'));
+    try {
+      writeFileSync(join(directory, '0001_a.sql'), 'SELECT 1;');
+      writeFileSync(join(directory, '0001_b.sql'), 'SELECT 1;');
+      await expect(migrate(t.db, directory)).rejects.toThrow('share version 1');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+      await t.close();
+    }
+  });
+
+  it('is safe when two processes migrate at once', async () => {
+    const t = await openTestDatabase({ migrate: false });
+    try {
+      // PGlite is one process; on PostgreSQL two pools stand in for two service processes.
+      const other = t.url ? openPostgres(t.url) : t.db;
+      const results = await Promise.all([migrate(t.db, projectPaths.migrations()), migrate(other, projectPaths.migrations())]);
+      expect(results[0].length + results[1].length).toBe(results[0].length || results[1].length);
+      if (other !== t.db) await other.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('PGlite file-backed storage', () => {
+  it('persists across reopen in a data directory', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'pglite-'));
+    mkdirSync(join(directory, 'db'));
+    try {
+      const first = await openPglite(join(directory, 'db'));
+      await first.exec('CREATE TABLE kept (v text); INSERT INTO kept VALUES (\'yes\')');
+      await first.close();
+      const second = await openPglite(join(directory, 'db'));
+      const rows = await second.query<{ v: string }>('SELECT v FROM kept');
+      await second.close();
+      expect(rows).toEqual([{ v: 'yes' }]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('splitStatements', () => {
+  it('keeps semicolons inside quotes, comments and dollar-quoted bodies', () => {
+    const sql = `CREATE TABLE a (x text DEFAULT ';'); -- a comment; here
+      CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;
+      /* block; comment */ SELECT 'it''s; fine'`;
+    expect(splitStatements(sql)).toEqual([
+      `CREATE TABLE a (x text DEFAULT ';')`,
+      'CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql',
+      `SELECT 'it''s; fine'`,
+    ]);
+  });
+});

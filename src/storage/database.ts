@@ -1,0 +1,148 @@
+import pg from 'pg';
+import type { PGlite as PGliteType } from '@electric-sql/pglite';
+
+/**
+ * One small query / transaction API over real PostgreSQL (pg.Pool) and embedded PGlite.
+ * Both engines return the same JS types: int8 → bigint, bytea → Buffer, numeric → string, timestamptz → Date.
+ */
+export type SqlValue = string | number | bigint | boolean | Date | Buffer | Uint8Array | null | readonly string[] | unknown;
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly engine: 'postgres' | 'pglite';
+  /** Runs fn in one transaction; rolls back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs several statements separated by semicolons (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const BYTEA_OID = 17;
+
+/** Error raised by either engine, normalised so storage code can branch on the SQLSTATE. */
+export interface DatabaseErrorShape { code?: string; constraint?: string }
+export function sqlState(error: unknown): string | undefined {
+  return (error as DatabaseErrorShape | null)?.code;
+}
+export function violatedConstraint(error: unknown): string | undefined {
+  return (error as DatabaseErrorShape | null)?.constraint;
+}
+
+let pgTypesConfigured = false;
+function configurePgTypes(): void {
+  if (pgTypesConfigured) return;
+  pg.types.setTypeParser(INT8_OID, (value: string) => BigInt(value));
+  pgTypesConfigured = true;
+}
+
+export function openPostgres(connectionString: string, options: { max?: number } = {}): Database {
+  configurePgTypes();
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const run = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly SqlValue[]) =>
+    (await client.query(sql, params as unknown[] | undefined)).rows as R[];
+  const listeners = new Map<string, { client: pg.PoolClient; handlers: Set<(p: string) => void> }>();
+  return {
+    engine: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    async exec(sql) { await pool.query(sql); },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({ query: (sql, params) => run(client, sql, params) });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onPayload) {
+      let entry = listeners.get(channel);
+      if (!entry) {
+        const client = await pool.connect();
+        entry = { client, handlers: new Set() };
+        const handlers = entry.handlers;
+        client.on('notification', (message) => {
+          if (message.channel === channel) for (const handler of handlers) handler(message.payload ?? '');
+        });
+        await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+        listeners.set(channel, entry);
+      }
+      entry.handlers.add(onPayload);
+      const current = entry;
+      return async () => {
+        current.handlers.delete(onPayload);
+        if (current.handlers.size === 0 && listeners.get(channel) === current) {
+          listeners.delete(channel);
+          await current.client.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => undefined);
+          current.client.release();
+        }
+      };
+    },
+    async close() {
+      for (const { client } of listeners.values()) client.release();
+      listeners.clear();
+      await pool.end();
+    },
+  };
+}
+
+/** Embedded PostgreSQL (PGlite). `dataDir` undefined = in memory. Transactions are serialised by PGlite itself. */
+export async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const { PGlite, types } = await import('@electric-sql/pglite');
+  const db: PGliteType = await PGlite.create(dataDir, {
+    parsers: {
+      [INT8_OID]: (value: string) => BigInt(value),
+      [BYTEA_OID]: (value: string) => Buffer.from(value.slice(2), 'hex'),
+    },
+  });
+  void types;
+  const toBuffers = <R extends Row>(rows: R[]): R[] => {
+    for (const row of rows) {
+      for (const key of Object.keys(row)) {
+        const value = row[key];
+        if (value instanceof Uint8Array && !Buffer.isBuffer(value)) (row as Row)[key] = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      }
+    }
+    return rows;
+  };
+  let closed = false;
+  return {
+    engine: 'pglite',
+    query: async (sql, params) => toBuffers((await db.query(sql, params as unknown[] | undefined)).rows as never[]),
+    async exec(sql) { await db.exec(sql); },
+    transaction: (fn) =>
+      db.transaction(async (tx) => fn({ query: async (sql, params) => toBuffers((await tx.query(sql, params as unknown[] | undefined)).rows as never[]) })),
+    async listen(channel, onPayload) {
+      const unsubscribe = await db.listen(channel, onPayload);
+      return async () => { await unsubscribe(); };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.close();
+    },
+  };
+}
+
+export async function openDatabase(options: { databaseUrl?: string; dataDir?: string; inMemory?: boolean }): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl);
+  return openPglite(options.inMemory ? undefined : `${options.dataDir ?? './data'}/pglite`);
+}
+
+function quoteIdentifier(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw new Error(`invalid channel name ${name}`);
+  return `"${name}"`;
+}
