@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import type { ContractDocuments } from './soap/contract-documents.js';
@@ -22,11 +22,11 @@ export interface AppDependencies {
 /** Builds the HTTP application; server.ts only listens. Tests use app.inject() or a real port. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger,
-    disableRequestLogging: true,
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    // One log event per SOAP call is written by the transport itself (operation, outcome, duration).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
     return503OnClosing: true,
   });
   app.get('/health', async (_request, reply) => {

@@ -66,13 +66,17 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
       let operation: SoapOperation | undefined;
       let call: SoapCall | undefined;
       try {
-        const rawXml = typeof request.body === 'string' ? request.body : '';
+        const mediaType = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (!XML_CONTENT_TYPES.includes(mediaType) || typeof request.body !== 'string') {
+          throw clientFault('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 requests must be sent as text/xml');
+        }
+        const rawXml = request.body;
         const envelope = readSoapEnvelope(rawXml, limits);
+        assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
         const payloadName = qname(envelope.payload.namespaceURI ?? '', envelope.payload.localName ?? '');
         operation = byQName.get(payloadName);
         if (!operation) throw clientFault('UNKNOWN_OPERATION', `no operation of ${service.path} takes the element ${payloadName}`);
         operationName = operation.name;
-        assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
         const validation = requestValidator.validate(rawXml);
         if (!validation.valid) {
           throw clientFault('SCHEMA_INVALID', `the request does not conform to the schema: ${validation.errors.slice(0, 3).join(' ')}`.trim());

@@ -1,0 +1,1 @@
+export * from './crl-builder.js';

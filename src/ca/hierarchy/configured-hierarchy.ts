@@ -1,0 +1,309 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { describeKeyReference, openKeySigner, parseKeyReference, validateKeyReference, type ClosableKeySigner, type KeyReference } from '../keys/key-reference.js';
+import { fromPem, publicKeyObject, signatureAlgorithmFor, signerHashOf, verifySignature } from '../x509/index.js';
+import {
+  CA_PUBLICATION_PATHS,
+  DEFAULT_PUBLICATION_URL,
+  joinUrl,
+  type CaCertificateEntry,
+  type CaMaterial,
+  type CaRole,
+  type CaSigningEntry,
+  type IssuingCaEntry,
+} from './ca-material.js';
+import { readCertificateFields, verifyIssuedBy, type CertificateFields } from './certificate-fields.js';
+
+/**
+ * The CA as configured by an operator (CA_CONFIG_FILE, JSON). Certificates are PEM or DER files; keys are
+ * KeyReferences (encrypted PKCS#8 file or PKCS#11 token). Relative paths are relative to the config file.
+ *
+ * {
+ *   "publicationUrl": "http://crl.example.be",        // where CRLs and CA certificates are served (plain http)
+ *   "root":      { "certificate": "root.pem" },
+ *   "issuing":   { "certificate": "issuing.pem", "key": "pkcs11:token=CA;id=%01?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-env=CA_PIN",
+ *                  "intermediates": ["policy-ca.pem"] },
+ *   "etkRa":     { "certificate": "etk-ra.pem", "key": { "kind": "file", "path": "etk-ra.key.pem", "passphraseEnv": "ETK_RA_PASS" } },
+ *   "citizenCa": { "certificate": "citizen.pem", "key": "…" }                  // optional; acceptance/test only
+ * }
+ */
+
+export interface CaCertificateConfig {
+  readonly certificate: string;
+  readonly key?: KeyReference | string;
+}
+
+export interface CaHierarchyConfig {
+  readonly publicationUrl?: string;
+  readonly root: CaCertificateConfig;
+  readonly issuing: CaCertificateConfig & { readonly intermediates?: readonly string[] };
+  readonly etkRa: CaCertificateConfig;
+  readonly citizenCa?: CaCertificateConfig;
+  /** Set by readCaConfigFile: relative paths resolve against it. */
+  readonly baseDir?: string;
+}
+
+export class CaConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CaConfigError';
+  }
+}
+
+function requireObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CaConfigError(`CA config: ${what} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function certificateConfig(value: unknown, what: string, keyRequired: boolean): CaCertificateConfig {
+  const raw = requireObject(value, what);
+  const unknown = Object.keys(raw).filter((key) => !['certificate', 'key', 'intermediates'].includes(key));
+  if (unknown.length > 0) throw new CaConfigError(`CA config: ${what} has unknown field(s) ${unknown.join(', ')}`);
+  if (typeof raw.certificate !== 'string' || raw.certificate === '') throw new CaConfigError(`CA config: ${what}.certificate must be a file path`);
+  if (keyRequired && raw.key === undefined) throw new CaConfigError(`CA config: ${what}.key is required`);
+  let key: KeyReference | undefined;
+  try {
+    if (typeof raw.key === 'string') key = parseKeyReference(raw.key);
+    else if (raw.key !== undefined) key = validateKeyReference(raw.key);
+  } catch (error) {
+    throw new CaConfigError(`CA config: ${what}.key: ${(error as Error).message}`);
+  }
+  if (raw.intermediates !== undefined && (!Array.isArray(raw.intermediates) || raw.intermediates.some((item) => typeof item !== 'string'))) {
+    throw new CaConfigError(`CA config: ${what}.intermediates must be a list of file paths`);
+  }
+  return { certificate: raw.certificate, ...(key ? { key } : {}), ...(raw.intermediates ? { intermediates: raw.intermediates as string[] } : {}) };
+}
+
+/** Validates the shape of a parsed CA config (no file access). */
+export function parseCaHierarchyConfig(input: unknown, baseDir?: string): CaHierarchyConfig {
+  const raw = requireObject(input, 'the document');
+  const unknown = Object.keys(raw).filter((key) => !['publicationUrl', 'root', 'issuing', 'etkRa', 'citizenCa'].includes(key));
+  if (unknown.length > 0) throw new CaConfigError(`CA config: unknown field(s) ${unknown.join(', ')}`);
+  // RFC 5280 §4.2.1.13 practice (and our lint): CRL and caIssuers URLs are http, since fetching them over TLS
+  // would need the very revocation data they serve.
+  if (raw.publicationUrl !== undefined && (typeof raw.publicationUrl !== 'string' || !/^http:\/\/[^/]+(\/.*)?$/.test(raw.publicationUrl))) {
+    throw new CaConfigError('CA config: publicationUrl must be an absolute http:// URL (CRLs and CA certificates are published over plain http)');
+  }
+  for (const role of ['root', 'issuing', 'etkRa'] as const) if (raw[role] === undefined) throw new CaConfigError(`CA config: ${role} is required`);
+  return {
+    ...(raw.publicationUrl ? { publicationUrl: (raw.publicationUrl as string).replace(/\/+$/, '') } : {}),
+    root: certificateConfig(raw.root, 'root', false),
+    issuing: certificateConfig(raw.issuing, 'issuing', true),
+    etkRa: certificateConfig(raw.etkRa, 'etkRa', true),
+    ...(raw.citizenCa !== undefined ? { citizenCa: certificateConfig(raw.citizenCa, 'citizenCa', true) } : {}),
+    ...(baseDir ? { baseDir } : {}),
+  };
+}
+
+export async function readCaConfigFile(path: string): Promise<CaHierarchyConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CaConfigError(`cannot read CA config ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CaConfigError(`CA config ${path} is not valid JSON`);
+  }
+  return parseCaHierarchyConfig(parsed, dirname(resolve(path)));
+}
+
+/**
+ * Refuses to start production without an operator-provided CA: the development hierarchy must never sign anything
+ * in production. `environment` is the ENVIRONMENT setting.
+ */
+export function assertProductionCaConfigured(environment: string | undefined, caConfig: CaHierarchyConfig | undefined): void {
+  if ((environment ?? '').toLowerCase() !== 'production') return;
+  if (caConfig === undefined) {
+    throw new CaConfigError('ENVIRONMENT=production needs CA_CONFIG_FILE: CA certificates and key references; the development CA is not allowed');
+  }
+  const missing: string[] = [];
+  if (!caConfig.root?.certificate) missing.push('root.certificate');
+  if (!caConfig.issuing?.certificate) missing.push('issuing.certificate');
+  if (!caConfig.issuing?.key) missing.push('issuing.key');
+  if (!caConfig.etkRa?.certificate) missing.push('etkRa.certificate');
+  if (!caConfig.etkRa?.key) missing.push('etkRa.key');
+  if (missing.length > 0) throw new CaConfigError(`ENVIRONMENT=production: the CA config lacks ${missing.join(', ')}`);
+}
+
+async function readCertificateFile(path: string, what: string): Promise<CertificateFields> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new CaConfigError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    const text = bytes.toString('latin1');
+    return readCertificateFields(text.includes('-----BEGIN CERTIFICATE-----') ? fromPem(text) : bytes);
+  } catch (error) {
+    throw new CaConfigError(`${what}: ${path} is not an X.509 certificate (${(error as Error).message})`);
+  }
+}
+
+/** Proves the key behind the reference is the certificate's key: same SPKI, and a fresh signature that verifies. */
+export async function assertSignerMatchesCertificate(signer: ClosableKeySigner, certificate: CertificateFields, what: string): Promise<void> {
+  if (!signer.publicKeySpki.equals(certificate.spkiDer)) {
+    throw new CaConfigError(`${what}: the key ${signer.description} does not belong to the certificate (public keys differ)`);
+  }
+  const algorithm = signatureAlgorithmFor(signer.keyAlgorithm);
+  const probe = randomBytes(32);
+  let signature: Buffer;
+  try {
+    signature = await signer.sign(probe, signerHashOf(algorithm));
+  } catch (error) {
+    throw new CaConfigError(`${what}: test signature with ${signer.description} failed: ${(error as Error).message}`);
+  }
+  if (!verifySignature(probe, signature, algorithm, publicKeyObject(certificate.spkiDer))) {
+    throw new CaConfigError(`${what}: the private key ${signer.description} does not match the certificate (test signature does not verify)`);
+  }
+}
+
+function checkValidity(fields: CertificateFields, what: string, now: Date): void {
+  if (now < fields.notBefore) throw new CaConfigError(`${what}: certificate not valid before ${fields.notBefore.toISOString()}`);
+  if (now > fields.notAfter) throw new CaConfigError(`${what}: certificate expired on ${fields.notAfter.toISOString()}`);
+}
+
+function checkCa(fields: CertificateFields, what: string, usages: string[]): void {
+  if (!fields.isCa) throw new CaConfigError(`${what}: not a CA certificate (basicConstraints cA is not true)`);
+  const missing = usages.filter((usage) => !fields.keyUsage?.has(usage));
+  if (missing.length > 0) throw new CaConfigError(`${what}: keyUsage lacks ${missing.join(', ')}`);
+}
+
+export interface LoadHierarchyOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly now?: Date;
+  /** Marks the material as the development hierarchy. */
+  readonly development?: boolean;
+}
+
+/**
+ * Loads CA certificates and opens their keys, validating the hierarchy: root self-signed, issuing CA chained to it,
+ * ETK-RA signer issued by the issuing CA with an RSA key and digitalSignature, every key matching its certificate,
+ * every certificate currently valid. On failure, nothing stays open.
+ */
+export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options: LoadHierarchyOptions = {}): Promise<CaMaterial> {
+  const env = options.env ?? process.env;
+  const now = options.now ?? new Date();
+  const base = config.baseDir ?? process.cwd();
+  const path = (file: string) => (isAbsolute(file) ? file : resolve(base, file));
+  const keyPath = (reference: KeyReference): KeyReference => {
+    if (reference.kind === 'file') {
+      return { ...reference, path: path(reference.path), ...(reference.passphraseFile ? { passphraseFile: path(reference.passphraseFile) } : {}) };
+    }
+    return reference.pinFile ? { ...reference, pinFile: path(reference.pinFile) } : reference;
+  };
+  const publicationUrl = config.publicationUrl ?? DEFAULT_PUBLICATION_URL;
+
+  const opened: ClosableKeySigner[] = [];
+  const openKey = async (reference: KeyReference | string, what: string): Promise<ClosableKeySigner> => {
+    const parsed = typeof reference === 'string' ? parseKeyReference(reference) : reference;
+    try {
+      const signer = await openKeySigner(keyPath(parsed), env);
+      opened.push(signer);
+      return signer;
+    } catch (error) {
+      throw new CaConfigError(`${what}: cannot open key ${describeKeyReference(parsed)}: ${(error as Error).message}`);
+    }
+  };
+
+  try {
+    const root = await readCertificateFile(path(config.root.certificate), 'root');
+    if (!verifyIssuedBy(root, root)) throw new CaConfigError('root: not a self-signed certificate');
+    checkCa(root, 'root', ['keyCertSign']);
+    checkValidity(root, 'root', now);
+    const rootSigner = config.root.key ? await openKey(config.root.key, 'root') : undefined;
+    if (rootSigner) await assertSignerMatchesCertificate(rootSigner, root, 'root');
+
+    const issuing = await readCertificateFile(path(config.issuing.certificate), 'issuing');
+    checkCa(issuing, 'issuing CA', ['keyCertSign', 'cRLSign']);
+    checkValidity(issuing, 'issuing CA', now);
+    const intermediates: CertificateFields[] = [];
+    for (const file of config.issuing.intermediates ?? []) intermediates.push(await readCertificateFile(path(file), 'intermediate'));
+    const chain = [issuing, ...intermediates, root];
+    for (let index = 0; index + 1 < chain.length; index += 1) {
+      if (!verifyIssuedBy(chain[index]!, chain[index + 1]!)) {
+        throw new CaConfigError(`issuing CA chain: certificate ${index} is not issued by certificate ${index + 1} (issuing → intermediates → root)`);
+      }
+    }
+    const issuingSigner = await openKey(config.issuing.key!, 'issuing CA');
+    await assertSignerMatchesCertificate(issuingSigner, issuing, 'issuing CA');
+
+    const etkRa = await readCertificateFile(path(config.etkRa.certificate), 'ETK-RA');
+    if (!verifyIssuedBy(etkRa, issuing)) throw new CaConfigError('ETK-RA: not issued by the issuing CA');
+    if (etkRa.isCa) throw new CaConfigError('ETK-RA: must not be a CA certificate');
+    if (!etkRa.keyUsage?.has('digitalSignature')) throw new CaConfigError('ETK-RA: keyUsage lacks digitalSignature');
+    checkValidity(etkRa, 'ETK-RA', now);
+    const etkRaSigner = await openKey(config.etkRa.key!, 'ETK-RA');
+    if (etkRaSigner.keyAlgorithm !== 'RSA') throw new CaConfigError('ETK-RA: the ETK SignerInfo is rsaEncryption, so the key must be RSA');
+    await assertSignerMatchesCertificate(etkRaSigner, etkRa, 'ETK-RA');
+
+    let citizenCa: IssuingCaEntry | undefined;
+    if (config.citizenCa) {
+      const fields = await readCertificateFile(path(config.citizenCa.certificate), 'citizen CA');
+      checkCa(fields, 'citizen CA', ['keyCertSign', 'cRLSign']);
+      checkValidity(fields, 'citizen CA', now);
+      const signer = await openKey(config.citizenCa.key!, 'citizen CA');
+      await assertSignerMatchesCertificate(signer, fields, 'citizen CA');
+      citizenCa = {
+        cert: fields.der,
+        fields,
+        signer,
+        crlUrl: joinUrl(publicationUrl, CA_PUBLICATION_PATHS.citizenCa.crl),
+        certificateUrl: joinUrl(publicationUrl, CA_PUBLICATION_PATHS.citizenCa.certificate),
+      };
+    }
+
+    const entries: Record<CaRole, CaCertificateEntry | undefined> = {
+      root: { cert: root.der, fields: root },
+      issuing: { cert: issuing.der, fields: issuing },
+      etkRa: { cert: etkRa.der, fields: etkRa },
+      citizenCa,
+    };
+    const roleOf = (certificate: Buffer): CaRole | undefined =>
+      (Object.keys(entries) as CaRole[]).find((role) => entries[role]?.cert.equals(certificate));
+    let closed = false;
+    const material: CaMaterial = {
+      development: options.development ?? false,
+      publicationUrl,
+      root: {
+        cert: root.der,
+        fields: root,
+        signer: rootSigner,
+        crlUrl: joinUrl(publicationUrl, CA_PUBLICATION_PATHS.root.crl),
+        certificateUrl: joinUrl(publicationUrl, CA_PUBLICATION_PATHS.root.certificate),
+      },
+      issuing: {
+        cert: issuing.der,
+        fields: issuing,
+        signer: issuingSigner,
+        crlUrl: joinUrl(publicationUrl, CA_PUBLICATION_PATHS.issuing.crl),
+        certificateUrl: joinUrl(publicationUrl, CA_PUBLICATION_PATHS.issuing.certificate),
+      },
+      etkRa: { cert: etkRa.der, fields: etkRa, signer: etkRaSigner } satisfies CaSigningEntry,
+      citizenCa,
+      issuingChain: chain.map((fields) => fields.der),
+      crlUrlFor(issuer) {
+        const role = typeof issuer === 'string' ? issuer : roleOf(issuer);
+        if (role === undefined) throw new CaConfigError('crlUrlFor: not a CA certificate of this hierarchy');
+        if (role === 'etkRa') throw new CaConfigError('crlUrlFor: the ETK-RA signer issues no CRL');
+        if (role === 'citizenCa' && citizenCa === undefined) throw new CaConfigError('crlUrlFor: no citizen CA configured');
+        return joinUrl(publicationUrl, CA_PUBLICATION_PATHS[role].crl);
+      },
+      roleOf,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await Promise.all(opened.map((signer) => signer.close()));
+      },
+    };
+    return material;
+  } catch (error) {
+    await Promise.allSettled(opened.map((signer) => signer.close()));
+    throw error;
+  }
+}

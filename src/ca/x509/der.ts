@@ -1,0 +1,178 @@
+/**
+ * A small, strict DER reader and writer. The CA uses it where byte identity matters (slicing the TBS it signed,
+ * comparing issuer names byte for byte) and where asn1js would be slow or too lenient (lint parsing).
+ * Only low tag numbers (< 31) are supported: X.509 and PKCS#10 need nothing else.
+ */
+
+export class DerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DerError';
+  }
+}
+
+export const TAG = {
+  BOOLEAN: 0x01,
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  NULL: 0x05,
+  OID: 0x06,
+  UTF8_STRING: 0x0c,
+  PRINTABLE_STRING: 0x13,
+  T61_STRING: 0x14,
+  IA5_STRING: 0x16,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
+  UNIVERSAL_STRING: 0x1c,
+  BMP_STRING: 0x1e,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+} as const;
+
+/** One TLV inside a buffer: offsets are absolute. */
+export interface Tlv {
+  readonly tag: number;
+  readonly start: number;
+  readonly valueStart: number;
+  readonly end: number;
+}
+
+export function readTlv(buf: Uint8Array, offset: number, limit: number = buf.length): Tlv {
+  if (offset + 2 > limit) throw new DerError(`truncated TLV at ${offset}`);
+  const tag = buf[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new DerError(`high tag number at ${offset}`);
+  let pos = offset + 1;
+  const first = buf[pos++]!;
+  let length: number;
+  if (first < 0x80) {
+    length = first;
+  } else {
+    const count = first & 0x7f;
+    if (count === 0) throw new DerError(`indefinite length at ${offset}`);
+    if (count > 4) throw new DerError(`length too large at ${offset}`);
+    if (pos + count > limit) throw new DerError(`truncated length at ${offset}`);
+    if (buf[pos] === 0) throw new DerError(`non-minimal length at ${offset}`);
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + buf[pos++]!;
+    if (length < 0x80) throw new DerError(`non-minimal length at ${offset}`);
+  }
+  const end = pos + length;
+  if (end > limit) throw new DerError(`TLV at ${offset} overruns its container`);
+  return { tag, start: offset, valueStart: pos, end };
+}
+
+/** Reads a whole buffer as exactly one TLV (no trailing bytes). */
+export function readSingleTlv(buf: Uint8Array): Tlv {
+  const tlv = readTlv(buf, 0);
+  if (tlv.end !== buf.length) throw new DerError(`${buf.length - tlv.end} trailing bytes after DER value`);
+  return tlv;
+}
+
+/** The TLVs directly inside a constructed TLV; they must fill it exactly. */
+export function childrenOf(buf: Uint8Array, parent: Tlv): Tlv[] {
+  if ((parent.tag & 0x20) === 0) throw new DerError(`tag 0x${parent.tag.toString(16)} is not constructed`);
+  const out: Tlv[] = [];
+  let pos = parent.valueStart;
+  while (pos < parent.end) {
+    const child = readTlv(buf, pos, parent.end);
+    out.push(child);
+    pos = child.end;
+  }
+  return out;
+}
+
+export function expectTag(tlv: Tlv, tag: number, what: string): Tlv {
+  if (tlv.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, got 0x${tlv.tag.toString(16)}`);
+  return tlv;
+}
+
+/** Bytes of the whole TLV (header included), as a view without copying. */
+export function tlvBytes(buf: Buffer, tlv: Tlv): Buffer {
+  return buf.subarray(tlv.start, tlv.end);
+}
+
+/** Bytes of the TLV's value only. */
+export function tlvValue(buf: Buffer, tlv: Tlv): Buffer {
+  return buf.subarray(tlv.valueStart, tlv.end);
+}
+
+export function decodeOid(bytes: Uint8Array): string {
+  if (bytes.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
+  const arcs: bigint[] = [];
+  let value = 0n;
+  let started = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (!started && byte === 0x80) throw new DerError('non-minimal OID arc');
+    started = true;
+    value = (value << 7n) | BigInt(byte & 0x7f);
+    if ((byte & 0x80) === 0) {
+      arcs.push(value);
+      value = 0n;
+      started = false;
+    }
+  }
+  if (started) throw new DerError('truncated OID arc');
+  const first = arcs[0]!;
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [...head, ...arcs.slice(1)].join('.');
+}
+
+/** A BIT STRING's content octets, refusing unused bits (keys, signatures and SKIs are whole octets). */
+export function bitStringOctets(buf: Buffer, tlv: Tlv): Buffer {
+  expectTag(tlv, TAG.BIT_STRING, 'BIT STRING');
+  if (tlv.end === tlv.valueStart) throw new DerError('empty BIT STRING');
+  if (buf[tlv.valueStart] !== 0) throw new DerError('BIT STRING with unused bits where whole octets are expected');
+  return buf.subarray(tlv.valueStart + 1, tlv.end);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writer
+
+export function encodeLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+export function encodeTlv(tag: number, ...contents: Uint8Array[]): Buffer {
+  const length = contents.reduce((sum, c) => sum + c.length, 0);
+  return Buffer.concat([Buffer.from([tag]), encodeLength(length), ...contents]);
+}
+
+export const encodeSequence = (...parts: Uint8Array[]): Buffer => encodeTlv(TAG.SEQUENCE, ...parts);
+
+export function encodeBitString(octets: Uint8Array): Buffer {
+  return encodeTlv(TAG.BIT_STRING, Buffer.from([0]), octets);
+}
+
+export function encodeOctetString(octets: Uint8Array): Buffer {
+  return encodeTlv(TAG.OCTET_STRING, octets);
+}
+
+/** INTEGER from an unsigned big-endian magnitude (adds the sign octet when needed, drops redundant zeros). */
+export function encodeUnsignedInteger(magnitude: Uint8Array): Buffer {
+  let i = 0;
+  while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
+  const trimmed = magnitude.subarray(i);
+  const content = trimmed.length === 0 ? Buffer.from([0]) : (trimmed[0]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
+  return encodeTlv(TAG.INTEGER, content);
+}
+
+export function encodeOid(oid: string): Buffer {
+  const arcs = oid.split('.').map((a) => {
+    if (!/^\d+$/.test(a)) throw new DerError(`bad OID ${oid}`);
+    return BigInt(a);
+  });
+  if (arcs.length < 2) throw new DerError(`bad OID ${oid}`);
+  const values = [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)];
+  const out: number[] = [];
+  for (const v of values) {
+    const chunk: number[] = [Number(v & 0x7fn)];
+    for (let rest = v >> 7n; rest > 0n; rest >>= 7n) chunk.unshift(Number(rest & 0x7fn) | 0x80);
+    out.push(...chunk);
+  }
+  return encodeTlv(TAG.OID, Buffer.from(out));
+}

@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { loadConfig } from './config/config.js';
+import { createPlatform } from './composition.js';
+import { createLogger } from './logging.js';
+
+/** Process entry: configuration → platform → listen; SIGTERM/SIGINT drain in-flight requests and close the database. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const platform = await createPlatform(config, logger);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const timer = setTimeout(() => {
+      logger.error('shutdown grace period exceeded; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    timer.unref();
+    try {
+      await platform.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'error while stopping');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await platform.app.listen({ port: config.port, host: config.host });
+  const address = platform.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = config.publicUrl ?? `http://localhost:${port}`;
+  const summary = [
+    `eHealth certificate platform listening on port ${port} (${config.environment}, database: ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`})`,
+    `  CertRA v2    WSDL: ${base}/CertRa/v2?wsdl`,
+    `  EtkRA v2     WSDL: ${base}/EtkRa/v2?wsdl`,
+    `  ETKDepot v1  WSDL: ${base}/EtkDepot/v1?wsdl`,
+  ].join('\n');
+  process.stdout.write(`${summary}\n`);
+  logger.info({ port, environment: config.environment }, 'listening');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});

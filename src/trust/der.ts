@@ -1,0 +1,212 @@
+/**
+ * A minimal strict DER reader for certificate path validation. Path validation needs exact byte slices (the TBS that
+ * was signed, issuer and subject names compared byte for byte), which generic ASN.1 decoders do not keep.
+ * Only low tag numbers are supported: X.509 needs nothing else.
+ */
+
+export class DerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DerError';
+  }
+}
+
+export const TAG = {
+  BOOLEAN: 0x01,
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  NULL: 0x05,
+  OID: 0x06,
+  UTF8_STRING: 0x0c,
+  PRINTABLE_STRING: 0x13,
+  T61_STRING: 0x14,
+  IA5_STRING: 0x16,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
+  VISIBLE_STRING: 0x1a,
+  UNIVERSAL_STRING: 0x1c,
+  BMP_STRING: 0x1e,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+} as const;
+
+/** One TLV; offsets are absolute in the buffer it was read from. */
+export interface Tlv {
+  readonly tag: number;
+  readonly start: number;
+  readonly valueStart: number;
+  readonly end: number;
+}
+
+export function readTlv(buf: Uint8Array, offset: number, limit: number = buf.length): Tlv {
+  if (offset + 2 > limit) throw new DerError(`truncated TLV at ${offset}`);
+  const tag = buf[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new DerError(`high tag number at ${offset}`);
+  let pos = offset + 1;
+  const first = buf[pos++]!;
+  let length: number;
+  if (first < 0x80) {
+    length = first;
+  } else {
+    const count = first & 0x7f;
+    // Indefinite lengths are BER, not DER; more than 4 length octets is never a certificate.
+    if (count === 0 || count > 4) throw new DerError(`unsupported length encoding at ${offset}`);
+    if (pos + count > limit) throw new DerError(`truncated length at ${offset}`);
+    if (buf[pos] === 0) throw new DerError(`non-minimal length at ${offset}`);
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + buf[pos++]!;
+    if (length < 0x80) throw new DerError(`non-minimal length at ${offset}`);
+  }
+  const end = pos + length;
+  if (end > limit) throw new DerError(`TLV at ${offset} overruns its container`);
+  return { tag, start: offset, valueStart: pos, end };
+}
+
+/** The whole buffer as exactly one TLV, without trailing bytes. */
+export function readSingleTlv(buf: Uint8Array): Tlv {
+  const tlv = readTlv(buf, 0);
+  if (tlv.end !== buf.length) throw new DerError('trailing bytes after the DER value');
+  return tlv;
+}
+
+/** The TLVs directly inside a constructed TLV; they must fill it exactly. */
+export function childrenOf(buf: Uint8Array, parent: Tlv): Tlv[] {
+  if ((parent.tag & 0x20) === 0) throw new DerError(`tag 0x${parent.tag.toString(16)} is not constructed`);
+  const out: Tlv[] = [];
+  for (let pos = parent.valueStart; pos < parent.end; ) {
+    const child = readTlv(buf, pos, parent.end);
+    out.push(child);
+    pos = child.end;
+  }
+  return out;
+}
+
+export function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv {
+  if (!tlv) throw new DerError(`${what}: missing`);
+  if (tlv.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, got 0x${tlv.tag.toString(16)}`);
+  return tlv;
+}
+
+/** The whole TLV (header included), as a view. */
+export function tlvBytes(buf: Buffer, tlv: Tlv): Buffer {
+  return buf.subarray(tlv.start, tlv.end);
+}
+
+/** The TLV's value only, as a view. */
+export function tlvValue(buf: Buffer, tlv: Tlv): Buffer {
+  return buf.subarray(tlv.valueStart, tlv.end);
+}
+
+export function decodeOid(bytes: Uint8Array): string {
+  if (bytes.length === 0) throw new DerError('empty OBJECT IDENTIFIER');
+  const arcs: bigint[] = [];
+  let value = 0n;
+  let started = false;
+  for (const byte of bytes) {
+    if (!started && byte === 0x80) throw new DerError('non-minimal OID arc');
+    started = true;
+    value = (value << 7n) | BigInt(byte & 0x7f);
+    if ((byte & 0x80) === 0) {
+      arcs.push(value);
+      value = 0n;
+      started = false;
+    }
+  }
+  if (started) throw new DerError('truncated OID arc');
+  const first = arcs[0]!;
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [...head, ...arcs.slice(1)].join('.');
+}
+
+export function decodeBoolean(buf: Buffer, tlv: Tlv): boolean {
+  expectTag(tlv, TAG.BOOLEAN, 'BOOLEAN');
+  if (tlv.end - tlv.valueStart !== 1) throw new DerError('BOOLEAN must be one octet');
+  const octet = buf[tlv.valueStart]!;
+  if (octet !== 0x00 && octet !== 0xff) throw new DerError('BOOLEAN must be 0x00 or 0xFF in DER');
+  return octet === 0xff;
+}
+
+/** A small non-negative INTEGER (path lengths). */
+export function decodeSmallUnsigned(buf: Buffer, tlv: Tlv): number {
+  expectTag(tlv, TAG.INTEGER, 'INTEGER');
+  const bytes = tlvValue(buf, tlv);
+  if (bytes.length === 0 || bytes.length > 4 || (bytes[0]! & 0x80) !== 0) throw new DerError('INTEGER out of range');
+  return bytes.reduce((n, b) => n * 256 + b, 0);
+}
+
+/** A BIT STRING's content octets, refusing unused bits (keys and signatures are whole octets). */
+export function bitStringOctets(buf: Buffer, tlv: Tlv): Buffer {
+  expectTag(tlv, TAG.BIT_STRING, 'BIT STRING');
+  if (tlv.end === tlv.valueStart) throw new DerError('empty BIT STRING');
+  if (buf[tlv.valueStart] !== 0) throw new DerError('BIT STRING with unused bits where whole octets are expected');
+  return buf.subarray(tlv.valueStart + 1, tlv.end);
+}
+
+/** A named-bit BIT STRING (keyUsage) as a bit test function, bit 0 being the most significant bit of the first octet. */
+export function namedBits(buf: Buffer, tlv: Tlv): (bit: number) => boolean {
+  expectTag(tlv, TAG.BIT_STRING, 'BIT STRING');
+  if (tlv.end === tlv.valueStart) throw new DerError('empty BIT STRING');
+  const unused = buf[tlv.valueStart]!;
+  if (unused > 7) throw new DerError('BIT STRING with more than 7 unused bits');
+  const octets = buf.subarray(tlv.valueStart + 1, tlv.end);
+  return (bit) => {
+    const index = bit >> 3;
+    return index < octets.length && (octets[index]! & (0x80 >> (bit & 7))) !== 0;
+  };
+}
+
+/** UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), the only forms RFC 5280 allows. */
+export function decodeTime(buf: Buffer, tlv: Tlv): Date {
+  const text = tlvValue(buf, tlv).toString('latin1');
+  let match: RegExpExecArray | null;
+  let year: number;
+  if (tlv.tag === TAG.UTC_TIME) {
+    match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+    if (!match) throw new DerError(`bad UTCTime ${text}`);
+    const yy = Number(match[1]);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else if (tlv.tag === TAG.GENERALIZED_TIME) {
+    match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+    if (!match) throw new DerError(`bad GeneralizedTime ${text}`);
+    year = Number(match[1]);
+  } else {
+    throw new DerError(`tag 0x${tlv.tag.toString(16)} is not a time`);
+  }
+  const [month, day, hour, minute, second] = match.slice(2, 7).map(Number) as [number, number, number, number, number];
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const check = new Date(ms);
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    throw new DerError(`invalid date ${text}`);
+  }
+  return check;
+}
+
+/** The directory string types found in certificate names, decoded to text. */
+export function decodeDirectoryString(buf: Buffer, tlv: Tlv): string {
+  const bytes = tlvValue(buf, tlv);
+  switch (tlv.tag) {
+    case TAG.UTF8_STRING:
+      return bytes.toString('utf8');
+    case TAG.PRINTABLE_STRING:
+    case TAG.IA5_STRING:
+    case TAG.VISIBLE_STRING:
+      return bytes.toString('ascii');
+    case TAG.T61_STRING:
+      return bytes.toString('latin1');
+    case TAG.BMP_STRING: {
+      if (bytes.length % 2 !== 0) throw new DerError('odd BMPString length');
+      let out = '';
+      for (let i = 0; i < bytes.length; i += 2) out += String.fromCharCode(bytes.readUInt16BE(i));
+      return out;
+    }
+    case TAG.UNIVERSAL_STRING: {
+      if (bytes.length % 4 !== 0) throw new DerError('bad UniversalString length');
+      let out = '';
+      for (let i = 0; i < bytes.length; i += 4) out += String.fromCodePoint(bytes.readUInt32BE(i));
+      return out;
+    }
+    default:
+      throw new DerError(`tag 0x${tlv.tag.toString(16)} is not a directory string`);
+  }
+}

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { compileSchemaSet, type XmlValidator } from '../../src/xml/schema-validator.js';
+import { compileEnvelopeValidator } from '../../src/soap/request-validator.js';
+import { projectPaths } from '../../src/project-paths.js';
+
+/** The public eHealth contracts, unmodified, as shipped in shared/ beside the project. */
+export const REFERENCE_CONTRACTS = join(projectPaths.xsd(), '..', '..', 'shared', 'reference', 'ehealth-contracts');
+
+const REFERENCE_FILES: ReadonlyArray<readonly [string, string]> = [
+  ['http://www.w3.org/XML/1998/namespace', 'external/XSD/xml.xsd'],
+  ['http://www.w3.org/2000/09/xmldsig#', 'external/XSD/xmldsig-core-schema.xsd'],
+  ['urn:be:fgov:ehealth:errors:core:v1', 'ehealth-errors/XSD/ehealth-errors-schema-core-1_1.xsd'],
+  ['urn:be:fgov:ehealth:errors:soa:v1', 'ehealth-errors/XSD/ehealth-errors-schema-soa-1_1.xsd'],
+  ['urn:be:fgov:ehealth:commons:1_0:core', 'ehealth-commons/XSD/ehealth-commons-schema-core-1_0.xsd'],
+  ['urn:be:fgov:ehealth:commons:1_0:protocol', 'ehealth-commons/XSD/ehealth-commons-schema-protocol-1_0.xsd'],
+  ['urn:be:fgov:ehealth:commons:core:v2', 'ehealth-commons/XSD/ehealth-commons-schema-core-2_0.xsd'],
+  ['urn:be:fgov:ehealth:commons:protocol:v2', 'ehealth-commons/XSD/ehealth-commons-schema-protocol-2_0.xsd'],
+  ['urn:be:fgov:ehealth:etee:commons:core:v2', 'ehealth-etee/XSD/ehealth-etee-schema-core-2_0.xsd'],
+  ['urn:be:fgov:ehealth:certra:core:v2', 'ehealth-etee/XSD/ehealth-certra-schema-core-2_0.xsd'],
+  ['urn:be:fgov:ehealth:certra:protocol:v2', 'ehealth-etee/XSD/ehealth-certra-schema-protocol-2_0.xsd'],
+  ['urn:be:fgov:ehealth:etkra:protocol:v2', 'ehealth-etee/XSD/ehealth-etkra-schema-protocol-2_0.xsd'],
+  ['urn:be:fgov:ehealth:etkdepot:1_0:protocol', 'ehealth-etee/XSD/ehealth-etkdepot-schema-protocol-1_0.xsd'],
+];
+
+let ours: XmlValidator | undefined;
+let reference: XmlValidator | undefined;
+
+/** SOAP 1.1 envelopes (requests, responses, faults) against our xsd/. */
+export function ourEnvelopeValidator(): XmlValidator {
+  return (ours ??= compileEnvelopeValidator(projectPaths.xsd()));
+}
+
+/** SOAP 1.1 envelopes against the public eHealth reference XSDs. */
+export function referenceEnvelopeValidator(): XmlValidator {
+  return (reference ??= compileSchemaSet({ baseDirectory: REFERENCE_CONTRACTS, imports: new Map(REFERENCE_FILES), soapEnvelope: true }));
+}
+
+/** Asserts an envelope is valid against both schema sets, with the validators' messages on failure. */
+export function expectValidAgainstBothSchemaSets(envelopeXml: string): void {
+  for (const [name, validator] of [['our xsd/', ourEnvelopeValidator()], ['reference XSDs', referenceEnvelopeValidator()]] as const) {
+    const result = validator.validate(envelopeXml);
+    if (!result.valid) throw new Error(`not valid against ${name}: ${result.errors.join(' | ')}\n${envelopeXml.slice(0, 2000)}`);
+  }
+}
