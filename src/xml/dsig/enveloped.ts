@@ -141,7 +141,7 @@ function envelopedPolicy(options: EnvelopedVerifyOptions): SignaturePolicy {
 /** KeyInfo must be exactly one X509Data holding only X509Certificate elements. */
 function x509Certificates(keyInfo: Element): Buffer[] {
   const [x509Data, ...extra] = strictChildren(keyInfo, 'KeyInfo');
-  if (!x509Data) throw new SignatureError('MALFORMED', 'KeyInfo must hold exactly one X509Data');
+  if (!x509Data || !isElement(x509Data, DSIG_NS, 'X509Data') || extra.length > 0) throw new SignatureError('MALFORMED', 'KeyInfo must hold exactly one X509Data');
   const entries = strictChildren(x509Data, 'X509Data');
   if (entries.length === 0) throw new SignatureError('MALFORMED', 'X509Data holds no certificate');
   if (entries.length > MAX_X509_CERTIFICATES) throw new SignatureError('MALFORMED', `X509Data holds more than ${MAX_X509_CERTIFICATES} certificates`);

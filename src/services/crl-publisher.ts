@@ -1,0 +1,61 @@
+import { buildCrl, type CrlReason, CRL_REASON_CODES } from '../ca/crl/index.js';
+import type { CaEntryForCrl } from './crl-types.js';
+import type { Clock } from '../domain/clock.js';
+import type { Database } from '../storage/database.js';
+import { certificateRegistry } from '../storage/certificate-registry.js';
+
+const CRL_VALIDITY_MS = 24 * 60 * 60 * 1000;
+/** A CRL is rebuilt at the latest this long before its nextUpdate, or at once after a revocation. */
+const REFRESH_MARGIN_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * Builds and caches the CRL of each CA that signs certificates, from the revoked rows of issued_certificates.
+ * Revocations call invalidate(); other processes rebuild on their next request after the refresh margin, and
+ * listen for the 'certificate_revoked' notification to drop their copy at once.
+ */
+export class CrlPublisher {
+  private readonly cache = new Map<string, { der: Buffer; nextUpdate: Date }>();
+  private readonly building = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly db: Database, private readonly clock: Clock) {}
+
+  invalidate(issuerKeyId?: string): void {
+    if (issuerKeyId) this.cache.delete(issuerKeyId);
+    else this.cache.clear();
+  }
+
+  async crlFor(ca: CaEntryForCrl): Promise<Buffer> {
+    const now = this.clock.now();
+    const cached = this.cache.get(ca.keyId);
+    if (cached && cached.nextUpdate.getTime() - now.getTime() > REFRESH_MARGIN_MS) return cached.der;
+    let pending = this.building.get(ca.keyId);
+    if (!pending) {
+      pending = this.build(ca, now).finally(() => this.building.delete(ca.keyId));
+      this.building.set(ca.keyId, pending);
+    }
+    return pending;
+  }
+
+  private async build(ca: CaEntryForCrl, now: Date): Promise<Buffer> {
+    const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
+    const der = await this.db.transaction(async (tx) => {
+      const revoked = await certificateRegistry.listRevoked(tx, ca.keyId);
+      const crlNumber = await certificateRegistry.nextCrlNumber(tx, ca.keyId, now);
+      return buildCrl(
+        { certificate: ca.certificate, signer: ca.signer },
+        {
+          thisUpdate: now,
+          nextUpdate,
+          crlNumber,
+          entries: revoked.map((entry) => ({
+            serialNumber: entry.serialHex,
+            revocationDate: entry.revokedAt,
+            reason: entry.reason && entry.reason in CRL_REASON_CODES ? (entry.reason as CrlReason) : undefined,
+          })),
+        },
+      );
+    });
+    this.cache.set(ca.keyId, { der, nextUpdate });
+    return der;
+  }
+}
