@@ -2,6 +2,7 @@ export { TrustStore } from './trust-store.js';
 export type {
   RevocationChecker,
   RevocationStatus,
+  TrustFailure,
   TrustFailureReason,
   TrustResult,
   TrustStoreOptions,

@@ -54,12 +54,14 @@ export interface TrustStoreOptions {
 
 /** Message chains longer than this are refused outright: path building must stay cheap for unauthenticated input. */
 const MAX_MESSAGE_CHAIN = 10;
-/** Upper bound on signature checks per validation, whatever the chain looks like. */
-const MAX_SIGNATURE_CHECKS = 40;
+/** Upper bound on signature checks per validation, whatever the chain looks like (real paths need 2 to 4). */
+const MAX_SIGNATURE_CHECKS = 16;
+/** Larger RSA keys only serve to make verification expensive. */
+const MAX_RSA_MODULUS_BITS = 8192;
 const MAX_CANDIDATE_PATHS = 8;
 
-type Failure = { ok: false; reason: TrustFailureReason; detail: string };
-const fail = (reason: TrustFailureReason, detail: string): Failure => ({ ok: false, reason, detail });
+export type TrustFailure = { ok: false; reason: TrustFailureReason; detail: string };
+const fail = (reason: TrustFailureReason, detail: string): TrustFailure => ({ ok: false, reason, detail });
 
 /**
  * Certificate path validation against configured anchors (RFC 5280 subset): a path is built from the leaf through
@@ -136,9 +138,9 @@ export class TrustStore {
 
     const built = this.buildPaths(leaf, messageCandidates);
     if (built.paths.length === 0) return built.failure;
-    let firstFailure: Failure | undefined;
+    let firstFailure: TrustFailure | undefined;
     for (const path of built.paths) {
-      const failure = this.checkPath(path, options) ?? (await checkRevocation(path, options.revocation));
+      const failure = this.checkPath(path, options) ?? (options.revocation ? await this.checkRevocation(path, options.revocation) : undefined);
       if (!failure) return { ok: true, path: Object.freeze(path), leaf, anchor: path[path.length - 1]! };
       firstFailure ??= failure;
     }
@@ -146,9 +148,9 @@ export class TrustStore {
   }
 
   /** Depth-first search for signature-verified paths from the leaf to an anchor. */
-  private buildPaths(leaf: CertificateInfo, messageCandidates: Map<string, CertificateInfo[]>): { paths: CertificateInfo[][]; failure: Failure } {
+  private buildPaths(leaf: CertificateInfo, messageCandidates: Map<string, CertificateInfo[]>): { paths: CertificateInfo[][]; failure: TrustFailure } {
     const paths: CertificateInfo[][] = [];
-    let signatureFailure: Failure | undefined;
+    let signatureFailure: TrustFailure | undefined;
     let tooLong = false;
     let budget = MAX_SIGNATURE_CHECKS;
 
@@ -199,7 +201,7 @@ export class TrustStore {
     const cached = this.signatureResults.get(cacheKey);
     if (cached !== undefined) return cached ? 'ok' : 'bad';
     let valid = false;
-    if (algorithm.keyType === issuer.publicKeyType) {
+    if (algorithm.keyType === issuer.publicKeyType && (issuer.rsaModulusBits ?? 0) <= MAX_RSA_MODULUS_BITS) {
       try {
         valid =
           algorithm.keyType === 'rsa'
@@ -214,7 +216,7 @@ export class TrustStore {
   }
 
   /** Every check of a path that needs no I/O. Undefined when the path passes. */
-  private checkPath(path: readonly CertificateInfo[], options: TrustValidationOptions): Failure | undefined {
+  private checkPath(path: readonly CertificateInfo[], options: TrustValidationOptions): TrustFailure | undefined {
     const at = options.at.getTime();
     const anchorIndex = path.length - 1;
     let intermediatesBelow = 0;
@@ -252,33 +254,38 @@ export class TrustStore {
     return undefined;
   }
 
+  /**
+   * Asks the checker about every certificate of a validated path except the anchor, leaf first. Exposed so that a
+   * verifier can defer this (possibly I/O-bound) step until the message has otherwise verified.
+   */
+  async checkRevocation(path: readonly CertificateInfo[], revocation: RevocationChecker): Promise<TrustFailure | undefined> {
+    for (let i = 0; i < path.length - 1; i++) {
+      const cert = path[i]!;
+      let status: RevocationStatus;
+      try {
+        status = await revocation(cert, path[i + 1]!);
+      } catch (error) {
+        return fail('REVOCATION_UNKNOWN', `revocation status of ${cert.subjectDn} could not be checked: ${(error as Error).message}`);
+      }
+      if (status === 'revoked') return fail('REVOKED', `${cert.subjectDn} (serial ${cert.serialNumber}) is revoked`);
+      if (status !== 'good') return fail('REVOCATION_UNKNOWN', `revocation status of ${cert.subjectDn} is unknown`);
+    }
+    return undefined;
+  }
+
   private keyProblem(cert: CertificateInfo): { reason: TrustFailureReason; detail: string } | undefined {
     if (cert.publicKeyType === 'rsa') {
-      if ((cert.rsaModulusBits ?? 0) < this.minRsaModulusBits) return { reason: 'WEAK_KEY', detail: `RSA key of ${cert.rsaModulusBits} bits` };
+      const bits = cert.rsaModulusBits ?? 0;
+      if (bits < this.minRsaModulusBits) return { reason: 'WEAK_KEY', detail: `RSA key of ${bits} bits` };
+      if (bits > MAX_RSA_MODULUS_BITS) return { reason: 'UNSUPPORTED_ALGORITHM', detail: `RSA key of ${bits} bits` };
       return undefined;
     }
     if (cert.publicKeyType === 'ec') {
-      if (false) return { reason: 'WEAK_KEY', detail: `EC curve ${cert.ecCurve} is not accepted` };
+      if (!cert.ecCurve || !this.allowedCurves.has(cert.ecCurve)) return { reason: 'WEAK_KEY', detail: `EC curve ${cert.ecCurve} is not accepted` };
       return undefined;
     }
     return { reason: 'UNSUPPORTED_ALGORITHM', detail: `public key type ${cert.publicKeyType} is not accepted` };
   }
-}
-
-async function checkRevocation(path: readonly CertificateInfo[], revocation: RevocationChecker | undefined): Promise<Failure | undefined> {
-  if (!revocation) return undefined;
-  for (let i = 0; i < path.length - 1; i++) {
-    const cert = path[i]!;
-    let status: RevocationStatus;
-    try {
-      status = await revocation(cert, path[i + 1]!);
-    } catch (error) {
-      return fail('REVOCATION_UNKNOWN', `revocation status of ${cert.subjectDn} could not be checked: ${(error as Error).message}`);
-    }
-    if (status === 'revoked') return fail('REVOKED', `${cert.subjectDn} (serial ${cert.serialNumber}) is revoked`);
-    if (status !== 'good') return fail('REVOCATION_UNKNOWN', `revocation status of ${cert.subjectDn} is unknown`);
-  }
-  return undefined;
 }
 
 /** AKI/SKI only rule out a candidate when both are present and differ (RFC 5280 §4.2.1.1: a hint, not a proof). */

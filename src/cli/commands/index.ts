@@ -1,0 +1,5 @@
+import type { AdminCommand } from '../admin-context.js';
+import { mintIdentityCommand } from './identity.js';
+
+/** Every admin command; each file under commands/ contributes its own. */
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [mintIdentityCommand];

@@ -1,0 +1,19 @@
+import type { CaMaterial } from '../ca/hierarchy/index.js';
+import type { Queryable } from '../storage/database.js';
+import { certificateRegistry } from '../storage/certificate-registry.js';
+import type { RevocationChecker } from '../trust/index.js';
+
+/**
+ * Revocation status of certificates in our own hierarchy, straight from the registry (no CRL lag): a leaf issued
+ * by our issuing CA must be recorded and not revoked; CA certificates of the hierarchy are good (the root's CRL is
+ * offline by design).
+ */
+export function registryRevocationChecker(db: Queryable, ca: CaMaterial): RevocationChecker {
+  const issuingKeyId = ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
+  return async (certificate) => {
+    if (ca.roleOf(certificate.der) !== undefined) return 'good';
+    const row = await certificateRegistry.findBySerial(db, issuingKeyId, certificate.serialNumber);
+    if (!row || !row.certificateDer || !row.certificateDer.equals(certificate.der)) return 'unknown';
+    return row.revokedAt ? 'revoked' : 'good';
+  };
+}
