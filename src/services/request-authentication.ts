@@ -2,7 +2,8 @@ import type { Element } from '../xml/parse.js';
 import { ServiceError } from '../domain/errors.js';
 import type { Clock } from '../domain/clock.js';
 import { SignatureError } from '../xml/dsig/errors.js';
-import { verifyEnvelopedSignature, type VerifiedSigner } from '../xml/dsig/enveloped.js';
+import { verifyEnvelopedSignature } from '../xml/dsig/enveloped.js';
+import type { VerifiedSigner } from '../xml/dsig/signer.js';
 import type { KeyUsageName, RevocationChecker, TrustStore } from '../trust/index.js';
 
 export interface AuthenticatedRequest {

@@ -16,6 +16,8 @@ export type TrustFailureReason =
   | 'REVOKED'
   | 'REVOCATION_UNKNOWN';
 
+export type TrustFailure = { ok: false; reason: TrustFailureReason; detail: string };
+
 export type RevocationStatus = 'good' | 'revoked' | 'unknown';
 
 /**
@@ -33,9 +35,7 @@ export interface TrustValidationOptions {
   requiredKeyUsage?: readonly KeyUsageName[];
 }
 
-export type TrustResult =
-  | { ok: true; path: readonly CertificateInfo[]; leaf: CertificateInfo; anchor: CertificateInfo }
-  | { ok: false; reason: TrustFailureReason; detail: string };
+export type TrustResult = { ok: true; path: readonly CertificateInfo[]; leaf: CertificateInfo; anchor: CertificateInfo } | TrustFailure;
 
 export interface TrustStoreOptions {
   /** Trust anchors: DER buffers or PEM text (a PEM string may hold several certificates). */
@@ -60,7 +60,6 @@ const MAX_SIGNATURE_CHECKS = 16;
 const MAX_RSA_MODULUS_BITS = 8192;
 const MAX_CANDIDATE_PATHS = 8;
 
-export type TrustFailure = { ok: false; reason: TrustFailureReason; detail: string };
 const fail = (reason: TrustFailureReason, detail: string): TrustFailure => ({ ok: false, reason, detail });
 
 /**

@@ -1,5 +1,5 @@
 import { ELEMENT_NODE, type Document, type Element, type Node } from '../parse.js';
-import { SignatureError } from './errors.js';
+import { SignatureError, shown } from './errors.js';
 
 export const WSU_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
 
@@ -24,8 +24,8 @@ export interface DocumentScan {
 
 /** Raises the scan's refusals (BAD_REFERENCE for a duplicate Id, MALFORMED for an unsignable attribute). */
 export function assertScanClean(scan: DocumentScan): void {
-  if (scan.unsignableAttribute) throw new SignatureError('MALFORMED', `attribute ${scan.unsignableAttribute} is neither a namespace declaration nor signable`);
-  if (scan.duplicateId !== undefined) throw new SignatureError('BAD_REFERENCE', `the Id value "${scan.duplicateId}" appears more than once in the document`);
+  if (scan.unsignableAttribute) throw new SignatureError('MALFORMED', `attribute ${shown(scan.unsignableAttribute)} is neither a namespace declaration nor signable`);
+  if (scan.duplicateId !== undefined) throw new SignatureError('BAD_REFERENCE', `the Id value ${shown(scan.duplicateId)} appears more than once in the document`);
 }
 
 export const qualifiedKey = (namespace: string, localName: string): string => `{${namespace}}${localName}`;

@@ -14,7 +14,8 @@ import {
 } from './algorithms.js';
 import { canonicalizeExclusive } from './canonicalize.js';
 import { assertScanClean, qualifiedKey, scanDocument } from './document-scan.js';
-import { SignatureError, signatureReasonForTrust } from './errors.js';
+import { SignatureError, shown, signatureReasonForTrust } from './errors.js';
+import { verifiedSigner, type VerifiedSigner } from './signer.js';
 import { dsElement, signCanonical } from './signing.js';
 import {
   checkReferenceDigest,
@@ -42,19 +43,6 @@ export interface EnvelopedVerifyOptions {
   allowedDigestMethods?: readonly DigestMethodName[];
   /** Key usages the signer certificate must carry (e.g. nonRepudiation for the eID signature key). */
   requiredKeyUsage?: readonly KeyUsageName[];
-}
-
-export interface VerifiedSigner {
-  /** DER of the signer certificate: the first X509Certificate, whose key verified the SignatureValue. */
-  readonly certificate: Buffer;
-  /** DER of the validated path above the signer (intermediates, then the anchor). */
-  readonly chain: readonly Buffer[];
-  /** Subject serialNumber (2.5.4.5): the SSIN for Belgian eID certificates. */
-  readonly subjectSerialNumber: string | undefined;
-  readonly subjectDn: string;
-  readonly info: CertificateInfo;
-  /** The validated path, signer first, anchor last. */
-  readonly path: readonly CertificateInfo[];
 }
 
 export interface EnvelopedVerification {
@@ -94,7 +82,7 @@ export async function verifyEnvelopedSignature(requestElement: Element, options:
   const reference = parsed.references[0]!;
   // The second test is redundant while duplicate Ids are refused above; it keeps the rule local and explicit.
   if (reference.targetId !== requestId || scan.plainIds.get(requestId) !== requestElement) {
-    throw new SignatureError('BAD_REFERENCE', `the Reference points to #${reference.targetId}, not to the request element #${requestId}`);
+    throw new SignatureError('BAD_REFERENCE', `the Reference points to ${shown(`#${reference.targetId}`)}, not to the request element ${shown(`#${requestId}`)}`);
   }
 
   const certificates = x509Certificates(parsed.keyInfo);
@@ -116,17 +104,7 @@ export async function verifyEnvelopedSignature(requestElement: Element, options:
   });
   if (!trust.ok) throw new SignatureError(signatureReasonForTrust(trust.reason), trust.detail, trust.reason);
 
-  return {
-    signedElement: requestElement,
-    signer: {
-      certificate: trust.leaf.der,
-      chain: trust.path.slice(1).map((c) => c.der),
-      subjectSerialNumber: trust.leaf.subjectSerialNumber,
-      subjectDn: trust.leaf.subjectDn,
-      info: trust.leaf,
-      path: trust.path,
-    },
-  };
+  return { signedElement: requestElement, signer: verifiedSigner(trust) };
 }
 
 function envelopedPolicy(options: EnvelopedVerifyOptions): SignaturePolicy {
@@ -146,7 +124,7 @@ function x509Certificates(keyInfo: Element): Buffer[] {
   if (entries.length === 0) throw new SignatureError('MALFORMED', 'X509Data holds no certificate');
   if (entries.length > MAX_X509_CERTIFICATES) throw new SignatureError('MALFORMED', `X509Data holds more than ${MAX_X509_CERTIFICATES} certificates`);
   return entries.map((entry) => {
-    if (!isElement(entry, DSIG_NS, 'X509Certificate')) throw new SignatureError('MALFORMED', `X509Data may only hold X509Certificate, found ${entry.localName}`);
+    if (!isElement(entry, DSIG_NS, 'X509Certificate')) throw new SignatureError('MALFORMED', `X509Data may only hold X509Certificate, found ${shown(entry.localName)}`);
     return decodeBase64Strict(textOnly(entry, 'X509Certificate'), 'X509Certificate');
   });
 }

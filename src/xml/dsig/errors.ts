@@ -37,6 +37,12 @@ export class WsSecurityError extends Error {
   }
 }
 
+/** An attacker-supplied value as it may appear in a detail: quoted, control characters escaped, at most 80 characters. */
+export function shown(value: string | null | undefined): string {
+  if (value === undefined || value === null) return '(none)';
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
 /** Collapses the detailed path-validation outcome into the coarse reasons callers map to statuses. */
 export function signatureReasonForTrust(reason: TrustFailureReason): SignatureFailureReason {
   switch (reason) {

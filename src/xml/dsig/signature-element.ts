@@ -12,7 +12,7 @@ import {
   type SignatureMethodName,
 } from './algorithms.js';
 import { canonicalizeExclusive } from './canonicalize.js';
-import { SignatureError } from './errors.js';
+import { SignatureError, shown } from './errors.js';
 
 /** What a profile accepts in SignedInfo. */
 export interface SignaturePolicy {
@@ -43,6 +43,7 @@ export interface ParsedSignature {
   readonly keyInfo: Element;
 }
 
+const MAX_RSA_MODULUS_BITS = 8192;
 const ID_REFERENCE = /^#([A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)$/;
 const NCNAME = /^[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*$/;
 
@@ -58,7 +59,7 @@ export function parseSignature(signature: Element, policy: SignaturePolicy): Par
   expectDsig(signatureValueElement, 'SignatureValue');
   if (!keyInfo) throw new SignatureError('MALFORMED', 'the Signature has no KeyInfo');
   expectDsig(keyInfo, 'KeyInfo');
-  if (extra.length > 0) throw new SignatureError('MALFORMED', `unexpected ${extra[0]!.localName} in Signature`);
+  if (extra.length > 0) throw new SignatureError('MALFORMED', `unexpected ${shown(extra[0]!.localName)} in Signature`);
 
   const [c14nMethod, signatureMethodElement, ...referenceElements] = strictChildren(signedInfo, 'SignedInfo');
   expectDsig(c14nMethod, 'CanonicalizationMethod');
@@ -70,13 +71,13 @@ export function parseSignature(signature: Element, policy: SignaturePolicy): Par
   }
 
   const c14nAlgorithm = algorithmOf(c14nMethod!);
-  if (c14nAlgorithm !== EXC_C14N) throw new SignatureError('BAD_ALGORITHM', `CanonicalizationMethod ${c14nAlgorithm} is not accepted`);
+  if (c14nAlgorithm !== EXC_C14N) throw new SignatureError('BAD_ALGORITHM', `CanonicalizationMethod ${shown(c14nAlgorithm)} is not accepted`);
   const signedInfoPrefixes = inclusivePrefixesOf(c14nMethod!);
 
   const signatureMethodUri = algorithmOf(signatureMethodElement!);
   const signatureMethod = signatureMethodByUri(signatureMethodUri);
   if (!signatureMethod || !policy.signatureMethods.has(signatureMethod)) {
-    throw new SignatureError('BAD_ALGORITHM', `SignatureMethod ${signatureMethodUri} is not accepted`);
+    throw new SignatureError('BAD_ALGORITHM', `SignatureMethod ${shown(signatureMethodUri)} is not accepted`);
   }
   // HMACOutputLength and the like only make sense for algorithms we refuse.
   if (strictChildren(signatureMethodElement!, 'SignatureMethod').length > 0) throw new SignatureError('MALFORMED', 'SignatureMethod must be empty');
@@ -84,7 +85,7 @@ export function parseSignature(signature: Element, policy: SignaturePolicy): Par
   const references = referenceElements.map((reference) => parseReference(reference, policy));
   const seen = new Set<string>();
   for (const reference of references) {
-    if (seen.has(reference.targetId)) throw new SignatureError('BAD_REFERENCE', `#${reference.targetId} is referenced twice`);
+    if (seen.has(reference.targetId)) throw new SignatureError('BAD_REFERENCE', `${shown(`#${reference.targetId}`)} is referenced twice`);
     seen.add(reference.targetId);
   }
 
@@ -102,7 +103,7 @@ export function parseSignature(signature: Element, policy: SignaturePolicy): Par
 function parseReference(reference: Element, policy: SignaturePolicy): ParsedReference {
   const uri = plainAttribute(reference, 'URI');
   const match = uri === undefined ? null : ID_REFERENCE.exec(uri);
-  if (!match) throw new SignatureError('BAD_REFERENCE', `Reference URI ${JSON.stringify(uri ?? null)} is not a same-document "#Id" reference`);
+  if (!match) throw new SignatureError('BAD_REFERENCE', `Reference URI ${shown(uri)} is not a same-document "#Id" reference`);
   const children = strictChildren(reference, 'Reference');
   // Without Transforms a same-document reference would be canonicalised with inclusive c14n: require them.
   const [transforms, digestMethodElement, digestValueElement, ...extra] = children;
@@ -115,7 +116,7 @@ function parseReference(reference: Element, policy: SignaturePolicy): ParsedRefe
   for (const transform of transformElements) expectDsig(transform, 'Transform');
   const algorithms = transformElements.map(algorithmOf);
   const accepted = policy.transformSequences.some((sequence) => sequence.length === algorithms.length && sequence.every((a, i) => algorithms[i] === a));
-  if (!accepted) throw new SignatureError('BAD_ALGORITHM', `Transforms [${algorithms.join(', ')}] are not accepted`);
+  if (!accepted) throw new SignatureError('BAD_ALGORITHM', `Transforms [${algorithms.map(shown).join(', ')}] are not accepted`);
   let inclusivePrefixes: readonly string[] = [];
   transformElements.forEach((transform, index) => {
     if (algorithms[index] === EXC_C14N) inclusivePrefixes = inclusivePrefixesOf(transform);
@@ -124,7 +125,7 @@ function parseReference(reference: Element, policy: SignaturePolicy): ParsedRefe
 
   const digestUri = algorithmOf(digestMethodElement!);
   const digestMethod = digestMethodByUri(digestUri);
-  if (!digestMethod || !policy.digestMethods.has(digestMethod)) throw new SignatureError('BAD_ALGORITHM', `DigestMethod ${digestUri} is not accepted`);
+  if (!digestMethod || !policy.digestMethods.has(digestMethod)) throw new SignatureError('BAD_ALGORITHM', `DigestMethod ${shown(digestUri)} is not accepted`);
   if (strictChildren(digestMethodElement!, 'DigestMethod').length > 0) throw new SignatureError('MALFORMED', 'DigestMethod must be empty');
   const digestValue = decodeBase64Strict(textOnly(digestValueElement!, 'DigestValue'), 'DigestValue');
   if (digestValue.length !== DIGEST_METHODS[digestMethod].length) throw new SignatureError('MALFORMED', `DigestValue has the wrong length for ${digestMethod}`);
@@ -142,6 +143,10 @@ export function verifySignatureValue(parsed: ParsedSignature, publicKey: KeyObje
   // The key type must match the declared algorithm; node:crypto would otherwise pick the scheme from the key.
   if (publicKey.asymmetricKeyType !== method.keyType) {
     throw new SignatureError('BAD_ALGORITHM', `SignatureMethod ${parsed.signatureMethod} does not match a ${publicKey.asymmetricKeyType} key`);
+  }
+  // Huge RSA keys only make verification expensive; path validation refuses them too, but runs later for RA v2.
+  if ((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) > MAX_RSA_MODULUS_BITS) {
+    throw new SignatureError('BAD_ALGORITHM', `RSA keys above ${MAX_RSA_MODULUS_BITS} bits are not accepted`);
   }
   const data = Buffer.from(canonicalSignedInfo(parsed), 'utf8');
   let valid = false;
@@ -161,7 +166,7 @@ export function checkReferenceDigest(reference: ParsedReference, target: Element
   const canonical = canonicalize(target, { exclude, inclusivePrefixes: reference.inclusivePrefixes });
   const actual = createHash(reference.digestMethod).update(canonical, 'utf8').digest();
   if (actual.length !== reference.digestValue.length || !timingSafeEqual(actual, reference.digestValue)) {
-    throw new SignatureError('DIGEST_MISMATCH', `the digest of #${reference.targetId} does not match its content`);
+    throw new SignatureError('DIGEST_MISMATCH', `the digest of ${shown(`#${reference.targetId}`)} does not match its content`);
   }
   return canonical;
 }
@@ -170,7 +175,7 @@ function canonicalize(element: Element, options: Parameters<typeof canonicalizeE
   try {
     return canonicalizeExclusive(element, options);
   } catch (error) {
-    throw new SignatureError('MALFORMED', `cannot canonicalise ${element.localName}: ${(error as Error).message}`);
+    throw new SignatureError('MALFORMED', `cannot canonicalise ${shown(element.localName)}: ${(error as Error).message}`);
   }
 }
 
@@ -221,13 +226,13 @@ export function isElement(element: Element | undefined, namespace: string, local
 
 function expectDsig(element: Element | undefined, localName: string): asserts element is Element {
   if (!element || !isElement(element, DSIG_NS, localName)) {
-    throw new SignatureError('MALFORMED', element ? `expected ds:${localName}, found ${element.localName}` : `ds:${localName} is missing`);
+    throw new SignatureError('MALFORMED', element ? `expected ds:${localName}, found ${shown(element.localName)}` : `ds:${localName} is missing`);
   }
 }
 
 function algorithmOf(element: Element): string {
   const algorithm = plainAttribute(element, 'Algorithm');
-  if (!algorithm) throw new SignatureError('MALFORMED', `${element.localName} has no Algorithm`);
+  if (!algorithm) throw new SignatureError('MALFORMED', `${shown(element.localName)} has no Algorithm`);
   return algorithm;
 }
 
@@ -237,12 +242,12 @@ function inclusivePrefixesOf(method: Element): readonly string[] {
   if (children.length === 0) return [];
   const [inclusive, ...extra] = children;
   if (!inclusive || extra.length > 0 || !isElement(inclusive, EXC_C14N_NS, 'InclusiveNamespaces')) {
-    throw new SignatureError('MALFORMED', `unexpected parameters in ${method.localName}`);
+    throw new SignatureError('MALFORMED', `unexpected parameters in ${shown(method.localName)}`);
   }
   const prefixes = (plainAttribute(inclusive, 'PrefixList') ?? '').split(/[ \t\r\n]+/).filter((p) => p !== '');
   for (const prefix of prefixes) {
     if (prefix === '#default') throw new SignatureError('BAD_ALGORITHM', 'InclusiveNamespaces "#default" is not supported');
-    if (!NCNAME.test(prefix)) throw new SignatureError('MALFORMED', `bad prefix ${JSON.stringify(prefix)} in InclusiveNamespaces`);
+    if (!NCNAME.test(prefix)) throw new SignatureError('MALFORMED', `bad prefix ${shown(prefix)} in InclusiveNamespaces`);
   }
   return prefixes;
 }

@@ -137,6 +137,15 @@ describe('WS-Security: accepted envelopes', () => {
     expect(withFlag.getAttributeNS(SOAP11_NS, 'mustUnderstand')).toBe('1');
   });
 
+  test('an envelope using SOAP as its default namespace, with mustUnderstand', async () => {
+    const xml = signEnvelope(rsa.leaf, {
+      mustUnderstand: true,
+      xml: `<Envelope xmlns="${SOAP11_NS}"><Body><ns2:GetEtkRequest xmlns:ns2="${ETKDEPOT}"/></Body></Envelope>`,
+    });
+    expect(one(parseXmlStrict(xml), WSSE_NS, 'Security').getAttributeNS(SOAP11_NS, 'mustUnderstand')).toBe('1');
+    await expect(verify(xml)).resolves.toBeDefined();
+  });
+
   test('an envelope without Header gets one', async () => {
     const xml = signEnvelope(rsa.leaf, { xml: ENVELOPE.replace('<soapenv:Header/>', '') });
     await expect(verify(xml)).resolves.toBeDefined();
@@ -410,6 +419,19 @@ describe('WS-Security: refused envelopes', () => {
 
   test('revoked signer certificate → REVOKED', async () => {
     await expectReason(signed, 'REVOKED', { revocation: async (cert) => (cert.der.equals(rsa.leaf.der) ? 'revoked' : 'good') });
+  });
+
+  test('revocation is only asked about once everything else verified', async () => {
+    const asked: string[] = [];
+    const revocation = async (cert: { subjectDn: string }) => {
+      asked.push(cert.subjectDn);
+      return 'good' as const;
+    };
+    await expectReason(signed.replace('0809394427', '0809394428'), 'DIGEST_MISMATCH', { revocation });
+    await expectReason(signed.replace(/<ds:SignatureValue>[A-Za-z0-9+/]{8}/, '<ds:SignatureValue>AAAAAAAA'), 'BAD_SIGNATURE_VALUE', { revocation });
+    expect(asked).toEqual([]);
+    await expect(verify(signed, { revocation })).resolves.toBeDefined();
+    expect(asked).toHaveLength(2); // leaf, then intermediate
   });
 
   test('expired Timestamp → TIMESTAMP_EXPIRED', async () => {

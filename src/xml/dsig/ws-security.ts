@@ -5,8 +5,7 @@ import { childElements, parseXmlStrict, XmlParseError, type Document, type Eleme
 import { DIGEST_METHODS, DSIG_NS, EXC_C14N, SIGNATURE_METHODS, XMLNS_NS, type DigestMethodName, type SignatureMethodName } from './algorithms.js';
 import { canonicalizeExclusive } from './canonicalize.js';
 import { assertScanClean, qualifiedKey, scanDocument, WSU_NS, type DocumentScan } from './document-scan.js';
-import type { VerifiedSigner } from './enveloped.js';
-import { SignatureError, WsSecurityError, signatureReasonForTrust } from './errors.js';
+import { SignatureError, WsSecurityError, shown, signatureReasonForTrust } from './errors.js';
 import {
   checkReferenceDigest,
   decodeBase64Strict,
@@ -19,6 +18,7 @@ import {
   type ParsedSignature,
   type SignaturePolicy,
 } from './signature-element.js';
+import { verifiedSigner, type VerifiedSigner } from './signer.js';
 import { dsElement, signCanonical } from './signing.js';
 
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -77,7 +77,8 @@ export async function verifyWsSecurityXml(xml: string, options: WsSecurityVerify
  * 4. the certificate, taken only from that BST, must chain to a configured anchor;
  * 5. SignatureValue over the canonical SignedInfo;
  * 6. digests of the actual Body and Timestamp (and BST when referenced);
- * 7. freshness from the (now verified) Timestamp.
+ * 7. freshness from the (now verified) Timestamp;
+ * 8. revocation of the path, only for a message that verified completely.
  * No XPath anywhere: nodes are found by namespace-exact structure and wsu:Id.
  */
 export async function verifyWsSecurity(document: Document, options: WsSecurityVerifyOptions): Promise<WsSecurityVerification> {
@@ -118,7 +119,7 @@ async function verifyOrThrow(document: Document, options: WsSecurityVerifyOption
   const timestamp = exactlyOne(all(WSU_NS, 'Timestamp'), 'wsu:Timestamp', security, 'MALFORMED');
   for (const child of strictChildren(security, 'Security')) {
     if (child !== signature && child !== timestamp && !isElement(child, WSSE_NS, 'BinarySecurityToken')) {
-      throw new SignatureError('MALFORMED', `unsupported element ${child.localName} in the Security header`);
+      throw new SignatureError('MALFORMED', `unsupported element ${shown(child.localName)} in the Security header`);
     }
   }
 
@@ -130,10 +131,10 @@ async function verifyOrThrow(document: Document, options: WsSecurityVerifyOption
   let signedBst = false;
   const targets = parsed.references.map((reference) => {
     const target = scan.wsuIds.get(reference.targetId);
-    if (!target) throw new SignatureError('BAD_REFERENCE', `no element has wsu:Id "${reference.targetId}"`);
+    if (!target) throw new SignatureError('BAD_REFERENCE', `no element has wsu:Id ${shown(reference.targetId)}`);
     const isBst = target.parentNode === security && isElement(target, WSSE_NS, 'BinarySecurityToken');
     if (target !== body && target !== timestamp && !isBst) {
-      throw new SignatureError('BAD_REFERENCE', `#${reference.targetId} is not the Body, the Timestamp or a BinarySecurityToken of this header`);
+      throw new SignatureError('BAD_REFERENCE', `${shown(`#${reference.targetId}`)} is not the Body, the Timestamp or a BinarySecurityToken of this header`);
     }
     signedBst ||= isBst;
     return { reference, target };
@@ -145,12 +146,8 @@ async function verifyOrThrow(document: Document, options: WsSecurityVerifyOption
   // 3. KeyInfo → BinarySecurityToken of this header.
   const certificate = certificateFromKeyInfo(parsed, security, scan, options.trust);
 
-  // 4. Trust, from that BST only.
-  const trust = await options.trust.validate(certificate, {
-    at: options.at,
-    revocation: options.revocation,
-    requiredKeyUsage: options.requiredKeyUsage,
-  });
+  // 4. Trust, from that BST only. Revocation (possibly I/O) is deferred to step 8.
+  const trust = await options.trust.validate(certificate, { at: options.at, requiredKeyUsage: options.requiredKeyUsage });
   if (!trust.ok) throw new SignatureError(signatureReasonForTrust(trust.reason), trust.detail, trust.reason);
 
   // 5. SignatureValue.
@@ -173,15 +170,14 @@ async function verifyOrThrow(document: Document, options: WsSecurityVerifyOption
     throw new WsSecurityError('TIMESTAMP_EXPIRED', `the Timestamp is older than ${options.maxTimestampAgeSeconds} s`);
   }
 
+  // 8. Revocation last: a replayed certificate (they are public) with a forged signature never triggers a lookup.
+  if (options.revocation) {
+    const revoked = await options.trust.checkRevocation(trust.path, options.revocation);
+    if (revoked) throw new SignatureError(signatureReasonForTrust(revoked.reason), revoked.detail, revoked.reason);
+  }
+
   return {
-    signer: {
-      certificate: trust.leaf.der,
-      chain: trust.path.slice(1).map((c) => c.der),
-      subjectSerialNumber: trust.leaf.subjectSerialNumber,
-      subjectDn: trust.leaf.subjectDn,
-      info: trust.leaf,
-      path: trust.path,
-    },
+    signer: verifiedSigner(trust),
     body,
     bodyCanonical,
     timestamp: { created, expires },
@@ -222,15 +218,15 @@ function certificateFromKeyInfo(parsed: ParsedSignature, security: Element, scan
   if (isElement(pointer, WSSE_NS, 'Reference')) {
     const uri = plainAttribute(pointer, 'URI') ?? '';
     const valueType = plainAttribute(pointer, 'ValueType');
-    if (valueType !== undefined && valueType !== X509V3_TOKEN) throw keyInfoError(`unsupported token reference ValueType ${valueType}`);
+    if (valueType !== undefined && valueType !== X509V3_TOKEN) throw keyInfoError(`unsupported token reference ValueType ${shown(valueType)}`);
     const token = uri.startsWith('#') ? scan.wsuIds.get(uri.slice(1)) : undefined;
-    if (!token || !tokens.includes(token)) throw keyInfoError(`the token reference ${JSON.stringify(uri)} does not designate a BinarySecurityToken of this header`);
+    if (!token || !tokens.includes(token)) throw keyInfoError(`the token reference ${shown(uri)} does not designate a BinarySecurityToken of this header`);
     return tokenCertificate(token);
   }
   if (isElement(pointer, WSSE_NS, 'KeyIdentifier')) {
     const valueType = plainAttribute(pointer, 'ValueType');
     const encoding = plainAttribute(pointer, 'EncodingType');
-    if (encoding !== undefined && encoding !== BASE64_BINARY) throw keyInfoError(`unsupported KeyIdentifier EncodingType ${encoding}`);
+    if (encoding !== undefined && encoding !== BASE64_BINARY) throw keyInfoError(`unsupported KeyIdentifier EncodingType ${shown(encoding)}`);
     const identifier = decodeBase64Strict(textOnly(pointer, 'KeyIdentifier'), 'KeyIdentifier');
     // The identifier only selects a token of this header; the certificate always comes from the BST itself.
     const matches = tokens.filter((token) => {
@@ -243,19 +239,19 @@ function certificateFromKeyInfo(parsed: ParsedSignature, security: Element, scan
           return false;
         }
       }
-      throw keyInfoError(`unsupported KeyIdentifier ValueType ${valueType}`);
+      throw keyInfoError(`unsupported KeyIdentifier ValueType ${shown(valueType)}`);
     });
     if (matches.length !== 1) throw keyInfoError(`the KeyIdentifier matches ${matches.length} BinarySecurityTokens of this header`);
     return tokenCertificate(matches[0]!);
   }
-  throw keyInfoError(`unsupported ${pointer.localName} in SecurityTokenReference`);
+  throw keyInfoError(`unsupported ${shown(pointer.localName)} in SecurityTokenReference`);
 }
 
 function tokenCertificate(token: Element): Buffer {
   const valueType = plainAttribute(token, 'ValueType');
   const encoding = plainAttribute(token, 'EncodingType');
-  if (valueType !== X509V3_TOKEN) throw keyInfoError(`BinarySecurityToken ValueType ${valueType} is not X509v3`);
-  if (encoding !== undefined && encoding !== BASE64_BINARY) throw keyInfoError(`BinarySecurityToken EncodingType ${encoding} is not Base64Binary`);
+  if (valueType !== X509V3_TOKEN) throw keyInfoError(`BinarySecurityToken ValueType ${shown(valueType)} is not X509v3`);
+  if (encoding !== undefined && encoding !== BASE64_BINARY) throw keyInfoError(`BinarySecurityToken EncodingType ${shown(encoding)} is not Base64Binary`);
   return decodeBase64Strict(textOnly(token, 'BinarySecurityToken'), 'BinarySecurityToken');
 }
 
@@ -277,12 +273,12 @@ function readTimestamp(timestamp: Element): { created: Date; expires: Date } {
 /** xs:dateTime with a mandatory time zone (a zone-less instant is ambiguous). */
 function parseDateTime(text: string): Date {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(text.trim());
-  if (!match) throw new SignatureError('MALFORMED', `${JSON.stringify(text)} is not an xs:dateTime with a time zone`);
+  if (!match) throw new SignatureError('MALFORMED', `${shown(text)} is not an xs:dateTime with a time zone`);
   const [, y, mo, d, h, mi, s, fraction, zone] = match;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(((fraction ?? '') + '000').slice(0, 3)));
   const check = new Date(ms);
   if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
-    throw new SignatureError('MALFORMED', `${text} is not a valid date`);
+    throw new SignatureError('MALFORMED', `${shown(text)} is not a valid date`);
   }
   const offset = zone === 'Z' ? 0 : (zone!.startsWith('-') ? -1 : 1) * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6))) * 60_000;
   return new Date(ms - offset);
