@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { createMetrics } from './metrics.js';
 import type { ContractDocuments } from './soap/contract-documents.js';
 import type { SoapService } from './soap/service.js';
 import { soapRoutes } from './soap/soap-routes.js';
@@ -17,6 +18,8 @@ export interface AppDependencies {
   checkReady: () => Promise<void>;
   /** Further plain HTTP routes (REST ETKDepot, CRLs, metrics), registered outside the SOAP scope. */
   registerRoutes?: (app: FastifyInstance) => Promise<void>;
+  /** Node process metrics on /metrics (off in tests that build several apps in one process). */
+  collectProcessMetrics?: boolean;
 }
 
 /** Builds the HTTP application; server.ts only listens. Tests use app.inject() or a real port. */
@@ -29,6 +32,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: () => randomUUID(),
     return503OnClosing: true,
   });
+  const metrics = createMetrics({ collectProcessMetrics: deps.collectProcessMetrics ?? true });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/health', async (_request, reply) => {
     try {
       await deps.checkReady();
@@ -43,6 +48,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     documents: deps.documents,
     requestValidator: deps.requestValidator,
     config: deps.config,
+    metrics,
   }));
   if (deps.registerRoutes) await app.register(async (scope) => deps.registerRoutes!(scope));
   return app;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import { isServiceError } from '../domain/errors.js';
+import type { PlatformMetrics } from '../metrics.js';
 import type { XmlValidator } from '../xml/schema-validator.js';
 import type { ContractDocuments } from './contract-documents.js';
 import { assertHeadersUnderstood, readSoapEnvelope, wrapInEnvelope } from './envelope.js';
@@ -13,6 +14,7 @@ export interface SoapRoutesOptions {
   /** Compiled once at start-up over our xsd/ (with a SOAP 1.1 envelope wrapper). */
   requestValidator: XmlValidator;
   config: Config;
+  metrics: PlatformMetrics;
 }
 
 const XML_CONTENT_TYPES = ['text/xml', 'application/soap+xml', 'application/xml'];
@@ -115,6 +117,8 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
         return sendFault(reply, fault);
       } finally {
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        options.metrics.soapCalls.inc({ service: service.path, operation: operationName, outcome, code: code ?? '' });
+        options.metrics.soapDuration.observe({ service: service.path, operation: operationName }, durationMs / 1000);
         request.log.info({ service: service.path, operation: operationName, outcome, code, durationMs: Math.round(durationMs * 100) / 100 }, 'soap call');
       }
     });

@@ -120,6 +120,14 @@ describe('SOAP transport', () => {
     expect(faultOf(response.body).message).toContain('{urn:unknown}Nope');
   });
 
+  it('counts calls by operation and outcome on /metrics', async () => {
+    await t.soap('/EtkDepot/v1', '<a/>');
+    const response = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toMatch(/ehealth_soap_calls_total\{service="\/EtkDepot\/v1",operation="unknown",outcome="fault",code="MALFORMED_REQUEST"\} [1-9]/);
+    expect(response.body).toContain('ehealth_soap_call_duration_seconds_bucket');
+  });
+
   it('answers the health probe', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
