@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
 
   // Business level: answered inside a normal response with a non-Success status.
   NOT_AUTHORIZED: { fault: null, message: 'The signer is not authorised for this identifier' },
+  SIGNER_MISMATCH: { fault: null, message: 'The signing certificate does not belong to the person named as Signer' },
   INVALID_SIGNATURE: { fault: null, message: 'The request signature is missing, malformed or does not verify' },
   UNTRUSTED_SIGNER: { fault: null, message: 'The signing certificate does not chain to a trusted authority, or is expired or revoked' },
   REQUEST_EXPIRED: { fault: null, message: 'IssueInstant is outside the accepted time window' },
@@ -25,6 +26,8 @@ export const ERROR_CATALOGUE = {
   DN_MISMATCH: { fault: null, message: 'The CSR subject does not equal the contract DN' },
   WEAK_KEY: { fault: null, message: 'The public key does not meet the key policy' },
   BAD_CSR: { fault: null, message: 'The CSR cannot be parsed or its signature does not verify' },
+  PUBLIC_KEY_IN_USE: { fault: null, message: 'This public key was already submitted in another certificate request' },
+  INVALID_REQUEST: { fault: null, message: 'A field of the request is not acceptable' },
   CONTRACT_INVALID: { fault: null, message: 'The contract was not issued by this service, was altered, or has expired' },
   CERT_NOT_YET_DELIVERED: { fault: null, message: 'The certificate has not been delivered yet' },
   CERTIFICATE_NOT_FOUND: { fault: null, message: 'No certificate or request has this public key identifier' },

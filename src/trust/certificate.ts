@@ -15,7 +15,7 @@ import {
   tlvBytes,
   tlvValue,
   type Tlv,
-} from './der.js';
+} from '../asn1/der.js';
 
 export { DerError as CertificateParseError };
 

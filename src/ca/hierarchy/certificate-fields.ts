@@ -15,6 +15,7 @@ import {
   tlvValue,
   type Tlv,
 } from '../x509/index.js';
+import { decodeTime } from '../../asn1/der.js';
 
 /**
  * The fields of an X.509 certificate the CRL, ETK and hierarchy code need, read straight from the DER so that names
@@ -42,18 +43,8 @@ export interface CertificateFields {
 
 const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
 
-export function decodeTime(buf: Buffer, tlv: Tlv): Date {
-  const text = tlvValue(buf, tlv).toString('latin1');
-  let match: RegExpExecArray | null;
-  if (tlv.tag === TAG.UTC_TIME && (match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
-    const year = Number(match[1]) + (Number(match[1]) < 50 ? 2000 : 1900);
-    return new Date(Date.UTC(year, Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])));
-  }
-  if (tlv.tag === TAG.GENERALIZED_TIME && (match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
-    return new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])));
-  }
-  throw new DerError(`unsupported time encoding "${text}"`);
-}
+/** Certificate times are decoded by the shared DER module (strict UTCTime/GeneralizedTime, calendar-checked). */
+export { decodeTime };
 
 function decodeExtensions(der: Buffer, explicit: Tlv): Map<string, { critical: boolean; valueDer: Buffer }> {
   const extensions = new Map<string, { critical: boolean; valueDer: Buffer }>();

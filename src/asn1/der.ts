@@ -1,7 +1,7 @@
 /**
- * A minimal strict DER reader for certificate path validation. Path validation needs exact byte slices (the TBS that
- * was signed, issuer and subject names compared byte for byte), which generic ASN.1 decoders do not keep.
- * Only low tag numbers are supported: X.509 needs nothing else.
+ * A small, strict DER reader and writer, shared by the CA (issuance, lints, CRLs, ETKs) and path validation. Both need
+ * exact byte slices (the TBS that was signed, names compared byte for byte), which generic ASN.1 decoders do not
+ * keep, and the CA needs fast encoding. Only low tag numbers (< 31) are supported: X.509 and PKCS#10 need nothing else.
  */
 
 export class DerError extends Error {
@@ -209,4 +209,52 @@ export function decodeDirectoryString(buf: Buffer, tlv: Tlv): string {
     default:
       throw new DerError(`tag 0x${tlv.tag.toString(16)} is not a directory string`);
   }
+}
+
+// Writer
+export function encodeLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+export function encodeTlv(tag: number, ...contents: Uint8Array[]): Buffer {
+  const length = contents.reduce((sum, c) => sum + c.length, 0);
+  return Buffer.concat([Buffer.from([tag]), encodeLength(length), ...contents]);
+}
+
+export const encodeSequence = (...parts: Uint8Array[]): Buffer => encodeTlv(TAG.SEQUENCE, ...parts);
+
+export function encodeBitString(octets: Uint8Array): Buffer {
+  return encodeTlv(TAG.BIT_STRING, Buffer.from([0]), octets);
+}
+
+export function encodeOctetString(octets: Uint8Array): Buffer {
+  return encodeTlv(TAG.OCTET_STRING, octets);
+}
+
+/** INTEGER from an unsigned big-endian magnitude (adds the sign octet when needed, drops redundant zeros). */
+export function encodeUnsignedInteger(magnitude: Uint8Array): Buffer {
+  let i = 0;
+  while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
+  const trimmed = magnitude.subarray(i);
+  const content = trimmed.length === 0 ? Buffer.from([0]) : (trimmed[0]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
+  return encodeTlv(TAG.INTEGER, content);
+}
+
+export function encodeOid(oid: string): Buffer {
+  const arcs = oid.split('.').map((a) => {
+    if (!/^\d+$/.test(a)) throw new DerError(`bad OID ${oid}`);
+    return BigInt(a);
+  });
+  if (arcs.length < 2) throw new DerError(`bad OID ${oid}`);
+  const values = [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)];
+  const out: number[] = [];
+  for (const v of values) {
+    const chunk: number[] = [Number(v & 0x7fn)];
+    for (let rest = v >> 7n; rest > 0n; rest >>= 7n) chunk.unshift(Number(rest & 0x7fn) | 0x80);
+    out.push(...chunk);
+  }
+  return encodeTlv(TAG.OID, Buffer.from(out));
 }
