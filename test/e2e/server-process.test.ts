@@ -67,4 +67,21 @@ describe('the server process', () => {
     expect(server.output()).not.toContain('database migrated');
     expect(readFileSync(join(dataDir, 'ca', 'root.cert.pem')).equals(rootBefore)).toBe(true);
   });
+
+  it('refuses to start in production without a configured CA', async () => {
+    const productionDir = mkdtempSync(join(tmpdir(), 'server-production-'));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: projectRoot(),
+        env: { ...process.env, PORT: '0', DATA_DIR: productionDir, ENVIRONMENT: 'production', CA_CONFIG_FILE: '', DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      expect(await exitOf(child)).toBe(1);
+      expect(output).toMatch(/failed to start: .*CA/);
+    } finally {
+      rmSync(productionDir, { recursive: true, force: true });
+    }
+  });
 });
