@@ -21,12 +21,32 @@ export interface Config {
   /** PEM files of CAs trusted for WS-Security signatures on ETKDepot (our issuing CA is always trusted). */
   readonly wssTrustAnchorFiles: readonly string[];
   readonly etkDepotRequireSignature: boolean;
+  /** Sign ETKDepot responses with WS-Security (no mustUnderstand), with the server signing credential. */
   readonly signResponses: boolean;
+  /**
+   * PEM files of the response signing credential (SERVER_SIGNING_KEY_FILE: encrypted PKCS#8, passphrase in the
+   * environment variable SERVER_SIGNING_KEY_PASSPHRASE; SERVER_SIGNING_CERT_FILE: the certificate). Unset: each process
+   * issues itself a certificate from the issuing CA at start-up when SIGN_RESPONSES is on.
+   */
+  readonly serverSigningKeyFile: string | undefined;
+  readonly serverSigningCertFile: string | undefined;
+  /** Lifetime of an EtkRA registration challenge (startETKRegistration → completeETKRegistration). */
+  readonly etkChallengeTtlSeconds: number;
+  /** In-process ETKDepot cache (kept coherent across processes by LISTEN/NOTIFY); off = every lookup reads the database. */
+  readonly etkDepotCache: boolean;
+  readonly etkDepotCacheEntries: number;
+  /** Upper bound on the age of a cached entry, a backstop should notifications ever be lost. */
+  readonly etkDepotCacheMaxAgeSeconds: number;
   /** JSON file describing the CA certificates and key references (required in production). */
   readonly caConfigFile: string | undefined;
   /** Plain-http base URL written into certificates for CRLs and CA certificates (CA_PUBLICATION_URL). */
   readonly caPublicationUrl: string;
   readonly shutdownGraceMs: number;
+  /**
+   * CertRA validation (CERTRA_AUTOMATIC_VALIDATION): 'on-file' validates automatically what rests on a registration
+   * (acceptance: a test case; production: the signer's own SSIN or a registered mandate), 'manual' queues every request.
+   */
+  readonly certraAutomaticValidation: 'on-file' | 'manual';
 }
 
 type Env = Record<string, string | undefined>;
@@ -60,15 +80,25 @@ export function loadConfig(env: Env = process.env): Config {
     wssTrustAnchorFiles: list(env.WSS_TRUST_ANCHOR_FILES),
     etkDepotRequireSignature: boolean(env, 'ETKDEPOT_REQUIRE_SIGNATURE', false),
     signResponses: boolean(env, 'SIGN_RESPONSES', false),
+    serverSigningKeyFile: env.SERVER_SIGNING_KEY_FILE || undefined,
+    serverSigningCertFile: env.SERVER_SIGNING_CERT_FILE || undefined,
+    etkChallengeTtlSeconds: integer(env, 'ETKRA_CHALLENGE_TTL_SECONDS', 600, 10, 86_400),
+    etkDepotCache: boolean(env, 'ETKDEPOT_CACHE', true),
+    etkDepotCacheEntries: integer(env, 'ETKDEPOT_CACHE_ENTRIES', 100_000, 1, 10_000_000),
+    etkDepotCacheMaxAgeSeconds: integer(env, 'ETKDEPOT_CACHE_MAX_AGE_SECONDS', 300, 1, 86_400),
     caConfigFile: env.CA_CONFIG_FILE || undefined,
     caPublicationUrl: (env.CA_PUBLICATION_URL || `http://localhost:${env.PORT && env.PORT !== '0' ? env.PORT : '8080'}`).replace(/\/+$/, ''),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    certraAutomaticValidation: oneOf(env, 'CERTRA_AUTOMATIC_VALIDATION', ['on-file', 'manual'] as const, 'on-file'),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL ${config.logLevel} is not a pino level`);
   }
   if (config.publicUrl && !/^https?:\/\/[^/]+(\/.*)?$/.test(config.publicUrl)) {
     throw new ConfigError('PUBLIC_URL must be an absolute http(s) URL');
+  }
+  if ((config.serverSigningKeyFile === undefined) !== (config.serverSigningCertFile === undefined)) {
+    throw new ConfigError('SERVER_SIGNING_KEY_FILE and SERVER_SIGNING_CERT_FILE go together');
   }
   if (!/^http:\/\/[^/]+$/.test(config.caPublicationUrl)) {
     throw new ConfigError('CA_PUBLICATION_URL must be a plain http base URL (CRL distribution points are fetched over http)');
@@ -83,6 +113,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got ${raw}`);
+  return raw as T;
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

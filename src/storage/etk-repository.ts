@@ -129,7 +129,7 @@ export const etkRepository = {
 
   /** Serialises registrations and activations of one holder until the end of the transaction. */
   async lockHolder(q: Queryable, holder: EtkHolder): Promise<void> {
-    await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [HOLDER_LOCK_CLASS, `${holder.type}\u0000${holder.value}\u0000${holder.applicationId ?? NO_APPLICATION_ID}`]);
+    await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [HOLDER_LOCK_CLASS, `${holder.type}|${holder.value}|${holder.applicationId ?? NO_APPLICATION_ID}`]);
   },
 
   /** The ACTIVE ETK of exactly this holder (application id included), whatever its validity. */

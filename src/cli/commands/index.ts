@@ -1,5 +1,6 @@
 import type { AdminCommand } from '../admin-context.js';
+import { CERTRA_COMMANDS } from './certra.js';
 import { mintIdentityCommand } from './identity.js';
 
 /** Every admin command; each file under commands/ contributes its own. */
-export const ADMIN_COMMANDS: readonly AdminCommand[] = [mintIdentityCommand];
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [mintIdentityCommand, ...CERTRA_COMMANDS];

@@ -1,14 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { etkDepotFor } from '../../services/etk-depot.js';
 import type { PlatformContext } from '../../services/platform-context.js';
+import { NS } from '../../soap/namespaces.js';
 import type { SoapService } from '../../soap/service.js';
+import { getEtkOperation } from './get-etk.js';
+import { registerEtkDepotRest } from './rest.js';
 
-/** The EtkDepot SOAP endpoint: one handler per operation. */
+/**
+ * The EtkDepot v1 SOAP endpoint. wsse:Security is understood (zeep and WSS4J may mark it mustUnderstand) and
+ * verified in verifyEnvelope; with SIGN_RESPONSES every response is signed in finishResponse (no mustUnderstand: the
+ * connector would refuse a header it does not process).
+ */
 export function createEtkDepotSoapService(context: PlatformContext): SoapService {
-  void context;
-  return { path: '/EtkDepot/v1', wsdlFile: 'etkdepot-v1.wsdl', operations: [] };
+  const depot = etkDepotFor(context);
+  // Starts LISTEN and the response signer early; etkDepotRestRoutes awaits the same start, so failures stop start-up.
+  depot.start().catch(() => undefined);
+  return {
+    path: '/EtkDepot/v1',
+    wsdlFile: 'etkdepot-v1.wsdl',
+    operations: [getEtkOperation(depot, context.logger)],
+    understoodHeaders: [{ namespace: NS.wsse, localName: 'Security' }],
+    async verifyEnvelope(call) {
+      call.security = await depot.security.verify(call.envelope.document);
+    },
+    finishResponse: context.config.signResponses ? async (envelopeXml) => (await depot.responseSigner()!).sign(envelopeXml) : undefined,
+  };
 }
 
-/** ETKDepot over REST: GET /etkdepot/v1/etks and its OpenAPI document. */
-export async function etkDepotRestRoutes(app: import('fastify').FastifyInstance, context: PlatformContext): Promise<void> {
-  void app;
-  void context;
+/**
+ * ETKDepot over REST: GET /etkdepot/v1/etks and its OpenAPI document. Also the asynchronous start of the depot shared
+ * with the SOAP endpoint (LISTEN for directory changes, response signer), which start-up awaits here.
+ */
+export async function etkDepotRestRoutes(app: FastifyInstance, context: PlatformContext): Promise<void> {
+  const depot = etkDepotFor(context);
+  await depot.start();
+  app.addHook('onClose', async () => depot.stop());
+  await registerEtkDepotRest(app, depot, context.logger);
 }

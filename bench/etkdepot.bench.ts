@@ -1,0 +1,390 @@
+/**
+ * ETKDepot throughput: `npx tsx bench/etkdepot.bench.ts` (npm run bench:etkdepot).
+ *
+ * 1. A fresh PostgreSQL database (on DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432/test) receives
+ *    BENCH_ETKS (default 10,000) real ETKs: an eHealth certificate issued by the platform's CA for each identifier,
+ *    its encryption certificate and the ETK CMS, stored as EtkRA stores them.
+ * 2. Three server processes, each pinned to CPU 0 when taskset exists: the platform (unsecured GetEtk), the platform
+ *    with SIGN_RESPONSES (signed variant), and a bare fastify route answering a static body of the size of a GetEtk
+ *    response (the floor), which reads the same request body.
+ * 3. Load from a separate process (wrk, pinned to CPU 1; autocannon when wrk is missing): 32 connections, 10 s
+ *    (BENCH_SECONDS), after a 3 s warm-up, requests spread over random identifiers of the depot.
+ * 4. Prints requests/s, p50/p99 and each server's RSS, then whether each target is met:
+ *    unsecured ≥ 1/3 of the bare route with p99 < 10 ms; signed round trips (WS-Security verify + signed response)
+ *    ≥ 1,000/s; RSS < 250 MB. Exit code 1 when a target is missed.
+ *
+ * Servers log at LOG_LEVEL=warn (BENCH_LOG_LEVEL): one info line per SOAP call would measure the log pipe.
+ */
+import 'reflect-metadata';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import pino from 'pino';
+import { buildEncryptionCertificate, buildEtk } from '../src/ca/etk/index.js';
+import { readCertificateFields } from '../src/ca/hierarchy/index.js';
+import { generatePrivateKey } from '../src/ca/keys/file-key.js';
+import { createKeyObjectSigner } from '../src/ca/keys/key-signer.js';
+import { ehealthNaturalPerson, ehealthOrganisation } from '../src/ca/profiles/index.js';
+import { buildCsr, type DnSequence } from '../src/ca/x509/index.js';
+import { createPlatform } from '../src/composition.js';
+import { loadConfig } from '../src/config/config.js';
+import { buildEhealthDn, cbeCheckDigits, ehealthDnAttributes, nihiiCheckDigits, ssinCheckDigits, type EhealthDnInput } from '../src/identifiers/index.js';
+import { projectRoot } from '../src/project-paths.js';
+import { NS } from '../src/soap/namespaces.js';
+import { wrapInEnvelope } from '../src/soap/envelope.js';
+import { etkRepository } from '../src/storage/etk-repository.js';
+import { el, textEl } from '../src/xml/builder.js';
+import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security.js';
+
+const ETK_COUNT = Number(process.env.BENCH_ETKS ?? 10_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = 3;
+const CONNECTIONS = 32;
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+const REQUEST_VARIETY = 2_000;
+const TARGETS = { ratioToBare: 1 / 3, p99Ms: 10, signedPerSecond: 1_000, rssMb: 250 };
+
+interface Identity extends EhealthDnInput {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The bare server (child mode): `bench/etkdepot.bench.ts --bare-server <bytes>`.
+
+async function bareServer(bytes: number): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  const body = `<soapenv:Envelope xmlns:soapenv="${NS.soap11}"><soapenv:Body>${'x'.repeat(Math.max(0, bytes - 80))}</soapenv:Body></soapenv:Envelope>`;
+  app.addContentTypeParser(['text/xml'], { parseAs: 'string' }, (_request, payload, done) => done(null, payload));
+  app.post('/bare', async (_request, reply) => reply.type('text/xml; charset=utf-8').send(body));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  process.stdout.write(`listening on port ${typeof address === 'object' && address ? address.port : 0}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seeding.
+
+function identityOf(index: number): Identity {
+  if (index % 10 === 8) {
+    const base = `0${String(1_000_000 + index).padStart(7, '0')}`;
+    return { type: 'CBE', id: `${base}${cbeCheckDigits(base)}`, name: `Company ${index}` };
+  }
+  if (index % 10 === 9) {
+    const base = String(100_000 + index).padStart(6, '0');
+    return { type: 'NIHII-HOSPITAL', id: `${base}${nihiiCheckDigits(base)}`, name: `Hospital ${index}` };
+  }
+  // SSIN: a birth date per 900 people, then a sequence number.
+  const born = new Date(Date.UTC(1950, 0, 1) + Math.floor(index / 900) * 86_400_000);
+  const yymmdd = `${String(born.getUTCFullYear() % 100).padStart(2, '0')}${String(born.getUTCMonth() + 1).padStart(2, '0')}${String(born.getUTCDate()).padStart(2, '0')}`;
+  const base = `${yymmdd}${String((index % 900) + 1).padStart(3, '0')}`;
+  return { type: 'SSIN', id: `${base}${ssinCheckDigits(base, 1900)}`, name: `Person ${index}` };
+}
+
+async function seed(databaseUrl: string, dataDir: string): Promise<{ client: { key: KeyObject; certificate: Buffer }; identities: Identity[] }> {
+  const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '0' });
+  const platform = await createPlatform(config, pino({ level: 'silent' }));
+  const { context } = platform;
+  try {
+    // Key generation would dominate seeding: a few keys serve many certificates (lookups never look at keys).
+    const authenticationKeys = Array.from({ length: 8 }, () => generatePrivateKey('RSA'));
+    const encryptionKeys = Array.from({ length: 8 }, () => generatePrivateKey('RSA'));
+    const identities: Identity[] = [];
+    const started = performance.now();
+    const batch = 100;
+    for (let from = 0; from < ETK_COUNT; from += batch) {
+      await context.db.transaction(async (tx) => {
+        for (let index = from; index < Math.min(ETK_COUNT, from + batch); index++) {
+          const identity = identityOf(index);
+          identities.push(identity);
+          const authenticationKey = authenticationKeys[index % authenticationKeys.length]!;
+          const encryptionKey = encryptionKeys[index % encryptionKeys.length]!;
+          const subject = [...ehealthDnAttributes(identity)].reverse().map((a) => ({ type: a.type, value: a.value })) as unknown as DnSequence;
+          const issued = await context.issuer.issueFromCsr(
+            tx,
+            {
+              csrDer: buildCsr(subject, authenticationKey),
+              expectedSubjectDn: buildEhealthDn(identity),
+              profile: identity.type === 'SSIN' ? ehealthNaturalPerson : ehealthOrganisation,
+              environment: config.environment,
+              now: new Date(),
+            },
+            'bench',
+          );
+          const serial = randomBytes(16);
+          serial[0] = (serial[0]! & 0x7f) | 0x01;
+          const encryptionSpki = createPublicKey(encryptionKey).export({ type: 'spki', format: 'der' });
+          const encryptionCertificate = await buildEncryptionCertificate({
+            authenticationCertificate: issued.der,
+            authenticationSigner: createKeyObjectSigner(authenticationKey, 'bench'),
+            encryptionPublicKeySpki: encryptionSpki,
+            serialNumber: serial,
+          });
+          const etk = await buildEtk(
+            { encryptionCertificate, authenticationCertificate: issued.der, authenticationChain: context.ca.issuingChain },
+            { certificate: context.ca.etkRa.cert, signer: context.ca.etkRa.signer },
+          );
+          const fields = readCertificateFields(encryptionCertificate);
+          await etkRepository.insert(tx, {
+            issuedCertificateId: issued.id,
+            holder: { type: identity.type, value: identity.id, applicationId: undefined },
+            encryptionSerialHex: fields.serialNumberHex,
+            publicKeySpki: encryptionSpki,
+            etkDer: etk,
+            notBefore: fields.notBefore,
+            notAfter: fields.notAfter,
+            status: 'ACTIVE',
+            registeredAt: new Date(),
+          });
+        }
+      });
+      if ((from + batch) % 1000 === 0) process.stdout.write(`  seeded ${from + batch} ETKs (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    }
+    // The WS-Security client of the signed variant: an eHealth certificate of ours.
+    const clientKey = generatePrivateKey('RSA');
+    const clientIdentity: Identity = { type: 'SSIN', id: identityOf(ETK_COUNT + 1).id, name: 'Bench Client' };
+    const client = await context.db.transaction((tx) =>
+      context.issuer.issueFromCsr(
+        tx,
+        {
+          csrDer: buildCsr([...ehealthDnAttributes(clientIdentity)].reverse().map((a) => ({ type: a.type, value: a.value })) as unknown as DnSequence, clientKey),
+          expectedSubjectDn: buildEhealthDn(clientIdentity),
+          profile: ehealthNaturalPerson,
+          environment: config.environment,
+          now: new Date(),
+        },
+        'bench',
+      ),
+    );
+    return { client: { key: clientKey, certificate: client.der }, identities };
+  } finally {
+    await platform.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes and load.
+
+interface Server {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+const pinned = (cpu: number, command: string, args: string[]): [string, string[]] =>
+  hasTaskset && cpus().length > 1 ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+
+async function startServer(name: string, script: string[], env: Record<string, string>, path: string): Promise<Server> {
+  const [command, args] = pinned(0, process.execPath, ['--import', 'tsx', ...script]);
+  const child = spawn(command, args, {
+    cwd: projectRoot(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 120_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /listening on port (\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name,
+    child,
+    url: `http://127.0.0.1:${port}${path}`,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The node process behind a server (taskset execs it, so the pid is the same). */
+function rssOf(server: Server): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+const hasWrk = spawnSync('wrk', ['--version']).status !== null && spawnSync('which', ['wrk']).status === 0;
+
+async function load(url: string, bodies: readonly string[], seconds: number, workDir: string): Promise<LoadResult> {
+  return hasWrk ? wrkLoad(url, bodies, seconds, workDir) : autocannonLoad(url, bodies, seconds);
+}
+
+async function wrkLoad(url: string, bodies: readonly string[], seconds: number, workDir: string): Promise<LoadResult> {
+  const bodiesFile = join(workDir, `bodies-${randomBytes(4).toString('hex')}.txt`);
+  writeFileSync(bodiesFile, bodies.join('\n'));
+  const script = join(workDir, 'post.lua');
+  writeFileSync(
+    script,
+    `local bodies = {}
+for line in io.lines("${bodiesFile}") do bodies[#bodies + 1] = line end
+local headers = { ["Content-Type"] = "text/xml; charset=utf-8", ["SOAPAction"] = '""' }
+local errors = 0
+request = function() return wrk.format("POST", nil, headers, bodies[math.random(#bodies)]) end
+response = function(status) if status ~= 200 then errors = errors + 1 end end
+done = function() io.write("non200: " .. errors .. "\\n") end
+`,
+  );
+  const [command, args] = pinned(1, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url]);
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk failed:\n${text}`))));
+  });
+  const duration = (label: string): number => {
+    const match = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);
+    if (!match) throw new Error(`cannot read the ${label}% latency from wrk:\n${output}`);
+    return Number(match[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[match[2]!]!;
+  };
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]),
+    p50Ms: duration('50'),
+    p99Ms: duration('99'),
+    errors: Number(/non200: (\d+)/.exec(output)?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+  };
+}
+
+async function autocannonLoad(url: string, bodies: readonly string[], seconds: number): Promise<LoadResult> {
+  // No type declarations ship with autocannon: import it by name, typed by what is used here.
+  const moduleName = 'autocannon';
+  const { default: autocannon } = (await import(moduleName)) as {
+    default: (options: unknown) => Promise<{ requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }>;
+  };
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+    requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, body: bodies[Math.floor(Math.random() * bodies.length)] }) }],
+  });
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.non2xx + result.errors };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function getEtkEnvelope(identity: Identity): string {
+  return wrapInEnvelope(
+    el('p:GetEtkRequest', { 'xmlns:p': NS.etkdepotProtocolV1 }, el('p:SearchCriteria', null, el('p:Identifier', null, textEl('p:Type', identity.type), textEl('p:Value', identity.id)))).markup,
+  );
+}
+
+const pick = <T>(items: readonly T[], count: number): T[] => Array.from({ length: count }, () => items[Math.floor(Math.random() * items.length)]!);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const databaseName = `etkbench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${databaseName}`);
+  await admin.end();
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${databaseName}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'etkbench-'));
+  const servers: Server[] = [];
+  let failed = false;
+  try {
+    process.stdout.write(`ETKDepot benchmark: ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`seeding ${fmt(ETK_COUNT)} ETKs into ${databaseName} ...\n`);
+    const { client, identities } = await seed(databaseUrl.toString(), dataDir);
+    const [count] = (await queryOnce(databaseUrl.toString(), "SELECT count(*)::int AS n FROM etks WHERE status = 'ACTIVE'")) as Array<{ n: number }>;
+    process.stdout.write(`${fmt(count!.n)} active ETKs in PostgreSQL\n`);
+
+    const env = { DATABASE_URL: databaseUrl.toString(), DATA_DIR: dataDir };
+    const unsecured = await startServer('platform', ['src/server.ts'], env, '/EtkDepot/v1');
+    servers.push(unsecured);
+    const signedServer = await startServer('platform (SIGN_RESPONSES)', ['src/server.ts'], { ...env, SIGN_RESPONSES: 'true' }, '/EtkDepot/v1');
+    servers.push(signedServer);
+
+    const unsignedBodies = pick(identities, REQUEST_VARIETY).map(getEtkEnvelope);
+    const sample = await fetch(unsecured.url, { method: 'POST', body: unsignedBodies[0], headers: { 'content-type': 'text/xml; charset=utf-8' } });
+    const sampleBody = await sample.text();
+    if (!sampleBody.includes('<Code>200</Code>') || !sampleBody.includes('<dep:ETK>')) throw new Error(`GetEtk does not answer an ETK:\n${sampleBody.slice(0, 500)}`);
+    const bare = await startServer('bare fastify', [fileURLToPath(import.meta.url), '--bare-server', String(Buffer.byteLength(sampleBody))], {}, '/bare');
+    servers.push(bare);
+    process.stdout.write(`GetEtk response: ${fmt(Buffer.byteLength(sampleBody))} bytes; load: ${hasWrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up${hasTaskset ? ', server on CPU 0, load on CPU 1' : ''}\n\n`);
+
+    const results: Array<{ name: string; result: LoadResult; rss: { rssMb: number; peakMb: number } }> = [];
+    const run = async (name: string, server: Server, bodies: () => string[]) => {
+      await load(server.url, bodies(), WARMUP_SECONDS, dataDir);
+      const result = await load(server.url, bodies(), SECONDS, dataDir);
+      results.push({ name, result, rss: rssOf(server) });
+      process.stdout.write(`${name.padEnd(44)} ${fmt(result.requestsPerSecond).padStart(8)} req/s   p50 ${result.p50Ms.toFixed(2).padStart(6)} ms   p99 ${result.p99Ms.toFixed(2).padStart(6)} ms   RSS ${fmt(rssOf(server).rssMb)} MB (peak ${fmt(rssOf(server).peakMb)} MB)${result.errors ? `   ERRORS ${result.errors}` : ''}\n`);
+      return result;
+    };
+    const bareResult = await run('bare fastify route (same body size)', bare, () => unsignedBodies);
+    const unsecuredResult = await run('GetEtk SOAP, unsecured', unsecured, () => unsignedBodies);
+    // Signed requests carry a Timestamp: sign them right before the run (valid 5 minutes).
+    const signBodies = () => pick(identities, 500).map((identity) => signEnvelopeWsSecurity(getEtkEnvelope(identity), { key: client.key, certificate: client.certificate, mustUnderstand: true, timestampTtlSeconds: 280 }));
+    const signedSample = await fetch(signedServer.url, { method: 'POST', body: signBodies()[0], headers: { 'content-type': 'text/xml; charset=utf-8' } });
+    const signedSampleBody = await signedSample.text();
+    if (!signedSampleBody.includes('<Code>200</Code>') || !signedSampleBody.includes('wsse:Security')) throw new Error(`signed GetEtk failed:\n${signedSampleBody.slice(0, 800)}`);
+    const signedResult = await run('GetEtk SOAP, WS-Security in + signed response', signedServer, signBodies);
+
+    const peak = Math.max(rssOf(unsecured).peakMb, rssOf(signedServer).peakMb);
+    const ratio = unsecuredResult.requestsPerSecond / bareResult.requestsPerSecond;
+    const targets = [
+      [`unsecured GetEtk ≥ 1/3 of the bare route (${(ratio * 100).toFixed(0)}%)`, ratio >= TARGETS.ratioToBare],
+      [`unsecured GetEtk p99 < ${TARGETS.p99Ms} ms (${unsecuredResult.p99Ms.toFixed(2)} ms)`, unsecuredResult.p99Ms < TARGETS.p99Ms],
+      [`signed round trips ≥ ${fmt(TARGETS.signedPerSecond)}/s (${fmt(signedResult.requestsPerSecond)}/s)`, signedResult.requestsPerSecond >= TARGETS.signedPerSecond],
+      [`server RSS < ${TARGETS.rssMb} MB (peak ${fmt(peak)} MB)`, peak < TARGETS.rssMb],
+      ['no errors or non-200 answers', results.every((r) => r.result.errors === 0)],
+    ] as const;
+    process.stdout.write('\ntargets\n');
+    for (const [label, met] of targets) process.stdout.write(`  ${met ? 'MET    ' : 'MISSED '} ${label}\n`);
+    failed = targets.some(([, met]) => !met);
+  } finally {
+    for (const server of servers) await server.stop().catch(() => undefined);
+    const cleanup = new pg.Client({ connectionString: serverUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    await cleanup.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+async function queryOnce(url: string, sql: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+if (process.argv[2] === '--bare-server') {
+  void bareServer(Number(process.argv[3]));
+} else {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

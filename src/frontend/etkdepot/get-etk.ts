@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { EtkDepot } from '../../services/etk-depot.js';
+import type { VerifiedWsSecurity } from '../../services/etk-depot-security.js';
+import type { DirectoryAnswer, EtkQuery } from '../../services/etk-directory.js';
+import { NS } from '../../soap/namespaces.js';
+import type { SoapCall, SoapOperation } from '../../soap/service.js';
+import { el, raw, textEl, type Xml } from '../../xml/builder.js';
+import { childElements, childrenNamed, optionalChild, textOf, type Element } from '../../xml/parse.js';
+
+const DEP = NS.etkdepotProtocolV1;
+
+/** One Identifier of SearchCriteria as sent: echoed in GivenSearchCriteria (ApplicationID only when it was sent). */
+interface GivenIdentifier extends EtkQuery {
+  readonly applicationIdElement: boolean;
+}
+
+/**
+ * GetEtk: the request is read from the Body the WS-Security signature covers when there is one (verifyEnvelope put
+ * it in call.security), else from the unsigned Body. Outcomes are normal responses (wire facts §3): Status 200 with
+ * one ETK or with MatchingEtk entries, 404 none, 400 unknown type or invalid value, 500 internal error.
+ */
+export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation {
+  return {
+    name: 'GetEtk',
+    requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
+    async handle(call: SoapCall) {
+      const verified = call.security as VerifiedWsSecurity | undefined;
+      const request = verified ? childElements(verified.body)[0]! : call.envelope.payload;
+      const given = readSearchCriteria(request);
+      let answer: DirectoryAnswer;
+      try {
+        answer = await depot.directory.lookup(given);
+      } catch (error) {
+        logger.error({ err: error, requestId: call.requestId }, 'GetEtk failed');
+        return getEtkResponse('500', 'Internal error', given);
+      }
+      return renderAnswer(answer, given);
+    },
+  };
+}
+
+function readSearchCriteria(request: Element): GivenIdentifier[] {
+  const criteria = optionalChild(request, DEP, 'SearchCriteria')!;
+  return childrenNamed(criteria, DEP, 'Identifier').map((identifier) => {
+    const applicationId = optionalChild(identifier, DEP, 'ApplicationID');
+    return {
+      type: textOf(optionalChild(identifier, DEP, 'Type')!),
+      value: textOf(optionalChild(identifier, DEP, 'Value')!),
+      applicationId: applicationId ? textOf(applicationId) : undefined,
+      applicationIdElement: applicationId !== undefined,
+    };
+  });
+}
+
+function renderAnswer(answer: DirectoryAnswer, given: readonly GivenIdentifier[]): string {
+  switch (answer.kind) {
+    case 'found':
+      // base64 needs no escaping; the ETK text is the bulk of the response, so it skips the escaper's passes.
+      return getEtkResponse('200', 'ETK found', given, el('dep:ETK', null, raw(answer.etk.base64)));
+    case 'several':
+      return getEtkResponse(
+        '200',
+        `${answer.matches.length} ETKs match: ask again with one of the MatchingEtk identifiers`,
+        given,
+        answer.matches.map((etk) =>
+          el('dep:MatchingEtk', null, identifierXml({ type: etk.holder.type, value: etk.holder.value, applicationId: etk.holder.applicationId })),
+        ),
+      );
+    case 'not-found':
+      return getEtkResponse('404', 'No ETK found for the search criteria', given);
+    case 'invalid':
+      return getEtkResponse('400', answer.message, given, el('dep:Error', null, textEl('dep:Code', answer.code), textEl('dep:Message', answer.message)));
+  }
+}
+
+function identifierXml(identifier: { type: string; value: string; applicationId?: string | undefined }, echoEmptyApplicationId = false): Xml {
+  return el(
+    'dep:Identifier',
+    null,
+    textEl('dep:Type', identifier.type),
+    textEl('dep:Value', identifier.value),
+    identifier.applicationId !== undefined || echoEmptyApplicationId ? textEl('dep:ApplicationID', identifier.applicationId ?? '') : undefined,
+  );
+}
+
+/** GetEtkResponse: core:Status (Code and Message unqualified: no default namespace is ever declared), criteria, content. */
+function getEtkResponse(code: '200' | '400' | '404' | '500', message: string, given: readonly GivenIdentifier[], ...content: Array<Xml | Xml[]>): string {
+  return el(
+    'dep:GetEtkResponse',
+    { 'xmlns:dep': DEP, 'xmlns:core': NS.commonsCoreV1, Id: `_${randomUUID()}` },
+    el('core:Status', null, textEl('Code', code), textEl('Message', message, { Lang: 'EN' })),
+    given.length > 0 ? el('dep:GivenSearchCriteria', null, given.map((identifier) => identifierXml(identifier, identifier.applicationIdElement))) : undefined,
+    content,
+  ).markup;
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { EtkDepot } from '../../services/etk-depot.js';
+import type { DirectoryAnswer, DirectoryEtk } from '../../services/etk-directory.js';
+import { ETKDEPOT_OPENAPI } from './openapi.js';
+
+export const ETKDEPOT_REST_PATHS = { etks: '/etkdepot/v1/etks', openapi: '/etkdepot/v1/openapi.json' } as const;
+
+type EtkQueryString = { type?: string | string[]; value?: string | string[]; applicationId?: string | string[] };
+
+/**
+ * GET /etkdepot/v1/etks?type=&value=&applicationId= — the same lookup as SOAP GetEtk. 200: the ETK (JSON with base64,
+ * or the DER itself with Accept: application/octet-stream); 300: several ETKs, listed, to be asked for with an
+ * applicationId; 404 none; 400 bad query; 500 internal. Errors are RFC 9457 problem documents.
+ */
+export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot, logger: Logger): Promise<void> {
+  app.get(ETKDEPOT_REST_PATHS.openapi, async (_request, reply) => reply.header('cache-control', 'max-age=3600').send(ETKDEPOT_OPENAPI));
+
+  app.get(ETKDEPOT_REST_PATHS.etks, async (request: FastifyRequest<{ Querystring: EtkQueryString }>, reply) => {
+    const { type, value, applicationId } = request.query;
+    if (typeof type !== 'string' || typeof value !== 'string' || (applicationId !== undefined && typeof applicationId !== 'string')) {
+      return problem(reply, 400, 'BAD_QUERY', 'type and value are required, each at most once; applicationId is optional');
+    }
+    let answer: DirectoryAnswer;
+    try {
+      answer = await depot.directory.lookup([{ type, value, applicationId }]);
+    } catch (error) {
+      logger.error({ err: error, requestId: request.id }, 'ETK REST lookup failed');
+      return problem(reply, 500, 'INTERNAL_ERROR', 'Internal error');
+    }
+    // Revocation takes effect at once: no client or proxy may keep an answer without asking again.
+    reply.header('cache-control', 'no-cache');
+    switch (answer.kind) {
+      case 'found':
+        if (prefersBinary(request.headers.accept)) return reply.type('application/octet-stream').send(answer.etk.der);
+        return reply.type('application/json; charset=utf-8').send({ identifier: identifierOf(answer.etk), etk: answer.etk.base64, notBefore: new Date(answer.etk.notBefore).toISOString(), notAfter: new Date(answer.etk.notAfter).toISOString() });
+      case 'several':
+        return reply.code(300).type('application/json; charset=utf-8').send({ matchingEtks: answer.matches.map(identifierOf) });
+      case 'not-found':
+        return problem(reply, 404, 'ETK_NOT_FOUND', 'No ETK found for these criteria');
+      case 'invalid':
+        return problem(reply, 400, answer.code, answer.message);
+    }
+  });
+}
+
+function identifierOf(etk: DirectoryEtk): { type: string; value: string; applicationId?: string } {
+  return etk.holder.applicationId === undefined
+    ? { type: etk.holder.type, value: etk.holder.value }
+    : { type: etk.holder.type, value: etk.holder.value, applicationId: etk.holder.applicationId };
+}
+
+function problem(reply: FastifyReply, status: number, code: string, detail: string) {
+  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' };
+  return reply.code(status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', title: titles[status], status, detail, code });
+}
+
+/** True when the Accept header ranks application/octet-stream above JSON (JSON is the default). */
+export function prefersBinary(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let binary = 0;
+  let json = 0;
+  for (const part of accept.split(',')) {
+    const [mediaType, ...parameters] = part.trim().toLowerCase().split(';');
+    const qParameter = parameters.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParameter ? Number(qParameter.slice(2)) : 1;
+    if (!Number.isFinite(q)) continue;
+    if (mediaType === 'application/octet-stream') binary = Math.max(binary, q);
+    else if (mediaType === 'application/json' || mediaType === 'application/*' || mediaType === '*/*') json = Math.max(json, mediaType === 'application/json' ? q : q - 0.001);
+  }
+  return binary > 0 && binary > json;
+}

@@ -1,0 +1,35 @@
+/** CertRA v2: contracts, certificate requests and their lifecycle, mandates. Policy lives here; no XML, no SQL. */
+export * from './types.js';
+export * from './policy.js';
+export * from './dependencies.js';
+export { ContractSealer } from './contract-seal.js';
+export { generateCertificateContract, generateRevocationContract, type GenerateContractInput, type GenerateRevocationContractInput } from './contracts.js';
+export {
+  approveRequest,
+  certificateChain,
+  foreignerRequestByReference,
+  pendingRequests,
+  recentRequests,
+  refuseRequest,
+  submitCertificateRequest,
+  submitForeignerRequest,
+  type ApprovalInput,
+  type CertificateRequestInput,
+  type CertificateRequestOutcome,
+  type ForeignerRequestInput,
+  type ForeignerRequestOutcome,
+} from './certificate-requests.js';
+export { revokeCertificate, type RevokeInput } from './revocation.js';
+export { actorQualities, certificateInfoForAuthenticationCertificate, certificateInfoForCitizen, existingApplicationIds } from './certificate-info.js';
+export { organizationTypes, type OrganizationTypeInfo } from './organization-types.js';
+export {
+  listMandates,
+  listTestCases,
+  registerCertificateManager,
+  registerLegalRepresentative,
+  registerTestCase,
+  removeTestCase,
+  withdrawMandate,
+  type RegistrationDeps,
+} from './mandates.js';
+export { lifecycleState, certificateStatus } from './lifecycle.js';
