@@ -4,9 +4,9 @@
  * 1. A fresh PostgreSQL database (on DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432/test) receives
  *    BENCH_ETKS (default 10,000) real ETKs: an eHealth certificate issued by the platform's CA for each identifier,
  *    its encryption certificate and the ETK CMS, stored as EtkRA stores them.
- * 2. Three server processes, each pinned to CPU 0 when taskset exists: the platform (unsecured GetEtk), the platform
- *    with SIGN_RESPONSES (signed variant), and a bare fastify route answering a static body of the size of a GetEtk
- *    response (the floor), which reads the same request body.
+ * 2. Three server processes, each pinned to CPU 0 when taskset exists: the platform built to dist/ (unsecured
+ *    GetEtk), the same with SIGN_RESPONSES (signed variant), and a bare fastify route answering a static body of the
+ *    size of a GetEtk response (the floor), which reads the same request body.
  * 3. Load from a separate process (wrk, pinned to CPU 1; autocannon when wrk is missing): 32 connections, 10 s
  *    (BENCH_SECONDS), after a 3 s warm-up, requests spread over random identifiers of the depot.
  * 4. Prints requests/s, p50/p99 and each server's RSS, then whether each target is met:
@@ -14,6 +14,7 @@
  *    ≥ 1,000/s; RSS < 250 MB. Exit code 1 when a target is missed.
  *
  * Servers log at LOG_LEVEL=warn (BENCH_LOG_LEVEL): one info line per SOAP call would measure the log pipe.
+ * BENCH_KEEP=1 keeps the seeded database and DATA_DIR; BENCH_REUSE=<database>:<dir> measures again without seeding.
  */
 import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -21,7 +22,6 @@ import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
 import { buildEncryptionCertificate, buildEtk } from '../src/ca/etk/index.js';
@@ -51,18 +51,19 @@ const TARGETS = { ratioToBare: 1 / 3, p99Ms: 10, signedPerSecond: 1_000, rssMb: 
 interface Identity extends EhealthDnInput {}
 
 // ---------------------------------------------------------------------------------------------------------------
-// The bare server (child mode): `bench/etkdepot.bench.ts --bare-server <bytes>`.
+// The bare server: plain JavaScript run by node itself (no TypeScript loader), the floor of a fastify POST route.
 
-async function bareServer(bytes: number): Promise<void> {
-  const { default: Fastify } = await import('fastify');
-  const app = Fastify({ logger: false });
-  const body = `<soapenv:Envelope xmlns:soapenv="${NS.soap11}"><soapenv:Body>${'x'.repeat(Math.max(0, bytes - 80))}</soapenv:Body></soapenv:Envelope>`;
-  app.addContentTypeParser(['text/xml'], { parseAs: 'string' }, (_request, payload, done) => done(null, payload));
-  app.post('/bare', async (_request, reply) => reply.type('text/xml; charset=utf-8').send(body));
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  process.stdout.write(`listening on port ${typeof address === 'object' && address ? address.port : 0}\n`);
-}
+const BARE_SERVER_SOURCE = `
+import Fastify from 'fastify';
+const bytes = Number(process.env.BARE_BODY_BYTES);
+const app = Fastify({ logger: false });
+const body = '<soapenv:Envelope xmlns:soapenv="${NS.soap11}"><soapenv:Body>' + 'x'.repeat(Math.max(0, bytes - 80)) + '</soapenv:Body></soapenv:Envelope>';
+app.addContentTypeParser(['text/xml'], { parseAs: 'string' }, (_request, payload, done) => done(null, payload));
+app.post('/bare', async (_request, reply) => reply.type('text/xml; charset=utf-8').send(body));
+await app.listen({ port: 0, host: '127.0.0.1' });
+process.stdout.write('listening on port ' + app.server.address().port + '\\n');
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Seeding.
@@ -83,7 +84,7 @@ function identityOf(index: number): Identity {
   return { type: 'SSIN', id: `${base}${ssinCheckDigits(base, 1900)}`, name: `Person ${index}` };
 }
 
-async function seed(databaseUrl: string, dataDir: string): Promise<{ client: { key: KeyObject; certificate: Buffer }; identities: Identity[] }> {
+async function seed(databaseUrl: string, dataDir: string, seedEtks: boolean): Promise<{ client: { key: KeyObject; certificate: Buffer }; identities: Identity[] }> {
   const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '0' });
   const platform = await createPlatform(config, pino({ level: 'silent' }));
   const { context } = platform;
@@ -94,7 +95,8 @@ async function seed(databaseUrl: string, dataDir: string): Promise<{ client: { k
     const identities: Identity[] = [];
     const started = performance.now();
     const batch = 100;
-    for (let from = 0; from < ETK_COUNT; from += batch) {
+    if (!seedEtks) for (let index = 0; index < ETK_COUNT; index++) identities.push(identityOf(index));
+    for (let from = 0; seedEtks && from < ETK_COUNT; from += batch) {
       await context.db.transaction(async (tx) => {
         for (let index = from; index < Math.min(ETK_COUNT, from + batch); index++) {
           const identity = identityOf(index);
@@ -178,8 +180,9 @@ const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
 const pinned = (cpu: number, command: string, args: string[]): [string, string[]] =>
   hasTaskset && cpus().length > 1 ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
 
-async function startServer(name: string, script: string[], env: Record<string, string>, path: string): Promise<Server> {
-  const [command, args] = pinned(0, process.execPath, ['--import', 'tsx', ...script]);
+/** `nodeArguments` run under node pinned to CPU 0: the compiled server (dist/) or the bare server source. */
+async function startServer(name: string, nodeArguments: string[], env: Record<string, string>, path: string): Promise<Server> {
+  const [command, args] = pinned(0, process.execPath, nodeArguments);
   const child = spawn(command, args, {
     cwd: projectRoot(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL, ...env },
@@ -299,34 +302,44 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFracti
 
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const databaseName = `etkbench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
-  await admin.end();
+  // BENCH_KEEP=1 keeps the seeded database and DATA_DIR; BENCH_REUSE=<database>:<dir> runs again on them (no seeding).
+  const reuse = process.env.BENCH_REUSE?.split(':');
+  const keep = process.env.BENCH_KEEP === '1' || reuse !== undefined;
+  const databaseName = reuse?.[0] ?? `etkbench_${randomBytes(4).toString('hex')}`;
+  if (!reuse) {
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${databaseName}`);
+    await admin.end();
+  }
   const databaseUrl = new URL(serverUrl);
   databaseUrl.pathname = `/${databaseName}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'etkbench-'));
+  const dataDir = reuse?.[1] ?? mkdtempSync(join(tmpdir(), 'etkbench-'));
   const servers: Server[] = [];
   let failed = false;
   try {
     process.stdout.write(`ETKDepot benchmark: ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-    process.stdout.write(`seeding ${fmt(ETK_COUNT)} ETKs into ${databaseName} ...\n`);
-    const { client, identities } = await seed(databaseUrl.toString(), dataDir);
+    process.stdout.write(reuse ? `reusing ${databaseName} and ${dataDir}\n` : `seeding ${fmt(ETK_COUNT)} ETKs into ${databaseName} ...\n`);
+    const { client, identities } = await seed(databaseUrl.toString(), dataDir, !reuse);
     const [count] = (await queryOnce(databaseUrl.toString(), "SELECT count(*)::int AS n FROM etks WHERE status = 'ACTIVE'")) as Array<{ n: number }>;
     process.stdout.write(`${fmt(count!.n)} active ETKs in PostgreSQL\n`);
 
     const env = { DATABASE_URL: databaseUrl.toString(), DATA_DIR: dataDir };
-    const unsecured = await startServer('platform', ['src/server.ts'], env, '/EtkDepot/v1');
+    // The servers run the compiled JavaScript, as in production (npm start).
+    process.stdout.write('building dist/ (tsc -p tsconfig.build.json) ...\n');
+    const build = spawnSync(join(projectRoot(), 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: projectRoot(), encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+    const server = [join(projectRoot(), 'dist', 'src', 'server.js')];
+    const unsecured = await startServer('platform', server, env, '/EtkDepot/v1');
     servers.push(unsecured);
-    const signedServer = await startServer('platform (SIGN_RESPONSES)', ['src/server.ts'], { ...env, SIGN_RESPONSES: 'true' }, '/EtkDepot/v1');
+    const signedServer = await startServer('platform (SIGN_RESPONSES)', server, { ...env, SIGN_RESPONSES: 'true' }, '/EtkDepot/v1');
     servers.push(signedServer);
 
     const unsignedBodies = pick(identities, REQUEST_VARIETY).map(getEtkEnvelope);
     const sample = await fetch(unsecured.url, { method: 'POST', body: unsignedBodies[0], headers: { 'content-type': 'text/xml; charset=utf-8' } });
     const sampleBody = await sample.text();
     if (!sampleBody.includes('<Code>200</Code>') || !sampleBody.includes('<dep:ETK>')) throw new Error(`GetEtk does not answer an ETK:\n${sampleBody.slice(0, 500)}`);
-    const bare = await startServer('bare fastify', [fileURLToPath(import.meta.url), '--bare-server', String(Buffer.byteLength(sampleBody))], {}, '/bare');
+    const bare = await startServer('bare fastify', ['--input-type=module', '-e', BARE_SERVER_SOURCE], { BARE_BODY_BYTES: String(Buffer.byteLength(sampleBody)) }, '/bare');
     servers.push(bare);
     process.stdout.write(`GetEtk response: ${fmt(Buffer.byteLength(sampleBody))} bytes; load: ${hasWrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up${hasTaskset ? ', server on CPU 0, load on CPU 1' : ''}\n\n`);
 
@@ -361,11 +374,15 @@ async function main(): Promise<void> {
     failed = targets.some(([, met]) => !met);
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
-    const cleanup = new pg.Client({ connectionString: serverUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-    await cleanup.end();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (keep) {
+      process.stdout.write(`kept: BENCH_REUSE=${databaseName}:${dataDir}\n`);
+    } else {
+      const cleanup = new pg.Client({ connectionString: serverUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+      await cleanup.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
   process.exitCode = failed ? 1 : 0;
 }
@@ -380,11 +397,7 @@ async function queryOnce(url: string, sql: string): Promise<unknown[]> {
   }
 }
 
-if (process.argv[2] === '--bare-server') {
-  void bareServer(Number(process.argv[3]));
-} else {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
-}
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -5,7 +5,7 @@ import { buildApp } from './app.js';
 import { loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { createCertRaSoapService } from './frontend/certra/index.js';
+import { certRaRoutes, createCertRaSoapService } from './frontend/certra/index.js';
 import { createEtkDepotSoapService, etkDepotRestRoutes } from './frontend/etkdepot/index.js';
 import { createEtkRaSoapService } from './frontend/etkra/index.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
@@ -69,6 +69,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       registerRoutes: async (scope) => {
         await publicationRoutes(scope, context);
         await etkDepotRestRoutes(scope, context);
+        await certRaRoutes(scope, context);
       },
     });
     let closed = false;

@@ -34,6 +34,7 @@ export interface Config {
   readonly etkChallengeTtlSeconds: number;
   /** In-process ETKDepot cache (kept coherent across processes by LISTEN/NOTIFY); off = every lookup reads the database. */
   readonly etkDepotCache: boolean;
+  /** Identifiers kept (each holds its ETKs' DER, about 6 KB, outside the JavaScript heap). */
   readonly etkDepotCacheEntries: number;
   /** Upper bound on the age of a cached entry, a backstop should notifications ever be lost. */
   readonly etkDepotCacheMaxAgeSeconds: number;
@@ -84,7 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     serverSigningCertFile: env.SERVER_SIGNING_CERT_FILE || undefined,
     etkChallengeTtlSeconds: integer(env, 'ETKRA_CHALLENGE_TTL_SECONDS', 600, 10, 86_400),
     etkDepotCache: boolean(env, 'ETKDEPOT_CACHE', true),
-    etkDepotCacheEntries: integer(env, 'ETKDEPOT_CACHE_ENTRIES', 100_000, 1, 10_000_000),
+    etkDepotCacheEntries: integer(env, 'ETKDEPOT_CACHE_ENTRIES', 20_000, 1, 10_000_000),
     etkDepotCacheMaxAgeSeconds: integer(env, 'ETKDEPOT_CACHE_MAX_AGE_SECONDS', 300, 1, 86_400),
     caConfigFile: env.CA_CONFIG_FILE || undefined,
     caPublicationUrl: (env.CA_PUBLICATION_URL || `http://localhost:${env.PORT && env.PORT !== '0' ? env.PORT : '8080'}`).replace(/\/+$/, ''),

@@ -48,7 +48,8 @@ export class CrlPublisher {
           nextUpdate,
           crlNumber,
           entries: revoked.map((entry) => ({
-            serialNumber: entry.serialHex,
+            // The registry stores serials without leading zeros (possibly an odd number of hex digits): pass the number.
+            serialNumber: BigInt(`0x${entry.serialHex}`),
             revocationDate: entry.revokedAt,
             reason: entry.reason && entry.reason in CRL_REASON_CODES ? (entry.reason as CrlReason) : undefined,
           })),

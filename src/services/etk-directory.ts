@@ -11,12 +11,14 @@ export interface EtkQuery {
   readonly applicationId?: string | undefined;
 }
 
-/** A published ETK as the directory serves it; the base64 form is computed once, when it is loaded. */
+/**
+ * A published ETK as the directory serves it. Only the DER is kept (off the JavaScript heap, so a large cache adds
+ * nothing to garbage-collection pauses); base64 is made per response, which costs microseconds.
+ */
 export interface DirectoryEtk {
   readonly id: bigint;
   readonly holder: EtkHolder;
   readonly der: Buffer;
-  readonly base64: string;
   readonly notBefore: number;
   readonly notAfter: number;
 }
@@ -177,7 +179,6 @@ function toDirectoryEtk(row: PublishedEtk): DirectoryEtk {
     id: row.id,
     holder: row.holder,
     der: row.etkDer,
-    base64: row.etkDer.toString('base64'),
     notBefore: row.notBefore.getTime(),
     notAfter: row.notAfter.getTime(),
   };

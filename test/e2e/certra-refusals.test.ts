@@ -235,6 +235,13 @@ describe('CertRA v2 refusals', () => {
       submitCsrForForeignerRequest(now(), { person: { ids: [{ type: 'SSIN', value: marie.ssin }], firstNames: ['Marie'], name: 'Dupont' }, csr: csrFor(JAN_DN, key) }),
       'INVALID_IDENTIFIER',
     );
+    // A BIS number with a wrong check digit, on the one public operation that writes.
+    await expectRefusal(
+      t,
+      client,
+      submitCsrForForeignerRequest(now(), { person: { ids: [{ type: 'SSIN', value: '85473003516' }], firstNames: ['Anna'], name: 'Schmidt' }, csr: csrFor(JAN_DN, key) }),
+      'INVALID_IDENTIFIER',
+    );
     const contract = await contractFor(eva);
     await expectRefusal(
       t,

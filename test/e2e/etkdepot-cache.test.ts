@@ -172,3 +172,23 @@ describe(
     });
   },
 );
+
+describe('ETK cache: a load that races with a change is not kept', () => {
+  it('drops the result of a lookup that was in flight when a notification arrived', async () => {
+    const directory = etkDepotFor(t.platform.context).directory;
+    expect(directory.caching).toBe(true);
+    const ssin = testSsin(705);
+    const holder = await mintHolder(t, { type: 'SSIN', id: ssin, name: 'Racing Holder' });
+    await register(t, holder);
+    // Let the registration's own notification arrive first: a late one would clear the cache and hide a bug.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const query = [{ type: 'SSIN', value: ssin }];
+    // The load reads the ETK as published; a notification (simulated) arrives before it completes.
+    const inFlight = directory.lookup(query);
+    directory.invalidate();
+    expect((await inFlight).kind).toBe('found');
+    // White-box: the ETK disappears without notification. Had the raced load been cached, it would still be found.
+    await t.database.db.query(`UPDATE etks SET status = 'SUPERSEDED' WHERE issued_certificate_id = $1`, [holder.issued.id]);
+    expect((await directory.lookup(query)).kind).toBe('not-found');
+  });
+});

@@ -1,4 +1,4 @@
-import { constants, createHash, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
+import { constants, createHash, privateDecrypt, type KeyObject } from 'node:crypto';
 import { buildEncryptionCertificate } from '../../src/ca/etk/index.js';
 import { createKeyObjectSigner } from '../../src/ca/keys/key-signer.js';
 import { ehealthNaturalPerson, ehealthOrganisation } from '../../src/ca/profiles/index.js';
@@ -254,14 +254,6 @@ export function readGetEtkResponse(httpStatus: number, body: string): GetEtkResu
 export async function getEtk(t: TestPlatform, identifiers: readonly IdentifierInput[], headers?: Record<string, string>): Promise<GetEtkResult> {
   const { status, body } = await t.soap('/EtkDepot/v1', getEtkEnvelope(identifiers), headers);
   return readGetEtkResponse(status, body);
-}
-
-/** The encryption certificate inside an ETK's DER (the eContent), via the CA module's parser. */
-export { parseEtk } from '../../src/ca/etk/index.js';
-
-/** SPKI of a private key (for comparisons with ETK contents). */
-export function publicKeySpki(key: KeyObject): Buffer {
-  return createPublicKey(key).export({ type: 'spki', format: 'der' });
 }
 
 /** Distinct valid identifiers for tests: the n-th SSIN born 1985-07-30, CBE, NIHII (organisation) number. */

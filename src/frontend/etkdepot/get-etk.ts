@@ -57,7 +57,7 @@ function renderAnswer(answer: DirectoryAnswer, given: readonly GivenIdentifier[]
   switch (answer.kind) {
     case 'found':
       // base64 needs no escaping; the ETK text is the bulk of the response, so it skips the escaper's passes.
-      return getEtkResponse('200', 'ETK found', given, el('dep:ETK', null, raw(answer.etk.base64)));
+      return getEtkResponse('200', 'ETK found', given, el('dep:ETK', null, raw(answer.etk.der.toString('base64'))));
     case 'several':
       return getEtkResponse(
         '200',

@@ -33,7 +33,7 @@ export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot
     switch (answer.kind) {
       case 'found':
         if (prefersBinary(request.headers.accept)) return reply.type('application/octet-stream').send(answer.etk.der);
-        return reply.type('application/json; charset=utf-8').send({ identifier: identifierOf(answer.etk), etk: answer.etk.base64, notBefore: new Date(answer.etk.notBefore).toISOString(), notAfter: new Date(answer.etk.notAfter).toISOString() });
+        return reply.type('application/json; charset=utf-8').send({ identifier: identifierOf(answer.etk), etk: answer.etk.der.toString('base64'), notBefore: new Date(answer.etk.notBefore).toISOString(), notAfter: new Date(answer.etk.notAfter).toISOString() });
       case 'several':
         return reply.code(300).type('application/json; charset=utf-8').send({ matchingEtks: answer.matches.map(identifierOf) });
       case 'not-found':
