@@ -57,6 +57,20 @@ describe(`database adapter on ${testEngine}`, () => {
     expect(row!.n).toBe(20);
   });
 
+  it('delivers a committed transaction\'s notifications to this process before transaction() returns', async () => {
+    const received: string[] = [];
+    const unlisten = await t.db.listen('local_channel', (payload) => received.push(payload));
+    await t.db.transaction(async (tx) => { await tx.query('SELECT pg_notify($1, $2)', ['local_channel', 'now']); });
+    expect(received[0]).toBe('now');
+    await expect(t.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_notify($1, $2)', ['local_channel', 'rolled-back']);
+      throw new Error('abort');
+    })).rejects.toThrow('abort');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received).not.toContain('rolled-back');
+    await unlisten();
+  });
+
   it('delivers NOTIFY payloads to listeners', async () => {
     const received: string[] = [];
     const unlisten = await t.db.listen('probe_channel', (payload) => received.push(payload));

@@ -23,6 +23,39 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * A NOTIFY issued inside a transaction reaches the LISTEN connections of every process only after commit, and
+ * asynchronously. This process must not answer from stale state in that gap (read-your-writes: a GetEtk right after
+ * activateETK on the same server), so a committed transaction also delivers its `SELECT pg_notify($1, $2)` calls to
+ * this process's own listeners synchronously, before transaction() returns. Listeners must tolerate the duplicate
+ * that arrives later through LISTEN.
+ */
+const NOTIFY_STATEMENT = /^\s*SELECT\s+pg_notify\(\s*\$1\s*,\s*\$2\s*\)\s*$/i;
+
+class LocalListeners {
+  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  add(channel: string, handler: (payload: string) => void): () => void {
+    let set = this.handlers.get(channel);
+    if (!set) this.handlers.set(channel, (set = new Set()));
+    set.add(handler);
+    return () => set!.delete(handler);
+  }
+  deliver(notifications: ReadonlyArray<readonly [string, string]>): void {
+    for (const [channel, payload] of notifications) for (const handler of this.handlers.get(channel) ?? []) handler(payload);
+  }
+}
+
+/** Wraps a transaction's Queryable to remember the notifications it issues. */
+function recordingNotifications(inner: Queryable, sent: Array<readonly [string, string]>): Queryable {
+  return {
+    query: async (sql, params) => {
+      const rows = await inner.query(sql, params);
+      if (NOTIFY_STATEMENT.test(sql) && params) sent.push([String(params[0]), String(params[1] ?? '')]);
+      return rows as never;
+    },
+  };
+}
+
 const INT8_OID = 20;
 const BYTEA_OID = 17;
 
@@ -50,16 +83,19 @@ export function openPostgres(connectionString: string, options: { max?: number }
   const run = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly SqlValue[]) =>
     (await client.query(sql, params as unknown[] | undefined)).rows as R[];
   const listeners = new Map<string, { client: pg.PoolClient; handlers: Set<(p: string) => void> }>();
+  const local = new LocalListeners();
   return {
     engine: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     async exec(sql) { await pool.query(sql); },
     async transaction(fn) {
       const client = await pool.connect();
+      const sent: Array<readonly [string, string]> = [];
       try {
         await client.query('BEGIN');
-        const result = await fn({ query: (sql, params) => run(client, sql, params) });
+        const result = await fn(recordingNotifications({ query: (sql, params) => run(client, sql, params) }, sent));
         await client.query('COMMIT');
+        local.deliver(sent);
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -81,8 +117,10 @@ export function openPostgres(connectionString: string, options: { max?: number }
         listeners.set(channel, entry);
       }
       entry.handlers.add(onPayload);
+      const removeLocal = local.add(channel, onPayload);
       const current = entry;
       return async () => {
+        removeLocal();
         current.handlers.delete(onPayload);
         if (current.handlers.size === 0 && listeners.get(channel) === current) {
           listeners.delete(channel);
@@ -119,15 +157,26 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     return rows;
   };
   let closed = false;
+  const local = new LocalListeners();
   return {
     engine: 'pglite',
     query: async (sql, params) => toBuffers((await db.query(sql, params as unknown[] | undefined)).rows as never[]),
     async exec(sql) { await db.exec(sql); },
-    transaction: (fn) =>
-      db.transaction(async (tx) => fn({ query: async (sql, params) => toBuffers((await tx.query(sql, params as unknown[] | undefined)).rows as never[]) })),
+    async transaction(fn) {
+      const sent: Array<readonly [string, string]> = [];
+      const result = await db.transaction(async (tx) =>
+        fn(recordingNotifications({ query: async (sql, params) => toBuffers((await tx.query(sql, params as unknown[] | undefined)).rows as never[]) }, sent)),
+      );
+      local.deliver(sent);
+      return result;
+    },
     async listen(channel, onPayload) {
       const unsubscribe = await db.listen(channel, onPayload);
-      return async () => { await unsubscribe(); };
+      const removeLocal = local.add(channel, onPayload);
+      return async () => {
+        removeLocal();
+        await unsubscribe();
+      };
     },
     async close() {
       if (closed) return;
