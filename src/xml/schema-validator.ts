@@ -71,16 +71,22 @@ export function targetNamespaceOf(file: string): string | undefined {
 }
 
 function buildDriverSchema(options: SchemaSetOptions): string {
-  const imports = [...options.imports]
-    .filter(([namespace]) => !(options.soapEnvelope && namespace === SOAP11_ENV))
-    .map(([namespace, file]) => `  <xs:import namespace="${escapeAttribute(namespace)}" schemaLocation="${escapeAttribute(file)}"/>`)
-    .join('\n');
+  const imports = schemaImports([...options.imports].filter(([namespace]) => !(options.soapEnvelope && namespace === SOAP11_ENV)));
   if (!options.soapEnvelope) {
     return `<?xml version="1.0" encoding="UTF-8"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x-schema-set-driver" elementFormDefault="qualified">
 ${imports}
 </xs:schema>`;
   }
+  return soapEnvelopeDriverSchema(imports);
+}
+
+/**
+ * A SOAP 1.1 Envelope schema that imports the given schemas (`imports` is the xs:import markup): Header children
+ * are checked laxly, the Body holds one Fault or exactly one element that an imported schema declares (strict).
+ * Shared with the interop suite, which validates every exchanged message with xmllint against the reference XSDs.
+ */
+export function soapEnvelopeDriverSchema(imports: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:soap="${SOAP11_ENV}" targetNamespace="${SOAP11_ENV}"
            elementFormDefault="qualified" attributeFormDefault="qualified">
@@ -124,6 +130,12 @@ ${imports}
     </xs:complexType>
   </xs:element>
 </xs:schema>`;
+}
+/** xs:import lines for [namespace, schemaLocation] pairs. */
+export function schemaImports(locations: ReadonlyArray<readonly [string, string]>): string {
+  return locations
+    .map(([namespace, location]) => `  <xs:import namespace="${escapeAttribute(namespace)}" schemaLocation="${escapeAttribute(location)}"/>`)
+    .join('\n');
 }
 
 function messages(errors: Array<{ message?: string; line?: number }>): string[] {

@@ -31,6 +31,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DOMParser } from '@xmldom/xmldom';
 import pg from 'pg';
+import { schemaImports, soapEnvelopeDriverSchema } from '../../src/xml/schema-validator.ts';
+import { REFERENCE_FILES } from '../support/schemas.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
@@ -54,21 +56,8 @@ const OPERATIONS = [
 ];
 const OPERATION_BY_REQUEST = Object.fromEntries(OPERATIONS.map((op) => [`${op[0].toUpperCase()}${op.slice(1)}Request`, op]));
 
-const REFERENCE_FILES = [
-  ['http://www.w3.org/XML/1998/namespace', 'external/XSD/xml.xsd'],
-  ['http://www.w3.org/2000/09/xmldsig#', 'external/XSD/xmldsig-core-schema.xsd'],
-  ['urn:be:fgov:ehealth:errors:core:v1', 'ehealth-errors/XSD/ehealth-errors-schema-core-1_1.xsd'],
-  ['urn:be:fgov:ehealth:errors:soa:v1', 'ehealth-errors/XSD/ehealth-errors-schema-soa-1_1.xsd'],
-  ['urn:be:fgov:ehealth:commons:1_0:core', 'ehealth-commons/XSD/ehealth-commons-schema-core-1_0.xsd'],
-  ['urn:be:fgov:ehealth:commons:1_0:protocol', 'ehealth-commons/XSD/ehealth-commons-schema-protocol-1_0.xsd'],
-  ['urn:be:fgov:ehealth:commons:core:v2', 'ehealth-commons/XSD/ehealth-commons-schema-core-2_0.xsd'],
-  ['urn:be:fgov:ehealth:commons:protocol:v2', 'ehealth-commons/XSD/ehealth-commons-schema-protocol-2_0.xsd'],
-  ['urn:be:fgov:ehealth:etee:commons:core:v2', 'ehealth-etee/XSD/ehealth-etee-schema-core-2_0.xsd'],
-  ['urn:be:fgov:ehealth:certra:core:v2', 'ehealth-etee/XSD/ehealth-certra-schema-core-2_0.xsd'],
-  ['urn:be:fgov:ehealth:certra:protocol:v2', 'ehealth-etee/XSD/ehealth-certra-schema-protocol-2_0.xsd'],
-  ['urn:be:fgov:ehealth:etkra:protocol:v2', 'ehealth-etee/XSD/ehealth-etkra-schema-protocol-2_0.xsd'],
-  ['urn:be:fgov:ehealth:etkdepot:1_0:protocol', 'ehealth-etee/XSD/ehealth-etkdepot-schema-protocol-1_0.xsd'],
-];
+// The reference schema set and the envelope wrapper are shared with the jest suites (run under tsx, see package.json).
+
 
 const PERSONS = {
   main: { ssin: '85073003328', given: 'Jan', surname: 'Test' },
@@ -138,51 +127,7 @@ function ensureTools() {
 
 // ---- 2. schema drivers ------------------------------------------------------------------------------------------------
 function envelopeDriver(imports) {
-  const lines = imports.map(([namespace, file]) => `  <xs:import namespace="${namespace}" schemaLocation="${pathToFileURL(file).href}"/>`).join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:soap="${NS.soap}" targetNamespace="${NS.soap}"
-           elementFormDefault="qualified" attributeFormDefault="qualified">
-${lines}
-  <xs:element name="Envelope">
-    <xs:complexType>
-      <xs:sequence>
-        <xs:element ref="soap:Header" minOccurs="0"/>
-        <xs:element ref="soap:Body"/>
-      </xs:sequence>
-      <xs:anyAttribute namespace="##other" processContents="lax"/>
-    </xs:complexType>
-  </xs:element>
-  <xs:element name="Header">
-    <xs:complexType>
-      <xs:sequence><xs:any namespace="##other" processContents="lax" minOccurs="0" maxOccurs="unbounded"/></xs:sequence>
-      <xs:anyAttribute namespace="##other" processContents="lax"/>
-    </xs:complexType>
-  </xs:element>
-  <xs:element name="Body">
-    <xs:complexType>
-      <xs:choice>
-        <xs:element ref="soap:Fault"/>
-        <xs:any namespace="##other" processContents="strict"/>
-      </xs:choice>
-      <xs:anyAttribute namespace="##any" processContents="lax"/>
-    </xs:complexType>
-  </xs:element>
-  <xs:element name="Fault">
-    <xs:complexType>
-      <xs:sequence>
-        <xs:element name="faultcode" type="xs:QName" form="unqualified"/>
-        <xs:element name="faultstring" type="xs:string" form="unqualified"/>
-        <xs:element name="faultactor" type="xs:anyURI" minOccurs="0" form="unqualified"/>
-        <xs:element name="detail" minOccurs="0" form="unqualified">
-          <xs:complexType>
-            <xs:sequence><xs:any namespace="##any" processContents="strict" minOccurs="0" maxOccurs="unbounded"/></xs:sequence>
-          </xs:complexType>
-        </xs:element>
-      </xs:sequence>
-    </xs:complexType>
-  </xs:element>
-</xs:schema>
-`;
+  return soapEnvelopeDriverSchema(schemaImports(imports.map(([namespace, file]) => [namespace, pathToFileURL(file).href])));
 }
 
 function writeSchemaDrivers() {

@@ -6,7 +6,8 @@ import { projectPaths } from '../../src/project-paths.js';
 /** The public eHealth contracts, unmodified, as shipped in shared/ beside the project. */
 export const REFERENCE_CONTRACTS = join(projectPaths.xsd(), '..', '..', 'shared', 'reference', 'ehealth-contracts');
 
-const REFERENCE_FILES: ReadonlyArray<readonly [string, string]> = [
+/** namespace → reference file (relative to REFERENCE_CONTRACTS); the interop suite validates with the same set. */
+export const REFERENCE_FILES: ReadonlyArray<readonly [string, string]> = [
   ['http://www.w3.org/XML/1998/namespace', 'external/XSD/xml.xsd'],
   ['http://www.w3.org/2000/09/xmldsig#', 'external/XSD/xmldsig-core-schema.xsd'],
   ['urn:be:fgov:ehealth:errors:core:v1', 'ehealth-errors/XSD/ehealth-errors-schema-core-1_1.xsd'],
