@@ -305,7 +305,9 @@ describe('CertRA v2 lifecycle', () => {
     const before = await tableCounts(t.database.db);
     const early = await client.requestCertificate(jan, signerOf(jan));
     expect(early.response.outcome).toBe('NOT_REPLACEABLE');
-    expect(early.response.errors[0]!.parameters.ReplacementPeriodStartDate).toBeDefined();
+    // The period opens 3 months before the current certificate's notAfter, which is in the future.
+    const periodStart = new Date(String(early.response.errors[0]!.parameters.ReplacementPeriodStartDate));
+    expect(periodStart.getTime()).toBeGreaterThan(t.clock.now().getTime());
     expect(await tableCounts(t.database.db)).toEqual(before);
 
     const notAfter = new Date(new X509Certificate(janCredential.chain[0]!).validTo);
