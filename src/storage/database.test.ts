@@ -81,6 +81,36 @@ describe(`database adapter on ${testEngine}`, () => {
   });
 });
 
+// PGlite runs in-process and has no connection to lose; CI runs this file again on PostgreSQL, where it matters.
+if (testEngine === 'postgres') {
+  describe('LISTEN on PostgreSQL', () => {
+    let t: TestDatabase;
+    beforeAll(async () => { t = await openTestDatabase(); });
+    afterAll(async () => { await t.close(); });
+
+    it('re-establishes a lost LISTEN connection and tells subscribers to assume anything changed', async () => {
+      const payloads: string[] = [];
+      const unlisten = await t.db.listen('reconnect_channel', (payload) => payloads.push(payload));
+      const waitFor = async (condition: () => boolean, what: string, tick?: () => Promise<unknown>) => {
+        for (let i = 0; i < 100 && !condition(); i++) {
+          await tick?.();
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        if (!condition()) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(payloads)}`);
+      };
+      const [listener] = await t.db.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN "reconnect_channel"%'`,
+      );
+      expect(listener?.pid).toEqual(expect.any(Number));
+      await t.db.query('SELECT pg_terminate_backend($1)', [listener!.pid]);
+      await waitFor(() => payloads.includes(''), 'the connection-lost signal');
+      await waitFor(() => payloads.includes('after'), 'a notification after reconnection', () =>
+        t.db.query(`SELECT pg_notify('reconnect_channel', 'after')`));
+      await unlisten();
+    });
+  });
+}
+
 describe(`migrations on ${testEngine}`, () => {
   it('applies each file once, in order, and is idempotent', async () => {
     const t = await openTestDatabase({ migrate: false });

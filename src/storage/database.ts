@@ -75,6 +75,11 @@ function configurePgTypes(): void {
   pgTypesConfigured = true;
 }
 
+interface ListenerEntry {
+  client: pg.PoolClient | undefined;
+  readonly handlers: Set<(payload: string) => void>;
+}
+
 export function openPostgres(connectionString: string, options: { max?: number } = {}): Database {
   configurePgTypes();
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
@@ -82,7 +87,48 @@ export function openPostgres(connectionString: string, options: { max?: number }
   pool.on('error', () => undefined);
   const run = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly SqlValue[]) =>
     (await client.query(sql, params as unknown[] | undefined)).rows as R[];
-  const listeners = new Map<string, { client: pg.PoolClient; handlers: Set<(p: string) => void> }>();
+  const listeners = new Map<string, ListenerEntry>();
+  let closing = false;
+
+  /**
+   * Opens (or re-opens) the dedicated LISTEN connection of a channel. A lost connection would silently stop
+   * notifications, and caches relying on them would go stale: so on 'error'/'end' every subscriber is told (empty
+   * payload = "anything may have changed"), and the connection is re-established with backoff; subscribers are told
+   * again once listening resumes, since notifications sent in the gap are lost.
+   */
+  const connectListener = async (channel: string, entry: ListenerEntry): Promise<void> => {
+    const client = await pool.connect();
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
+      client.release(true);
+      if (closing || listeners.get(channel) !== entry) return;
+      for (const handler of entry.handlers) handler('');
+      const retry = (delayMs: number) => {
+        setTimeout(() => {
+          if (closing || listeners.get(channel) !== entry) return;
+          connectListener(channel, entry).then(
+            () => { for (const handler of entry.handlers) handler(''); },
+            () => retry(Math.min(delayMs * 2, 5_000)),
+          );
+        }, delayMs).unref();
+      };
+      retry(100);
+    };
+    client.on('error', onLost);
+    client.on('end', onLost);
+    client.on('notification', (message) => {
+      if (message.channel === channel) for (const handler of entry.handlers) handler(message.payload ?? '');
+    });
+    try {
+      await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+    } catch (error) {
+      onLost();
+      throw error;
+    }
+    entry.client = client;
+  };
   const local = new LocalListeners();
   return {
     engine: 'postgres',
@@ -107,14 +153,15 @@ export function openPostgres(connectionString: string, options: { max?: number }
     async listen(channel, onPayload) {
       let entry = listeners.get(channel);
       if (!entry) {
-        const client = await pool.connect();
-        entry = { client, handlers: new Set() };
-        const handlers = entry.handlers;
-        client.on('notification', (message) => {
-          if (message.channel === channel) for (const handler of handlers) handler(message.payload ?? '');
-        });
-        await client.query(`LISTEN ${quoteIdentifier(channel)}`);
-        listeners.set(channel, entry);
+        const fresh: ListenerEntry = { client: undefined, handlers: new Set() };
+        listeners.set(channel, fresh);
+        try {
+          await connectListener(channel, fresh);
+        } catch (error) {
+          listeners.delete(channel);
+          throw error;
+        }
+        entry = fresh;
       }
       entry.handlers.add(onPayload);
       const removeLocal = local.add(channel, onPayload);
@@ -124,13 +171,24 @@ export function openPostgres(connectionString: string, options: { max?: number }
         current.handlers.delete(onPayload);
         if (current.handlers.size === 0 && listeners.get(channel) === current) {
           listeners.delete(channel);
-          await current.client.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => undefined);
-          current.client.release();
+          const client = current.client;
+          current.client = undefined;
+          if (client) {
+            await client.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => undefined);
+            client.removeAllListeners('end');
+            client.removeAllListeners('error');
+            client.release();
+          }
         }
       };
     },
     async close() {
-      for (const { client } of listeners.values()) client.release();
+      closing = true;
+      for (const { client } of listeners.values()) {
+        client?.removeAllListeners('end');
+        client?.removeAllListeners('error');
+        client?.release();
+      }
       listeners.clear();
       await pool.end();
     },
