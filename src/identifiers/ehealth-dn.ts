@@ -21,22 +21,6 @@ import {
 } from './dn.js';
 import { findEtkIdentifierType } from './etk-identifier-types.js';
 
-export {
-  type DnAttribute,
-  type DnAttributeInput,
-  type DnFormatStyle,
-  type FormatDnOptions,
-  DnParseError,
-  dnCanonicalKey,
-  dnEquals,
-  dnEqualsOrdered,
-  dnEqualsUnordered,
-  escapeDnValue,
-  formatDn,
-  normaliseAttributeType,
-  parseDn,
-  tryParseDn,
-} from './dn.js';
 
 export const EHEALTH_OU = 'eHealth-platform Belgium';
 export const EHEALTH_O = 'Federal Government';

@@ -40,22 +40,7 @@ export {
   normaliseForLookup,
   validateIdentifier,
 } from './etk-identifier-types.js';
-export {
-  type DnAttribute,
-  type DnAttributeInput,
-  type DnFormatStyle,
-  type FormatDnOptions,
-  DnParseError,
-  dnCanonicalKey,
-  dnEquals,
-  dnEqualsOrdered,
-  dnEqualsUnordered,
-  escapeDnValue,
-  formatDn,
-  normaliseAttributeType,
-  parseDn,
-  tryParseDn,
-} from './dn.js';
+export * from './dn.js';
 export {
   type EhealthDn,
   type EhealthDnErrorCode,

@@ -14,16 +14,8 @@ import {
 } from './configured-hierarchy.js';
 import { loadOrCreateDevHierarchy } from './dev-hierarchy.js';
 import { loadCaMaterial } from './load-ca-material.js';
+import { rejectionOf } from '../../../test/support/rejection.js';
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('configured (production) CA hierarchy', () => {
   let directory: string;

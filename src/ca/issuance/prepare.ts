@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { dnEqualsUnordered, formatDn as formatDnString, parseDn } from '../../identifiers/ehealth-dn.js';
+import { dnEqualsUnordered, formatDn as formatDnString, parseDn } from '../../identifiers/dn.js';
 import type { KeySigner } from '../keys/key-signer.js';
 import { decodeLintCertificate } from '../lints/lint-certificate.js';
 import { DEFAULT_LINTS, runLints, type LintOutcome } from '../lints/registry.js';

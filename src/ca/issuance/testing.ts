@@ -108,3 +108,35 @@ export async function createTestHierarchy(options: TestHierarchyOptions): Promis
   };
   return { root, issuing };
 }
+
+/** Sample subjects in encoded (DER) order, shared by the CA test suites. */
+export const SAMPLE_PERSON_SUBJECT: DnSequence = [
+  { type: 'C', value: 'BE' },
+  { type: 'O', value: 'Federal Government' },
+  { type: 'OU', value: 'SSIN=85073003328' },
+  { type: 'OU', value: 'JAN TEST' },
+  { type: 'OU', value: 'eHealth-platform Belgium' },
+  { type: 'CN', value: 'SSIN=85073003328' },
+];
+
+export function sampleOrganisationSubject(applicationId?: string): DnSequence {
+  return [
+    { type: 'C', value: 'BE' },
+    { type: 'O', value: 'Federal Government' },
+    ...(applicationId ? [{ type: 'OU' as const, value: applicationId }] : []),
+    { type: 'OU', value: 'NIHII-HOSPITAL=71089815' },
+    { type: 'OU', value: 'TEST HOSPITAL' },
+    { type: 'OU', value: 'eHealth-platform Belgium' },
+    { type: 'CN', value: applicationId ? `NIHII-HOSPITAL=71089815, ${applicationId}` : 'NIHII-HOSPITAL=71089815' },
+  ];
+}
+
+export function sampleCitizenSubject(usage: 'Signature' | 'Authentication'): DnSequence {
+  return [
+    { type: 'C', value: 'BE' },
+    { type: 'CN', value: `Jan Peeters (${usage})` },
+    { type: 'SN', value: 'Peeters' },
+    { type: 'GIVENNAME', value: 'Jan Marie' },
+    { type: 'SERIALNUMBER', value: '85073003328' },
+  ];
+}

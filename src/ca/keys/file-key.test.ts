@@ -3,16 +3,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePrivateKey, loadEncryptedKeyFile, openFileKeySigner, resolveSecret, writeEncryptedKeyFile } from './file-key.js';
+import { rejectionOf } from '../../../test/support/rejection.js';
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('encrypted PKCS#8 key files', () => {
   let directory: string;

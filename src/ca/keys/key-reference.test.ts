@@ -6,16 +6,8 @@ import { createSoftHsmToken, type SoftHsmToken } from '../../../test/support/sof
 import { generatePrivateKey, writeEncryptedKeyFile } from './file-key.js';
 import { describeKeyReference, openKeySigner, parseKeyReference, validateKeyReference } from './key-reference.js';
 import { generateTokenKeyPair } from './pkcs11-key.js';
+import { rejectionOf } from '../../../test/support/rejection.js';
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('parseKeyReference', () => {
   it('parses JSON for both kinds', () => {

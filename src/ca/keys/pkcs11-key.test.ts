@@ -4,16 +4,8 @@ import { join } from 'node:path';
 import { Module } from 'graphene-pk11';
 import { createSoftHsmToken, findSoftHsmModule, softhsmUtil, type SoftHsmToken } from '../../../test/support/softhsm.js';
 import { ecdsaRawToDer, generateTokenKeyPair, openPkcs11KeySigner, type Pkcs11KeySigner } from './pkcs11-key.js';
+import { rejectionOf } from '../../../test/support/rejection.js';
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 function verifies(spki: Buffer, data: Buffer, signature: Buffer, hash = 'sha256'): boolean {
   const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });

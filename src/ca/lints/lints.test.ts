@@ -3,7 +3,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName, Time, Version, type Extension } from '@peculiar/asn1-x509';
 import { issuerCertificateFacts, type IssuerCertificateFacts } from '../issuance/issuer.js';
 import { lintSignerFor } from '../issuance/lint-signer.js';
-import { createTestHierarchy, sharedTestKey, spkiOf, type TestCa } from '../issuance/testing.js';
+import { createTestHierarchy, SAMPLE_PERSON_SUBJECT, sampleCitizenSubject, sampleOrganisationSubject, sharedTestKey, spkiOf, type TestCa } from '../issuance/testing.js';
 import {
   eidCitizenSignature,
   ehealthIssuingCa,
@@ -55,30 +55,10 @@ import type { Lint, LintContext } from './types.js';
 
 const NOW = new Date('2025-03-10T09:30:00Z');
 const RSA = signatureAlgorithmFor('RSA');
+const PERSON_SUBJECT = SAMPLE_PERSON_SUBJECT;
+const ORG_SUBJECT = sampleOrganisationSubject();
+const CITIZEN_SUBJECT = sampleCitizenSubject('Signature');
 
-const PERSON_SUBJECT: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'SSIN=85073003328' },
-  { type: 'OU', value: 'JAN TEST' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'SSIN=85073003328' },
-];
-const ORG_SUBJECT: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'NIHII-HOSPITAL=71089815' },
-  { type: 'OU', value: 'TEST HOSPITAL' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'NIHII-HOSPITAL=71089815' },
-];
-const CITIZEN_SUBJECT: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'CN', value: 'Jan Peeters (Signature)' },
-  { type: 'SN', value: 'Peeters' },
-  { type: 'GIVENNAME', value: 'Jan Marie' },
-  { type: 'SERIALNUMBER', value: '85073003328' },
-];
 
 let issuing: TestCa;
 let issuer: IssuerCertificateFacts;

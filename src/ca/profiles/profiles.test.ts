@@ -1,3 +1,4 @@
+import { SAMPLE_PERSON_SUBJECT, sampleCitizenSubject, sampleOrganisationSubject } from '../issuance/testing.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,32 +10,12 @@ import { applyProfileOverrides, builtInProfiles, checkedProfile, loadProfiles, p
 import { subjectDnProblems } from './subject-rule.js';
 import { addMonthsUtc } from './validity.js';
 
+const PERSON = SAMPLE_PERSON_SUBJECT;
+const ORGANISATION_WITH_APP = sampleOrganisationSubject('MYAPP');
+const CITIZEN = sampleCitizenSubject('Authentication');
+
 const attrs = (dn: DnSequence) => dn.map((a) => ({ type: a.type, oid: a.type, value: a.value }));
 
-const PERSON: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'SSIN=85073003328' },
-  { type: 'OU', value: 'JAN TEST' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'SSIN=85073003328' },
-];
-const ORGANISATION_WITH_APP: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'MYAPP' },
-  { type: 'OU', value: 'NIHII-HOSPITAL=71089815' },
-  { type: 'OU', value: 'TEST HOSPITAL' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'NIHII-HOSPITAL=71089815, MYAPP' },
-];
-const CITIZEN: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'CN', value: 'Jan Peeters (Authentication)' },
-  { type: 'SN', value: 'Peeters' },
-  { type: 'GIVENNAME', value: 'Jan Marie' },
-  { type: 'SERIALNUMBER', value: '85073003328' },
-];
 
 const replace = (dn: DnSequence, type: string, from: string, to: string): DnSequence =>
   dn.map((a) => (a.type === type && a.value === from ? { ...a, value: to } : a));
