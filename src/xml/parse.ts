@@ -1,5 +1,6 @@
-import { DOMParser } from '@xmldom/xmldom';
+import { DOMImplementation } from '@xmldom/xmldom';
 import type { Document, Element, Node } from '@xmldom/xmldom';
+import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
 
 export type { Document, Element, Node };
 
@@ -28,52 +29,109 @@ export class XmlParseError extends Error {
   }
 }
 
+const domImplementation = new DOMImplementation();
+
 /**
- * Strict, hardened XML parsing: DTDs, entity declarations and processing instructions are refused before the
- * parser sees them, any parser warning or error is fatal, and size, depth and element count are capped.
+ * Strict, hardened XML parsing into an xmldom Document (what the DSig code and xml-crypto's canonicalizer walk).
+ *
+ * saxes does the parsing: a strict XML 1.0 + Namespaces parser that refuses any well-formedness error (unbound
+ * prefixes, duplicate attributes, characters outside XML 1.0, undefined entities) and normalises line ends and
+ * attribute values as the spec requires. It is ~3x faster than xmldom's own parser on SOAP requests, which matters on
+ * ETKDepot's hot path (npm run bench:etkdepot). DTDs, entity declarations and processing instructions are refused,
+ * and size, depth and element count are capped while the tree is built.
  */
 export function parseXmlStrict(text: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): Document {
-  if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) {
+  // Characters are at most 3 UTF-8 bytes (4 for a surrogate pair, i.e. 2 per UTF-16 unit): skip the exact count
+  // for documents that cannot exceed the limit.
+  if (text.length * 3 > limits.maxBytes && Buffer.byteLength(text, 'utf8') > limits.maxBytes) {
     throw new XmlParseError('TOO_LARGE', `XML document larger than ${limits.maxBytes} bytes`);
   }
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+  if (text.includes('<!') && (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text))) {
     throw new XmlParseError('DTD_FORBIDDEN', 'DOCTYPE and ENTITY declarations are not accepted');
   }
-  const body = text.replace(/^\uFEFF?\s*<\?xml\s[^?]*\?>/, '');
-  if (body.includes('<?')) {
+  const declarationEnd = /^\uFEFF?\s*<\?xml\s[^?]*\?>/.exec(text)?.[0].length ?? 0;
+  if (text.indexOf('<?', declarationEnd) !== -1) {
     throw new XmlParseError('PROCESSING_INSTRUCTION', 'processing instructions are not accepted');
   }
-  let failure: string | undefined;
-  const parser = new DOMParser({
-    onError: (level: string, message: string) => {
-      // xmldom reports recoverable problems as warnings; a SOAP message with any of them is malformed.
-      failure ??= `${level}: ${message}`;
-    },
-  });
-  let document: Document;
+  const builder = new TreeBuilder(limits);
+  activeBuilder = builder;
   try {
-    document = parser.parseFromString(text, 'text/xml');
+    sharedParser ??= createParser();
+    sharedParser.write(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).close();
   } catch (error) {
+    sharedParser = undefined; // stopped mid-document: its state is not reusable
+    if (error instanceof XmlParseError) throw error;
     throw new XmlParseError('MALFORMED', `malformed XML: ${(error as Error).message.split('\n')[0]}`);
+  } finally {
+    activeBuilder = undefined;
   }
-  if (failure) throw new XmlParseError('MALFORMED', `malformed XML: ${failure.split('\n')[0]}`);
-  if (!document.documentElement) throw new XmlParseError('MALFORMED', 'malformed XML: no root element');
-  checkShape(document.documentElement, limits);
-  return document;
+  if (!builder.document.documentElement) throw new XmlParseError('MALFORMED', 'malformed XML: no root element');
+  return builder.document;
 }
 
-function checkShape(root: Element, limits: ParseLimits): void {
-  let elements = 0;
-  const stack: Array<{ node: Node; depth: number }> = [{ node: root, depth: 1 }];
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
-    if (node.nodeType === PROCESSING_INSTRUCTION_NODE) {
-      throw new XmlParseError('PROCESSING_INSTRUCTION', 'processing instructions are not accepted');
+// One parser, reused: saxes resets itself after each complete document, and a fresh instance per call costs more
+// than the parse (its handlers are instance properties added after construction, which leaves V8 a slow object
+// shape). Parsing is synchronous, so the handlers reach the document being built through activeBuilder.
+let sharedParser: SaxesParser | undefined;
+let activeBuilder: TreeBuilder | undefined;
+
+function createParser(): SaxesParser {
+  const parser = new SaxesParser({ xmlns: true, position: false });
+  parser.on('opentag', (tag) => activeBuilder!.open(tag as SaxesTagNS));
+  parser.on('closetag', () => activeBuilder!.close());
+  parser.on('text', (data) => activeBuilder!.text(data));
+  parser.on('cdata', (data) => activeBuilder!.cdata(data));
+  parser.on('comment', (data) => activeBuilder!.comment(data));
+  parser.on('doctype', () => {
+    throw new XmlParseError('DTD_FORBIDDEN', 'DOCTYPE and ENTITY declarations are not accepted');
+  });
+  parser.on('processinginstruction', () => {
+    throw new XmlParseError('PROCESSING_INSTRUCTION', 'processing instructions are not accepted');
+  });
+  parser.on('error', (error) => {
+    throw new XmlParseError('MALFORMED', `malformed XML: ${error.message.split('\n')[0]}`);
+  });
+  return parser;
+}
+
+/** Builds the xmldom tree from saxes events, enforcing depth and element-count limits as it goes. */
+class TreeBuilder {
+  readonly document: Document = domImplementation.createDocument(null, '', null);
+  private current: Node = this.document;
+  private depth = 0;
+  private elements = 0;
+
+  constructor(private readonly limits: ParseLimits) {}
+
+  open(tag: SaxesTagNS): void {
+    if (++this.depth > this.limits.maxDepth) throw new XmlParseError('TOO_DEEP', `XML nesting deeper than ${this.limits.maxDepth}`);
+    if (++this.elements > this.limits.maxElements) throw new XmlParseError('TOO_MANY_ELEMENTS', `more than ${this.limits.maxElements} elements`);
+    const element = this.document.createElementNS(tag.uri || null, tag.name);
+    const attributes = tag.attributes as Record<string, SaxesAttributeNS>;
+    for (const name in attributes) {
+      const attribute = attributes[name]!;
+      element.setAttributeNS(attribute.uri || null, attribute.name, attribute.value);
     }
-    if (node.nodeType !== ELEMENT_NODE) continue;
-    if (depth > limits.maxDepth) throw new XmlParseError('TOO_DEEP', `XML nesting deeper than ${limits.maxDepth}`);
-    if (++elements > limits.maxElements) throw new XmlParseError('TOO_MANY_ELEMENTS', `more than ${limits.maxElements} elements`);
-    for (let child = node.firstChild; child; child = child.nextSibling) stack.push({ node: child, depth: depth + 1 });
+    this.current.appendChild(element);
+    this.current = element;
+  }
+
+  close(): void {
+    this.depth--;
+    this.current = this.current.parentNode!;
+  }
+
+  text(data: string): void {
+    // Only whitespace can occur outside the root element (saxes refuses anything else): it is not part of the tree.
+    if (this.depth > 0) this.current.appendChild(this.document.createTextNode(data));
+  }
+
+  cdata(data: string): void {
+    this.current.appendChild(this.document.createCDATASection(data));
+  }
+
+  comment(data: string): void {
+    this.current.appendChild(this.document.createComment(data));
   }
 }
 

@@ -1,0 +1,81 @@
+import { XMLSerializer } from '@xmldom/xmldom';
+import { childElements, parseXmlStrict, textOf, XmlParseError, type XmlRejection } from './parse.js';
+
+const limits = { maxBytes: 10_000, maxDepth: 8, maxElements: 50 };
+
+function rejection(xml: string, parseLimits = limits): XmlRejection | undefined {
+  try {
+    parseXmlStrict(xml, parseLimits);
+    return undefined;
+  } catch (error) {
+    if (error instanceof XmlParseError) return error.reason;
+    throw error;
+  }
+}
+
+describe('parseXmlStrict', () => {
+  it('builds a namespace-aware DOM: prefixes, default namespaces, namespace declarations as attributes', () => {
+    const document = parseXmlStrict('<a:root xmlns:a="urn:a" xmlns="urn:d" a:x="1" y="2"><child>t</child><a:other/></a:root>');
+    const root = document.documentElement!;
+    expect([root.namespaceURI, root.localName, root.prefix]).toEqual(['urn:a', 'root', 'a']);
+    expect(root.getAttributeNS('urn:a', 'x')).toBe('1');
+    expect(root.getAttributeNS(null, 'y')).toBe('2');
+    expect(root.getAttributeNS('http://www.w3.org/2000/xmlns/', 'a')).toBe('urn:a');
+    const [child, other] = childElements(root);
+    expect([child!.namespaceURI, child!.localName, textOf(child!)]).toEqual(['urn:d', 'child', 't']);
+    expect([other!.namespaceURI, other!.localName]).toEqual(['urn:a', 'other']);
+    expect(child!.ownerDocument).toBe(document);
+  });
+
+  it('applies XML 1.0 end-of-line and attribute-value normalisation, entity and character references, CDATA', () => {
+    const document = parseXmlStrict('<r a="x\ty\r\nz">1\r\n2&amp;&lt;&#x41;&#66;<![CDATA[<raw>]]></r>');
+    const root = document.documentElement!;
+    expect(root.getAttribute('a')).toBe('x y z');
+    expect(textOf(root)).toBe('1\n2&<AB<raw>');
+  });
+
+  it('accepts an XML declaration and a byte-order mark, and keeps comments in the tree', () => {
+    const document = parseXmlStrict('\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<r><!-- note --></r>\n');
+    expect(new XMLSerializer().serializeToString(document.documentElement!)).toBe('<r><!-- note --></r>');
+  });
+
+  it.each([
+    ['a DOCTYPE', '<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>', 'DTD_FORBIDDEN'],
+    ['a lower-case doctype', '<!doctype r><r/>', 'DTD_FORBIDDEN'],
+    ['a processing instruction', '<r><?php x ?></r>', 'PROCESSING_INSTRUCTION'],
+    ['a second XML declaration', '<?xml version="1.0"?><?xml version="1.0"?><r/>', 'PROCESSING_INSTRUCTION'],
+    ['an undefined entity', '<r>&nbsp;</r>', 'MALFORMED'],
+    ['an unbound element prefix', '<p:r/>', 'MALFORMED'],
+    ['an unbound attribute prefix', '<r p:a="1"/>', 'MALFORMED'],
+    ['a duplicate attribute', '<r a="1" a="2"/>', 'MALFORMED'],
+    ['the same attribute under two prefixes of one namespace', '<r xmlns:p="urn:x" xmlns:q="urn:x" p:a="1" q:a="2"/>', 'MALFORMED'],
+    ['a mismatched end tag', '<r><a></b></r>', 'MALFORMED'],
+    ['an unclosed element', '<r><a></r>', 'MALFORMED'],
+    ['two root elements', '<r/><s/>', 'MALFORMED'],
+    ['text after the root', '<r/>junk', 'MALFORMED'],
+    ['no root element', '   ', 'MALFORMED'],
+    ['a character outside XML 1.0', '<r>\u0001</r>', 'MALFORMED'],
+    ['a character reference outside XML 1.0', '<r>&#0;</r>', 'MALFORMED'],
+    ['a raw < in an attribute', '<r a="<"/>', 'MALFORMED'],
+    [']]> in text', '<r>]]></r>', 'MALFORMED'],
+    ['an element deeper than maxDepth', `${'<a>'.repeat(9)}${'</a>'.repeat(9)}`, 'TOO_DEEP'],
+    ['more elements than maxElements', `<r>${'<a/>'.repeat(50)}</r>`, 'TOO_MANY_ELEMENTS'],
+    ['a document over maxBytes', `<r>${'x'.repeat(10_000)}</r>`, 'TOO_LARGE'],
+    ['multi-byte text over maxBytes in UTF-8', `<r>${'é'.repeat(5_000)}</r>`, 'TOO_LARGE'],
+  ])('refuses %s', (_what, xml, reason) => {
+    expect(rejection(xml)).toBe(reason);
+  });
+
+  it('accepts documents exactly at the limits', () => {
+    expect(rejection(`${'<a>'.repeat(8)}${'</a>'.repeat(8)}`)).toBeUndefined();
+    expect(rejection(`<r>${'<a/>'.repeat(49)}</r>`)).toBeUndefined();
+  });
+
+  it('parses correctly again after refusing a document half-way (the shared parser is reset)', () => {
+    expect(rejection('<r><a>')).toBe('MALFORMED');
+    expect(rejection(`${'<a>'.repeat(9)}`)).toBe('TOO_DEEP');
+    const document = parseXmlStrict('<ok xmlns="urn:ok"><v>1</v></ok>', limits);
+    expect(document.documentElement!.namespaceURI).toBe('urn:ok');
+    expect(textOf(childElements(document.documentElement!)[0]!)).toBe('1');
+  });
+});
