@@ -51,14 +51,17 @@ export class EtkDepotSecurity {
     this.revocation = wsSecurityRevocation(options.db, options.ca);
   }
 
+  /** A request without any signature: accepted (undefined) unless signatures are required. */
+  acceptUnsigned(): undefined {
+    if (this.options.requireSignature) throw new ServiceError('WS_SECURITY_REQUIRED');
+    return undefined;
+  }
+
   /** Undefined for an accepted unsigned request. Throws WS_SECURITY_REQUIRED / WS_SECURITY_INVALID (Client faults). */
   async verify(document: Document): Promise<VerifiedWsSecurity | undefined> {
     // A signature anywhere means the client meant to sign: it is verified (a misplaced one is refused), never ignored.
     // A Security header without any (e.g. a lone Timestamp, as some stacks add) is tolerated as unsigned.
-    if (descendantsNamed(document, DSIG_NS, 'Signature').length === 0) {
-      if (this.options.requireSignature) throw new ServiceError('WS_SECURITY_REQUIRED');
-      return undefined;
-    }
+    if (descendantsNamed(document, DSIG_NS, 'Signature').length === 0) return this.acceptUnsigned();
     try {
       const verification = await verifyWsSecurity(document, {
         trust: this.options.trust,

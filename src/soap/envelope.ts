@@ -20,11 +20,7 @@ export function readSoapEnvelope(xml: string, limits: ParseLimits): SoapEnvelope
   try {
     document = parseXmlStrict(xml, limits);
   } catch (error) {
-    if (error instanceof XmlParseError) {
-      if (error.reason === 'DTD_FORBIDDEN' || error.reason === 'PROCESSING_INSTRUCTION') throw clientFault('DTD_FORBIDDEN', error.message, error);
-      if (error.reason === 'TOO_LARGE') throw clientFault('PAYLOAD_TOO_LARGE', error.message, error);
-      throw clientFault('MALFORMED_REQUEST', error.message, error);
-    }
+    if (error instanceof XmlParseError) throw requestParseFault(error);
     throw error;
   }
   const envelope = document.documentElement!;
@@ -59,6 +55,13 @@ export function readSoapEnvelope(xml: string, limits: ParseLimits): SoapEnvelope
     if (node.nodeType === 3 && (node.nodeValue ?? '').trim() !== '') throw clientFault('MALFORMED_REQUEST', 'the Body holds text outside its element');
   }
   return { document, envelope, header: headerCandidates[0], body, payload: bodyChildren[0]! };
+}
+
+/** The Client fault for a parser refusal of a request. */
+export function requestParseFault(error: XmlParseError): SoapFault {
+  if (error.reason === 'DTD_FORBIDDEN' || error.reason === 'PROCESSING_INSTRUCTION') return clientFault('DTD_FORBIDDEN', error.message, error);
+  if (error.reason === 'TOO_LARGE') return clientFault('PAYLOAD_TOO_LARGE', error.message, error);
+  return clientFault('MALFORMED_REQUEST', error.message, error);
 }
 
 /** Header entries marked mustUnderstand that the service does not process make the request fail (SOAP 1.1 §4.2.3). */

@@ -1,15 +1,22 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceError } from '../domain/errors.js';
+import type { ElementView } from '../xml/element-view.js';
 import type { SoapEnvelope } from './envelope.js';
 
 /** What a handler receives: the checked envelope and request metadata. */
 export interface SoapCall {
+  /** Parsed on first use when the request came through the fast lane (see validatedRequest). */
   readonly envelope: SoapEnvelope;
   readonly rawXml: string;
   readonly requestId: string;
   readonly receivedAt: Date;
   readonly log: FastifyBaseLogger;
   readonly soapAction: string | undefined;
+  /**
+   * Set when the transport took the fast lane: the schema-valid envelope is exactly Envelope/Body/payload (no Header,
+   * hence no WS-Security) and this is what the operation's readRequest made of the payload. No DOM was built.
+   */
+  readonly validatedRequest?: unknown;
   /** Set by a service's verifyEnvelope hook (e.g. the verified WS-Security signer). */
   security?: unknown;
 }
@@ -19,6 +26,12 @@ export interface SoapOperation {
   readonly name: string;
   /** Qualified name of the request element that selects this operation. */
   readonly requestElement: { readonly namespace: string; readonly localName: string };
+  /**
+   * Optional fast lane for a busy operation: reads the request from its payload element straight from libxml2's
+   * schema-validated tree when the envelope has no Header (the result arrives as call.validatedRequest). Must return
+   * plain data and throw on anything it does not expect (the transport then takes the ordinary path).
+   */
+  readRequest?(payload: ElementView): unknown;
   /** Returns the response element (one element, well-formed, namespaces declared). */
   handle(call: SoapCall): Promise<string>;
   /**

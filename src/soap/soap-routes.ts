@@ -4,7 +4,10 @@ import { isServiceError } from '../domain/errors.js';
 import type { PlatformMetrics } from '../metrics.js';
 import type { XmlValidator } from '../xml/schema-validator.js';
 import type { ContractDocuments } from './contract-documents.js';
-import { assertHeadersUnderstood, readSoapEnvelope, wrapInEnvelope } from './envelope.js';
+import type { ElementView } from '../xml/element-view.js';
+import { screenXmlText, XmlParseError, type ParseLimits } from '../xml/parse.js';
+import { assertHeadersUnderstood, readSoapEnvelope, requestParseFault, wrapInEnvelope, type SoapEnvelope } from './envelope.js';
+import { NS } from './namespaces.js';
 import { clientFault, renderFault, SoapFault } from './fault.js';
 import type { SoapCall, SoapOperation, SoapService } from './service.js';
 
@@ -73,24 +76,39 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           throw clientFault('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 requests must be sent as text/xml');
         }
         const rawXml = request.body;
-        const envelope = readSoapEnvelope(rawXml, limits);
-        assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
-        const payloadName = qname(envelope.payload.namespaceURI ?? '', envelope.payload.localName ?? '');
-        operation = byQName.get(payloadName);
-        if (!operation) throw clientFault('UNKNOWN_OPERATION', `no operation of ${service.path} takes the element ${payloadName}`);
-        operationName = operation.name;
-        const validation = requestValidator.validate(rawXml);
-        if (!validation.valid) {
-          throw clientFault('SCHEMA_INVALID', `the request does not conform to the schema: ${validation.errors.slice(0, 3).join(' ')}`.trim());
-        }
-        call = {
-          envelope,
+        screenRequestText(rawXml, limits);
+        const receivedAt = new Date();
+        const callOf = (envelope: () => SoapEnvelope, validatedRequest?: unknown): SoapCall => ({
+          get envelope() {
+            return envelope();
+          },
           rawXml,
           requestId: String(request.id),
-          receivedAt: new Date(),
+          receivedAt,
           log: request.log,
           soapAction: headerValue(request.headers.soapaction),
-        };
+          validatedRequest,
+        });
+        // libxml2 parses and validates first; a header-less request to an operation with a fast lane is read from
+        // that validated tree, without building a DOM.
+        const validation = requestValidator.validateAndInspect(rawXml, (root) => readHeaderless(root, byQName));
+        if (validation.valid && validation.inspected) {
+          operation = validation.inspected.operation;
+          let parsed: SoapEnvelope | undefined;
+          call = callOf(() => (parsed ??= readSoapEnvelope(rawXml, limits)), validation.inspected.request);
+        } else {
+          const envelope = readSoapEnvelope(rawXml, limits);
+          assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
+          const payloadName = qname(envelope.payload.namespaceURI ?? '', envelope.payload.localName ?? '');
+          operation = byQName.get(payloadName);
+          if (!operation) throw clientFault('UNKNOWN_OPERATION', `no operation of ${service.path} takes the element ${payloadName}`);
+          if (!validation.valid) {
+            operationName = operation.name;
+            throw clientFault('SCHEMA_INVALID', `the request does not conform to the schema: ${validation.errors.slice(0, 3).join(' ')}`.trim());
+          }
+          call = callOf(() => envelope);
+        }
+        operationName = operation.name;
         if (service.verifyEnvelope) await service.verifyEnvelope(call);
         const responsePayload = await operation.handle(call);
         let responseXml = wrapInEnvelope(responsePayload);
@@ -122,6 +140,36 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
         request.log.info({ service: service.path, operation: operationName, outcome, code, durationMs: Math.round(durationMs * 100) / 100 }, 'soap call');
       }
     });
+  }
+}
+
+/**
+ * The fast lane's reader: accepts only Envelope/Body/payload in the SOAP 1.1 namespace for an operation with
+ * readRequest; anything else (a Header, another shape, a reader refusal) returns undefined for the ordinary path,
+ * which gives every refusal its usual fault.
+ */
+function readHeaderless(root: ElementView, byQName: ReadonlyMap<string, SoapOperation>): { operation: SoapOperation; request: unknown } | undefined {
+  if (root.localName !== 'Envelope' || root.namespaceURI !== NS.soap11) return undefined;
+  const [body, ...more] = root.children();
+  if (!body || more.length > 0 || body.localName !== 'Body' || body.namespaceURI !== NS.soap11) return undefined;
+  const [payload, ...extra] = body.children();
+  if (!payload || extra.length > 0) return undefined;
+  const operation = byQName.get(qname(payload.namespaceURI ?? '', payload.localName));
+  if (!operation?.readRequest) return undefined;
+  try {
+    return { operation, request: operation.readRequest(payload) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** screenXmlText's refusals as the faults readSoapEnvelope gives for them. */
+function screenRequestText(xml: string, limits: ParseLimits): void {
+  try {
+    screenXmlText(xml, limits);
+  } catch (error) {
+    if (error instanceof XmlParseError) throw requestParseFault(error);
+    throw error;
   }
 }
 

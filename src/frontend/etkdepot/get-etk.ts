@@ -6,7 +6,8 @@ import type { DirectoryAnswer, EtkQuery } from '../../services/etk-directory.js'
 import { NS } from '../../soap/namespaces.js';
 import type { SoapCall, SoapOperation } from '../../soap/service.js';
 import { el, raw, textEl, type Xml } from '../../xml/builder.js';
-import { childElements, childrenNamed, optionalChild, textOf, type Element } from '../../xml/parse.js';
+import { domElementView, viewChildrenNamed, viewOptionalChild, viewRequiredChild, type ElementView } from '../../xml/element-view.js';
+import { childElements } from '../../xml/parse.js';
 
 const DEP = NS.etkdepotProtocolV1;
 
@@ -17,17 +18,20 @@ interface GivenIdentifier extends EtkQuery {
 
 /**
  * GetEtk: the request is read from the Body the WS-Security signature covers when there is one (verifyEnvelope put
- * it in call.security), else from the unsigned Body. Outcomes are normal responses (wire facts §3): Status 200 with
+ * it in call.security), else from the unsigned Body — for a header-less request straight from libxml2's validated
+ * tree (the transport's fast lane: no DOM is built on the busiest path of the platform). Outcomes are normal responses (wire facts §3): Status 200 with
  * one ETK or with MatchingEtk entries, 404 none, 400 unknown type or invalid value, 500 internal error.
  */
 export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation {
   return {
     name: 'GetEtk',
     requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
+    readRequest: readSearchCriteria,
     async handle(call: SoapCall) {
       const verified = call.security as VerifiedWsSecurity | undefined;
-      const request = verified ? childElements(verified.body)[0]! : call.envelope.payload;
-      const given = readSearchCriteria(request);
+      const given = verified
+        ? readSearchCriteria(domElementView(childElements(verified.body)[0]!))
+        : ((call.validatedRequest as GivenIdentifier[] | undefined) ?? readSearchCriteria(domElementView(call.envelope.payload)));
       let answer: DirectoryAnswer;
       try {
         answer = await depot.directory.lookup(given);
@@ -40,14 +44,15 @@ export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation 
   };
 }
 
-function readSearchCriteria(request: Element): GivenIdentifier[] {
-  const criteria = optionalChild(request, DEP, 'SearchCriteria')!;
-  return childrenNamed(criteria, DEP, 'Identifier').map((identifier) => {
-    const applicationId = optionalChild(identifier, DEP, 'ApplicationID');
+/** The schema-validated GetEtkRequest's identifiers. */
+function readSearchCriteria(request: ElementView): GivenIdentifier[] {
+  const criteria = viewRequiredChild(request, DEP, 'SearchCriteria');
+  return viewChildrenNamed(criteria, DEP, 'Identifier').map((identifier) => {
+    const applicationId = viewOptionalChild(identifier, DEP, 'ApplicationID');
     return {
-      type: textOf(optionalChild(identifier, DEP, 'Type')!),
-      value: textOf(optionalChild(identifier, DEP, 'Value')!),
-      applicationId: applicationId ? textOf(applicationId) : undefined,
+      type: viewRequiredChild(identifier, DEP, 'Type').text(),
+      value: viewRequiredChild(identifier, DEP, 'Value').text(),
+      applicationId: applicationId?.text(),
       applicationIdElement: applicationId !== undefined,
     };
   });

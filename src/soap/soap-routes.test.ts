@@ -1,0 +1,119 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { loadConfig } from '../config/config.js';
+import { createMetrics } from '../metrics.js';
+import { projectPaths } from '../project-paths.js';
+import { viewRequiredChild, type ElementView } from '../xml/element-view.js';
+import { childElements, textOf } from '../xml/parse.js';
+import { ContractDocuments } from './contract-documents.js';
+import { NS } from './namespaces.js';
+import { compileEnvelopeValidator } from './request-validator.js';
+import type { SoapCall } from './service.js';
+import { soapRoutes } from './soap-routes.js';
+
+const DEP = NS.etkdepotProtocolV1;
+
+/** What the test operation saw of each call. */
+interface Seen {
+  readRequestCalls: number;
+  validatedRequest: unknown;
+  typeFromEnvelope: string;
+}
+
+function getEtkRequest(type: string, header = ''): string {
+  return (
+    `<soapenv:Envelope xmlns:soapenv="${NS.soap11}">${header}<soapenv:Body>` +
+    `<p:GetEtkRequest xmlns:p="${DEP}"><p:SearchCriteria><p:Identifier><p:Type>${type}</p:Type><p:Value>50010100156</p:Value></p:Identifier></p:SearchCriteria></p:GetEtkRequest>` +
+    '</soapenv:Body></soapenv:Envelope>'
+  );
+}
+
+/** The transport with the real schemas and one GetEtk-shaped operation whose fast-lane reader can be made to fail. */
+async function transport(options: { readerThrows?: boolean; withReader?: boolean } = {}): Promise<{ app: FastifyInstance; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  let readRequestCalls = 0;
+  const app = Fastify();
+  await app.register(async (scope) =>
+    soapRoutes(scope, {
+      services: [
+        {
+          path: '/Test/v1',
+          wsdlFile: 'etkdepot-v1.wsdl',
+          operations: [
+            {
+              name: 'GetEtk',
+              requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
+              readRequest:
+                options.withReader === false
+                  ? undefined
+                  : (payload: ElementView) => {
+                      readRequestCalls++;
+                      if (options.readerThrows) throw new Error('reader refuses');
+                      return { type: viewRequiredChild(viewRequiredChild(viewRequiredChild(payload, DEP, 'SearchCriteria'), DEP, 'Identifier'), DEP, 'Type').text() };
+                    },
+              async handle(call: SoapCall) {
+                const identifier = childElements(childElements(call.envelope.payload)[0]!)[0]!;
+                seen.push({ readRequestCalls, validatedRequest: call.validatedRequest, typeFromEnvelope: textOf(childElements(identifier)[0]!) });
+                return `<r:Done xmlns:r="urn:test"/>`;
+              },
+            },
+          ],
+        },
+      ],
+      documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
+      requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
+      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      metrics: createMetrics({ collectProcessMetrics: false }),
+    }),
+  );
+  return { app, seen };
+}
+
+async function post(app: FastifyInstance, body: string): Promise<{ status: number; body: string }> {
+  const response = await app.inject({ method: 'POST', url: '/Test/v1', headers: { 'content-type': 'text/xml; charset=utf-8' }, payload: body });
+  return { status: response.statusCode, body: response.body };
+}
+
+describe('SOAP transport fast lane (header-less requests read from the validated libxml2 tree)', () => {
+  it('hands a header-less request to the operation as validatedRequest, and still parses the envelope on demand', async () => {
+    const { app, seen } = await transport();
+    expect((await post(app, getEtkRequest('SSIN'))).status).toBe(200);
+    expect(seen).toEqual([{ readRequestCalls: 1, validatedRequest: { type: 'SSIN' }, typeFromEnvelope: 'SSIN' }]);
+  });
+
+  it('reads character and entity references as libxml2 resolves them, like the DOM does', async () => {
+    const { app, seen } = await transport();
+    expect((await post(app, getEtkRequest('&#x53;S&#73;N&amp;&lt;x&gt;'))).status).toBe(200);
+    expect(seen).toEqual([{ readRequestCalls: 1, validatedRequest: { type: 'SSIN&<x>' }, typeFromEnvelope: 'SSIN&<x>' }]);
+  });
+
+  it('takes the ordinary path when the envelope has a Header', async () => {
+    const { app, seen } = await transport();
+    expect((await post(app, getEtkRequest('NIHII', '<soapenv:Header/>'))).status).toBe(200);
+    expect(seen).toEqual([{ readRequestCalls: 0, validatedRequest: undefined, typeFromEnvelope: 'NIHII' }]);
+  });
+
+  it('takes the ordinary path when the reader refuses, or when the operation has no reader', async () => {
+    const refusing = await transport({ readerThrows: true });
+    expect((await post(refusing.app, getEtkRequest('CBE'))).status).toBe(200);
+    expect(refusing.seen).toEqual([{ readRequestCalls: 1, validatedRequest: undefined, typeFromEnvelope: 'CBE' }]);
+    const readerless = await transport({ withReader: false });
+    expect((await post(readerless.app, getEtkRequest('CBE'))).status).toBe(200);
+    expect(readerless.seen).toEqual([{ readRequestCalls: 0, validatedRequest: undefined, typeFromEnvelope: 'CBE' }]);
+  });
+
+  it.each([
+    ['a schema-invalid payload', getEtkRequest('SSIN').replace('<p:Value>', '<p:Unexpected/><p:Value>'), 'SCHEMA_INVALID'],
+    ['a DOCTYPE (refused before libxml2 sees it)', `<!DOCTYPE x [<!ENTITY e "SSIN">]>${getEtkRequest('&e;')}`, 'DTD_FORBIDDEN'],
+    ['a processing instruction', getEtkRequest('SSIN').replace('<soapenv:Body>', '<soapenv:Body><?pi x?>'), 'DTD_FORBIDDEN'],
+    ['a SOAP 1.2 envelope', getEtkRequest('SSIN').replaceAll(NS.soap11, NS.soap12), 'VERSION_MISMATCH'],
+    ['text beside the payload', getEtkRequest('SSIN').replace('</soapenv:Body>', 'text</soapenv:Body>'), 'MALFORMED_REQUEST'],
+    ['a payload that is the root', getEtkRequest('SSIN').replace(/^.*<soapenv:Body>/, '').replace('</soapenv:Body></soapenv:Envelope>', ''), 'MALFORMED_REQUEST'],
+    ['malformed XML', getEtkRequest('SSIN').replace('</p:Type>', '</p:Typo>'), 'MALFORMED_REQUEST'],
+  ])('refuses %s with its usual fault, never reaching the operation', async (_what, body, code) => {
+    const { app, seen } = await transport();
+    const response = await post(app, body);
+    expect(response.status).toBe(500);
+    expect(response.body).toContain(`<Code>${code}</Code>`);
+    expect(seen).toEqual([]);
+  });
+});
