@@ -203,12 +203,19 @@ async function startServer(name: string, nodeArguments: string[], env: Record<st
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`\n${name} exited unexpectedly (${code ?? signal}):\n${output.slice(-4000)}\n`);
+      resolve();
+    }),
+  );
   return {
     name,
     child,
     url: `http://127.0.0.1:${port}${path}`,
     async stop() {
+      stopping = true;
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
     },
