@@ -27,9 +27,9 @@ export interface SoapOperation {
   /** Qualified name of the request element that selects this operation. */
   readonly requestElement: { readonly namespace: string; readonly localName: string };
   /**
-   * Optional fast lane for a busy operation: reads the request from its payload element straight from libxml2's
-   * schema-validated tree when the envelope has no Header (the result arrives as call.validatedRequest). Must return
-   * plain data and throw on anything it does not expect (the transport then takes the ordinary path).
+   * Optional fast lane for a busy operation: reads the request from its payload element in a light element tree (no
+   * DOM) when the schema-valid envelope has no Header; the result arrives as call.validatedRequest. Throws on anything
+   * it does not expect (the transport then takes the ordinary path).
    */
   readRequest?(payload: ElementView): unknown;
   /** Returns the response element (one element, well-formed, namespaces declared). */

@@ -5,7 +5,7 @@ import type { PlatformMetrics } from '../metrics.js';
 import type { XmlValidator } from '../xml/schema-validator.js';
 import type { ContractDocuments } from './contract-documents.js';
 import type { ElementView } from '../xml/element-view.js';
-import { screenXmlText, XmlParseError, type ParseLimits } from '../xml/parse.js';
+import { parseElementTree, screenXmlText, XmlParseError, type ParseLimits } from '../xml/parse.js';
 import { assertHeadersUnderstood, readSoapEnvelope, requestParseFault, wrapInEnvelope, type SoapEnvelope } from './envelope.js';
 import { NS } from './namespaces.js';
 import { clientFault, renderFault, SoapFault } from './fault.js';
@@ -50,6 +50,7 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
   for (const service of options.services) {
     const byQName = new Map<string, SoapOperation>();
     for (const operation of service.operations) byQName.set(qname(operation.requestElement.namespace, operation.requestElement.localName), operation);
+    const hasFastLane = service.operations.some((operation) => operation.readRequest);
 
     app.get(service.path, async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply) => {
       const endpointUrl = `${baseUrl(request, config)}${service.path}`;
@@ -89,13 +90,14 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           soapAction: headerValue(request.headers.soapaction),
           validatedRequest,
         });
-        // libxml2 parses and validates first; a header-less request to an operation with a fast lane is read from
-        // that validated tree, without building a DOM.
-        const validation = requestValidator.validateAndInspect(rawXml, (root) => readHeaderless(root, byQName));
-        if (validation.valid && validation.inspected) {
-          operation = validation.inspected.operation;
+        const validation = requestValidator.validate(rawXml);
+        // A schema-valid, header-less request to an operation with a fast lane is read from a light element tree:
+        // no DOM is built unless something asks for call.envelope.
+        const fast = validation.valid && hasFastLane ? readHeaderless(rawXml, limits, byQName) : undefined;
+        if (fast) {
+          operation = fast.operation;
           let parsed: SoapEnvelope | undefined;
-          call = callOf(() => (parsed ??= readSoapEnvelope(rawXml, limits)), validation.inspected.request);
+          call = callOf(() => (parsed ??= readSoapEnvelope(rawXml, limits)), fast.request);
         } else {
           const envelope = readSoapEnvelope(rawXml, limits);
           assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
@@ -144,11 +146,17 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
 }
 
 /**
- * The fast lane's reader: accepts only Envelope/Body/payload in the SOAP 1.1 namespace for an operation with
- * readRequest; anything else (a Header, another shape, a reader refusal) returns undefined for the ordinary path,
- * which gives every refusal its usual fault.
+ * The fast lane's reader, for a schema-valid request: accepts only Envelope/Body/payload in the SOAP 1.1 namespace
+ * for an operation with readRequest; anything else (a Header, another shape, a parser or reader refusal) returns
+ * undefined for the ordinary path, which gives every refusal its usual fault.
  */
-function readHeaderless(root: ElementView, byQName: ReadonlyMap<string, SoapOperation>): { operation: SoapOperation; request: unknown } | undefined {
+function readHeaderless(xml: string, limits: ParseLimits, byQName: ReadonlyMap<string, SoapOperation>): { operation: SoapOperation; request: unknown } | undefined {
+  let root: ElementView;
+  try {
+    root = parseElementTree(xml, limits);
+  } catch {
+    return undefined;
+  }
   if (root.localName !== 'Envelope' || root.namespaceURI !== NS.soap11) return undefined;
   const [body, ...more] = root.children();
   if (!body || more.length > 0 || body.localName !== 'Body' || body.namespaceURI !== NS.soap11) return undefined;

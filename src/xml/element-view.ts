@@ -1,9 +1,8 @@
 import { childElements, textOf, XmlParseError, type Element } from './parse.js';
 
 /**
- * The read-only slice of an element that request readers need. Implemented over xmldom (every parsed request) and
- * over libxml2's schema-validated tree (the transport's fast lane, which builds no JavaScript DOM), so that one reader
- * per operation serves both.
+ * The read-only slice of an element that request readers need. Implemented over xmldom and over parseElementTree's light
+ * tree (the transport's fast lane, which builds no DOM), so that one reader per operation serves both.
  */
 export interface ElementView {
   readonly namespaceURI: string | null;

@@ -1,11 +1,11 @@
 import { XMLSerializer } from '@xmldom/xmldom';
-import { childElements, parseXmlStrict, textOf, XmlParseError, type XmlRejection } from './parse.js';
+import { childElements, parseElementTree, parseXmlStrict, textOf, XmlParseError, type XmlRejection } from './parse.js';
 
 const limits = { maxBytes: 10_000, maxDepth: 8, maxElements: 50 };
 
-function rejection(xml: string, parseLimits = limits): XmlRejection | undefined {
+function rejection(xml: string, parseLimits = limits, parse: (xml: string, limits: typeof parseLimits) => unknown = parseXmlStrict): XmlRejection | undefined {
   try {
-    parseXmlStrict(xml, parseLimits);
+    parse(xml, parseLimits);
     return undefined;
   } catch (error) {
     if (error instanceof XmlParseError) return error.reason;
@@ -62,8 +62,9 @@ describe('parseXmlStrict', () => {
     ['more elements than maxElements', `<r>${'<a/>'.repeat(50)}</r>`, 'TOO_MANY_ELEMENTS'],
     ['a document over maxBytes', `<r>${'x'.repeat(10_000)}</r>`, 'TOO_LARGE'],
     ['multi-byte text over maxBytes in UTF-8', `<r>${'é'.repeat(5_000)}</r>`, 'TOO_LARGE'],
-  ])('refuses %s', (_what, xml, reason) => {
+  ])('refuses %s (DOM and light tree alike)', (_what, xml, reason) => {
     expect(rejection(xml)).toBe(reason);
+    expect(rejection(xml, limits, parseElementTree)).toBe(reason);
   });
 
   it('accepts documents exactly at the limits', () => {
@@ -77,5 +78,14 @@ describe('parseXmlStrict', () => {
     const document = parseXmlStrict('<ok xmlns="urn:ok"><v>1</v></ok>', limits);
     expect(document.documentElement!.namespaceURI).toBe('urn:ok');
     expect(textOf(childElements(document.documentElement!)[0]!)).toBe('1');
+  });
+
+  it('parseElementTree keeps element names, element children and character data (comments dropped)', () => {
+    const root = parseElementTree('<a:r xmlns:a="urn:a" xmlns="urn:d" x="1"><c>1&amp;<!-- n -->2<![CDATA[<3>]]></c><a:e/></a:r>', limits);
+    expect([root.namespaceURI, root.localName]).toEqual(['urn:a', 'r']);
+    const [c, e] = root.children();
+    expect([c!.namespaceURI, c!.localName, c!.text()]).toEqual(['urn:d', 'c', '1&2<3>']);
+    expect([e!.namespaceURI, e!.localName, e!.text()]).toEqual(['urn:a', 'e', '']);
+    expect(() => root.text()).toThrow(XmlParseError);
   });
 });

@@ -1,6 +1,7 @@
 import { DOMImplementation } from '@xmldom/xmldom';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
+import type { ElementView } from './element-view.js';
 
 export type { Document, Element, Node };
 
@@ -61,8 +62,24 @@ export function screenXmlText(text: string, limits: ParseLimits): void {
  * and size, depth and element count are capped while the tree is built.
  */
 export function parseXmlStrict(text: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): Document {
+  const builder = new DomTreeBuilder(limits);
+  runParser(text, limits, builder);
+  if (!builder.document.documentElement) throw new XmlParseError('MALFORMED', 'malformed XML: no root element');
+  return builder.document;
+}
+
+/**
+ * The same strict, hardened parse into a light read-only element tree (names, element children, text): no DOM is
+ * built, no attribute is kept. For readers that need only that (the SOAP transport's fast lane).
+ */
+export function parseElementTree(text: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ElementView {
+  const builder = new ElementTreeBuilder(limits);
+  runParser(text, limits, builder);
+  return builder.root!;
+}
+
+function runParser(text: string, limits: ParseLimits, builder: TreeBuilder): void {
   screenXmlText(text, limits);
-  const builder = new TreeBuilder(limits);
   activeBuilder = builder;
   try {
     sharedParser ??= createParser();
@@ -74,8 +91,6 @@ export function parseXmlStrict(text: string, limits: ParseLimits = DEFAULT_PARSE
   } finally {
     activeBuilder = undefined;
   }
-  if (!builder.document.documentElement) throw new XmlParseError('MALFORMED', 'malformed XML: no root element');
-  return builder.document;
 }
 
 // One parser, reused: saxes resets itself after each complete document. Its handlers are instance properties that
@@ -99,11 +114,9 @@ function createParser(): SaxesParser {
   return parser;
 }
 
-/** Builds the xmldom tree from saxes events, enforcing depth and element-count limits as it goes. */
-class TreeBuilder {
-  readonly document: Document = domImplementation.createDocument(null, '', null);
-  private current: Node = this.document;
-  private depth = 0;
+/** Receives saxes events; depth and element-count limits are enforced here, for every builder. */
+abstract class TreeBuilder {
+  protected depth = 0;
   private elements = 0;
 
   constructor(private readonly limits: ParseLimits) {}
@@ -111,6 +124,27 @@ class TreeBuilder {
   open(tag: SaxesTagNS): void {
     if (++this.depth > this.limits.maxDepth) throw new XmlParseError('TOO_DEEP', `XML nesting deeper than ${this.limits.maxDepth}`);
     if (++this.elements > this.limits.maxElements) throw new XmlParseError('TOO_MANY_ELEMENTS', `more than ${this.limits.maxElements} elements`);
+    this.openElement(tag);
+  }
+
+  close(): void {
+    this.depth--;
+    this.closeElement();
+  }
+
+  protected abstract openElement(tag: SaxesTagNS): void;
+  protected abstract closeElement(): void;
+  abstract text(data: string): void;
+  abstract cdata(data: string): void;
+  abstract comment(data: string): void;
+}
+
+/** Builds an xmldom Document. */
+class DomTreeBuilder extends TreeBuilder {
+  readonly document: Document = domImplementation.createDocument(null, '', null);
+  private current: Node = this.document;
+
+  protected openElement(tag: SaxesTagNS): void {
     const element = this.document.createElementNS(tag.uri || null, tag.name);
     const attributes = tag.attributes as Record<string, SaxesAttributeNS>;
     for (const name in attributes) {
@@ -121,8 +155,7 @@ class TreeBuilder {
     this.current = element;
   }
 
-  close(): void {
-    this.depth--;
+  protected closeElement(): void {
     this.current = this.current.parentNode!;
   }
 
@@ -138,6 +171,51 @@ class TreeBuilder {
   comment(data: string): void {
     this.current.appendChild(this.document.createComment(data));
   }
+}
+
+/** An element of parseElementTree's light tree. */
+class TreeElement implements ElementView {
+  readonly elements: TreeElement[] = [];
+  characters = '';
+  constructor(
+    readonly namespaceURI: string | null,
+    readonly localName: string,
+  ) {}
+  children(): ElementView[] {
+    return this.elements;
+  }
+  text(): string {
+    if (this.elements.length > 0) throw new XmlParseError('MALFORMED', `element ${this.localName} must hold text only`);
+    return this.characters;
+  }
+}
+
+/** Builds the light tree: element names, element children and character data (text and CDATA). */
+class ElementTreeBuilder extends TreeBuilder {
+  root: TreeElement | undefined;
+  private readonly stack: TreeElement[] = [];
+
+  protected openElement(tag: SaxesTagNS): void {
+    const element = new TreeElement(tag.uri || null, tag.local);
+    const parent = this.stack[this.stack.length - 1];
+    if (parent) parent.elements.push(element);
+    else this.root = element;
+    this.stack.push(element);
+  }
+
+  protected closeElement(): void {
+    this.stack.pop();
+  }
+
+  text(data: string): void {
+    if (this.depth > 0) this.stack[this.stack.length - 1]!.characters += data;
+  }
+
+  cdata(data: string): void {
+    this.stack[this.stack.length - 1]!.characters += data;
+  }
+
+  comment(): void {}
 }
 
 /** Element children in document order. */

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ElementView } from './element-view.js';
 
 // libxmljs' high-level validate() recompiles the schema on every call; its low-level libxml2 bindings let us
 // compile once at start-up and reuse one validation context (not thread-safe: one per worker).
@@ -14,15 +13,6 @@ interface LibXml2 {
   xmlSchemaNewValidCtxt(schema: unknown): unknown;
   xmlSchemaValidateDoc(ctxt: unknown, doc: unknown): number;
   withStructuredErrors<T>(callback: (errors: Array<{ message?: string; line?: number }>) => T): T;
-  xmlDocGetRootElement(doc: unknown): LibXml2Node | null;
-  xmlFirstElementChild(node: LibXml2Node): LibXml2Node | null;
-  xmlNextElementSibling(node: LibXml2Node): LibXml2Node | null;
-  xmlNodeGetContent(node: LibXml2Node): string | null;
-}
-/** libxml2's xmlNode as its SWIG binding exposes it (only what ElementView reads). */
-interface LibXml2Node {
-  readonly name: string;
-  readonly ns: { readonly href: string } | null;
 }
 const libxml2 = require('libxmljs/dist/lib/bindings/functions') as LibXml2;
 
@@ -31,14 +21,7 @@ const XML_PARSE_NONET_NOCDATA = XML_PARSE_NONET;
 const SOAP11_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 
 export interface ValidationResult { valid: boolean; errors: string[] }
-export interface XmlValidator {
-  validate(xml: string | Buffer): ValidationResult;
-  /**
-   * Validates, then, for a valid document only, hands its root element to `inspect` and returns what that returns.
-   * The view reads libxml2's own tree (no JavaScript DOM is built) and is dead once inspect returns: return plain data.
-   */
-  validateAndInspect<T>(xml: string | Buffer, inspect: (root: ElementView) => T): ValidationResult & { inspected?: T };
-}
+export interface XmlValidator { validate(xml: string | Buffer): ValidationResult }
 
 export interface SchemaSetOptions {
   /** Directory the schema files live in; relative schemaLocations resolve against it. */
@@ -64,46 +47,21 @@ export function compileSchemaSet(options: SchemaSetOptions): XmlValidator {
     if (!schema) throw new Error(`schemas in ${options.baseDirectory} do not compile: ${summarise(errors)}`);
     return libxml2.xmlSchemaNewValidCtxt(schema);
   });
-  const run = <T>(xml: string | Buffer, inspect: ((root: ElementView) => T) | undefined): ValidationResult & { inspected?: T } => {
-    const buffer = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
-    return libxml2.withStructuredErrors((errors) => {
-      const doc = libxml2.xmlReadMemory(buffer, buffer.length, null, null, XML_PARSE_NONET_NOCDATA);
-      if (!doc) return { valid: false, errors: messages(errors) };
-      try {
-        const rc = libxml2.xmlSchemaValidateDoc(vctx, doc);
-        if (rc !== 0) return { valid: false, errors: messages(errors) };
-        const root = inspect ? libxml2.xmlDocGetRootElement(doc) : null;
-        return { valid: true, errors: [], ...(root && inspect ? { inspected: inspect(new LibXml2ElementView(root)) } : {}) };
-      } finally {
-        libxml2.xmlFreeDoc(doc);
-      }
-    });
-  };
   return {
-    validate: (xml) => run(xml, undefined),
-    validateAndInspect: run,
+    validate(xml) {
+      const buffer = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
+      return libxml2.withStructuredErrors((errors) => {
+        const doc = libxml2.xmlReadMemory(buffer, buffer.length, null, null, XML_PARSE_NONET_NOCDATA);
+        if (!doc) return { valid: false, errors: messages(errors) };
+        try {
+          const rc = libxml2.xmlSchemaValidateDoc(vctx, doc);
+          return { valid: rc === 0, errors: rc === 0 ? [] : messages(errors) };
+        } finally {
+          libxml2.xmlFreeDoc(doc);
+        }
+      });
+    },
   };
-}
-
-/** An ElementView over a node of a libxml2 tree: valid only while that tree lives (inside validateAndInspect). */
-class LibXml2ElementView implements ElementView {
-  constructor(private readonly node: LibXml2Node) {}
-  get namespaceURI(): string | null {
-    return this.node.ns?.href ?? null;
-  }
-  get localName(): string {
-    return this.node.name;
-  }
-  children(): ElementView[] {
-    const children: ElementView[] = [];
-    for (let child = libxml2.xmlFirstElementChild(this.node); child; child = libxml2.xmlNextElementSibling(child)) children.push(new LibXml2ElementView(child));
-    return children;
-  }
-  text(): string {
-    // Request readers call text() on simple-typed elements the schema has just validated (no element children).
-    if (libxml2.xmlFirstElementChild(this.node)) throw new Error(`element ${this.node.name} must hold text only`);
-    return libxml2.xmlNodeGetContent(this.node) ?? '';
-  }
 }
 
 /** Reads an XSD's targetNamespace (enough for building import maps from a directory listing). */
