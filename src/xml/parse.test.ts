@@ -88,4 +88,35 @@ describe('parseXmlStrict', () => {
     expect([e!.namespaceURI, e!.localName, e!.text()]).toEqual(['urn:a', 'e', '']);
     expect(() => root.text()).toThrow(XmlParseError);
   });
+
+  describe('long base64 runs (set aside from saxes and restored)', () => {
+    const run = (length: number, seed = 'Q'): string => `${seed}${'AbC+/09z'.repeat(Math.ceil(length / 8))}`.slice(0, length);
+    const padding = `<pad>${'p'.repeat(1200)}</pad>`; // set-aside applies to documents of 1 KB and more
+
+    it('restores runs into text, CDATA and comments exactly, at and around the threshold', () => {
+      for (const length of [255, 256, 257, 5000]) {
+        const text = run(length);
+        const document = parseXmlStrict(`<r>${padding}<t>${text}</t><c><![CDATA[>${text}<]]></c><!-->${text}<--><u>${text}<x/>${text}</u></r>`);
+        const [, t, c, u] = childElements(document.documentElement!);
+        expect(textOf(t!)).toBe(text);
+        expect(textOf(c!)).toBe(`>${text}<`);
+        expect(document.documentElement!.childNodes.item(3)!.nodeValue).toBe(`>${text}<`);
+        expect(u!.firstChild!.nodeValue).toBe(text);
+        expect(u!.lastChild!.nodeValue).toBe(text);
+        expect(parseElementTree(`<r>${padding}<t>${text}</t></r>`).children()[1]!.text()).toBe(text);
+      }
+    });
+
+    it('leaves documents that already hold the marker character untouched', () => {
+      const text = run(400);
+      const document = parseXmlStrict(`<r>${padding}<t>${text}</t><m>\uE0000\uE000</m></r>`);
+      const [, t, m] = childElements(document.documentElement!);
+      expect([textOf(t!), textOf(m!)]).toEqual([text, '\uE0000\uE000']);
+    });
+
+    it('still refuses a document whose run sits where markup is malformed', () => {
+      expect(rejection(`<r>${padding}<a x=">${run(400)}<"/></r>`, { ...limits, maxBytes: 100_000 })).toBe('MALFORMED');
+      expect(rejection(`<r>${padding}<a>${run(400)}</b></r>`, { ...limits, maxBytes: 100_000 })).toBe('MALFORMED');
+    });
+  });
 });
