@@ -12,7 +12,7 @@ import { descendantsNamed, type Document, type Element } from '../xml/parse.js';
 import { WsSecurityError } from '../xml/dsig/errors.js';
 import type { VerifiedSigner } from '../xml/dsig/signer.js';
 import { DSIG_NS } from '../xml/dsig/algorithms.js';
-import { signEnvelopeWsSecurity, verifyWsSecurity } from '../xml/dsig/ws-security.js';
+import { signSoapPayload, verifyWsSecurity } from '../xml/dsig/ws-security.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import { registryRevocationChecker } from './registry-revocation.js';
 
@@ -90,7 +90,8 @@ function wsSecurityRevocation(db: Database, ca: CaMaterial): RevocationChecker {
 /** Signs ETKDepot responses: WS-Security X.509 (Timestamp, BST, Body signed), without mustUnderstand. */
 export interface ResponseSigner {
   readonly certificate: Buffer;
-  sign(envelopeXml: string): string;
+  /** The signed response envelope around this payload element. */
+  signPayload(payloadXml: string): string;
 }
 
 export interface ResponseSignerOptions {
@@ -154,8 +155,8 @@ export async function openResponseSigner(options: ResponseSignerOptions): Promis
   }
   return {
     certificate,
-    sign: (envelopeXml) =>
-      signEnvelopeWsSecurity(envelopeXml, {
+    signPayload: (payloadXml) =>
+      signSoapPayload(payloadXml, {
         key,
         certificate,
         mustUnderstand: false,

@@ -51,6 +51,6 @@ export interface SoapService {
   readonly understoodHeaders?: ReadonlyArray<{ namespace: string; localName: string }>;
   /** Runs before dispatch: e.g. WS-Security verification. Throws SoapFault to refuse. */
   verifyEnvelope?(call: SoapCall): Promise<void>;
-  /** Post-processes the response envelope: e.g. WS-Security response signing. */
-  finishResponse?(envelopeXml: string, call: SoapCall): Promise<string>;
+  /** Renders the response envelope around the payload element (e.g. WS-Security signed); default: wrapInEnvelope. */
+  renderResponse?(payloadXml: string, call: SoapCall): Promise<string>;
 }

@@ -51,6 +51,8 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
     const byQName = new Map<string, SoapOperation>();
     for (const operation of service.operations) byQName.set(qname(operation.requestElement.namespace, operation.requestElement.localName), operation);
     const hasFastLane = service.operations.some((operation) => operation.readRequest);
+    const renderResponse = async (payloadXml: string, call: SoapCall): Promise<string> =>
+      service.renderResponse ? service.renderResponse(payloadXml, call) : wrapInEnvelope(payloadXml);
 
     app.get(service.path, async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply) => {
       const endpointUrl = `${baseUrl(request, config)}${service.path}`;
@@ -112,17 +114,14 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
         }
         operationName = operation.name;
         if (service.verifyEnvelope) await service.verifyEnvelope(call);
-        const responsePayload = await operation.handle(call);
-        let responseXml = wrapInEnvelope(responsePayload);
-        if (service.finishResponse) responseXml = await service.finishResponse(responseXml, call);
+        const responseXml = await renderResponse(await operation.handle(call), call);
         return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);
       } catch (error) {
         if (isServiceError(error) && !error.faultCode && operation?.businessError && call) {
           outcome = 'refused';
           code = error.code;
           request.log.info({ operation: operationName, code, detail: error.detail, cause: error.cause }, 'business refusal');
-          let responseXml = wrapInEnvelope(operation.businessError(error, call));
-          if (service.finishResponse) responseXml = await service.finishResponse(responseXml, call);
+          const responseXml = await renderResponse(operation.businessError(error, call), call);
           return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);
         }
         const fault =

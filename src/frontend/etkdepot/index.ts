@@ -8,7 +8,7 @@ import { registerEtkDepotRest } from './rest.js';
 
 /**
  * The EtkDepot v1 SOAP endpoint. wsse:Security is understood (zeep and WSS4J may mark it mustUnderstand) and
- * verified in verifyEnvelope; with SIGN_RESPONSES every response is signed in finishResponse (no mustUnderstand: the
+ * verified in verifyEnvelope; with SIGN_RESPONSES every response is signed in renderResponse (no mustUnderstand: the
  * connector would refuse a header it does not process).
  */
 export function createEtkDepotSoapService(context: PlatformContext): SoapService {
@@ -24,7 +24,7 @@ export function createEtkDepotSoapService(context: PlatformContext): SoapService
       // A fast-lane request has no Header, so no signature: it is served unless signatures are required.
       call.security = call.validatedRequest !== undefined ? depot.security.acceptUnsigned() : await depot.security.verify(call.envelope.document);
     },
-    finishResponse: context.config.signResponses ? async (envelopeXml) => (await depot.responseSigner()!).sign(envelopeXml) : undefined,
+    renderResponse: context.config.signResponses ? async (payloadXml) => (await depot.responseSigner()!).signPayload(payloadXml) : undefined,
   };
 }
 

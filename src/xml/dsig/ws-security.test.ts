@@ -19,6 +19,7 @@ import {
   X509_SKI,
   X509V3_TOKEN,
   signEnvelopeWsSecurity,
+  signSoapPayload,
   verifyWsSecurity,
   verifyWsSecurityXml,
   type WsSecurityVerifyOptions,
@@ -221,6 +222,54 @@ describe('WS-Security: interoperability', () => {
     const result = await verify(signed);
     expect(result.signer.subjectSerialNumber).toBe(TEST_SSIN);
     await expectReason(signed.replace('0809394427', '0809394428'), 'DIGEST_MISMATCH');
+  });
+});
+
+describe('WS-Security: signSoapPayload (responses signed without re-parsing the envelope)', () => {
+  // Unqualified children under a prefixed parent, a default namespace, escaped text and attributes, non-ASCII text,
+  // a carriage return and a long base64 text (an ETK): every case c14n treats specially.
+  const payload =
+    `<dep:GetEtkResponse xmlns:dep="${ETKDEPOT}" xmlns:core="urn:be:fgov:ehealth:commons:1_0:core" Id="_r1">` +
+    `<core:Status><Code>200</Code><Message Lang="EN">a &amp; b &lt; c &gt; d &#13; é "q"</Message></core:Status>` +
+    `<x:Extra xmlns:x="urn:x" xmlns="urn:default" b="2" a="1 &amp; &quot;&#10;"><Inner/></x:Extra>` +
+    `<dep:ETK>${Buffer.alloc(6000, 7).toString('base64')}</dep:ETK></dep:GetEtkResponse>`;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wss-payload-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each([
+    ['rsa-sha256', 'sha256'],
+    ['rsa-sha1', 'sha1'],
+  ] as const)('verifies with our verifier and with xmlsec1 (%s / %s); tampering is caught', async (signatureMethod, digestMethod) => {
+    const xml = signSoapPayload(payload, { key: rsa.leaf.privateKey, certificate: rsa.leaf.der, signatureMethod, digestMethod, mustUnderstand: false, timestampTtlSeconds: 60, now });
+    const result = await verify(xml);
+    expect(result.signer.subjectSerialNumber).toBe(TEST_SSIN);
+    expect(xml).not.toContain('mustUnderstand');
+    expect(childElements(result.body)[0]!.getAttribute('Id')).toBe('_r1');
+    // The payload is sent as built: a carriage return in text and a line feed in an attribute survive (a DOM
+    // serialiser writes them raw, and the receiver's parser then normalises them away, breaking the digest).
+    expect(result.bodyCanonical).toContain('d &#xD; é');
+    expect(result.bodyCanonical).toContain('a="1 &amp; &quot;&#xA;"');
+    const cert = join(dir, 'server.pem');
+    writeFileSync(cert, rsa.leaf.pem);
+    const file = join(dir, 'response.xml');
+    const args = ['--verify', '--id-attr:Id', `${SOAP11_NS}:Body`, '--id-attr:Id', `${WSU_NS}:Timestamp`, '--pubkey-cert-pem', cert, file];
+    writeFileSync(file, xml);
+    execFileSync('xmlsec1', args, { stdio: 'pipe' });
+    const tampered = xml.replace('<Code>200</Code>', '<Code>404</Code>');
+    writeFileSync(file, tampered);
+    expect(() => execFileSync('xmlsec1', args, { stdio: 'pipe' })).toThrow();
+    await expectReason(tampered, 'DIGEST_MISMATCH');
+  });
+
+  it('signs with ECDSA P-256 keys', async () => {
+    const ec = await createHierarchy('ec-p256');
+    const ecTrust = new TrustStore({ anchors: [ec.root.der], intermediates: [ec.intermediate.der] });
+    const xml = signSoapPayload(payload, { key: ec.leaf.privateKey, certificate: ec.leaf.der, mustUnderstand: false, timestampTtlSeconds: 60, now });
+    expect(xml).toContain(SIGNATURE_METHODS['ecdsa-sha256'].uri);
+    await expect(verifyWsSecurityXml(xml, { trust: ecTrust, at: now })).resolves.toMatchObject({ signer: { subjectSerialNumber: TEST_SSIN } });
   });
 });
 

@@ -399,3 +399,52 @@ export function signEnvelopeWsSecurity(envelopeXml: string, options: WsSecurityS
   signatureValue.appendChild(document.createTextNode(signCanonical(signatureMethod, options.key, canonicalizeExclusive(signedInfo)).toString('base64')));
   return new XMLSerializer().serializeToString(document);
 }
+
+/**
+ * Builds a signed SOAP 1.1 response envelope around a payload element, as signEnvelopeWsSecurity would sign it
+ * (Timestamp, BinarySecurityToken, Body and Timestamp signed with exc-c14n, STR Reference) but without parsing and
+ * re-serialising the whole envelope: the payload is copied as given, and only the Body, the Timestamp and SignedInfo
+ * are parsed, each on its own with the namespace declarations it has in the envelope, to be canonicalised. Exclusive
+ * c14n renders exactly the visibly used namespaces of a subtree, so those forms equal the ones in the envelope.
+ */
+export function signSoapPayload(payloadXml: string, options: Omit<WsSecuritySignOptions, 'signBinarySecurityToken'>): string {
+  const keyType = options.key.asymmetricKeyType;
+  const signatureMethod = options.signatureMethod ?? (keyType === 'ec' ? 'ecdsa-sha256' : 'rsa-sha256');
+  if (SIGNATURE_METHODS[signatureMethod].keyType !== keyType) throw new Error(`signature method ${signatureMethod} needs a ${SIGNATURE_METHODS[signatureMethod].keyType} key`);
+  const digestMethod = options.digestMethod ?? 'sha256';
+  const digestOf = (canonical: string): string => createHash(digestMethod).update(canonical, 'utf8').digest('base64');
+  const canonicalOf = (xml: string): string => canonicalizeExclusive(parseXmlStrict(xml).documentElement!);
+
+  const bodyId = `id-${randomUUID()}`;
+  const timestampId = `TS-${randomUUID()}`;
+  const tokenId = `X509-${randomUUID()}`;
+  const created = options.now ?? new Date();
+  const timestampInner =
+    `<wsu:Created>${created.toISOString()}</wsu:Created>` +
+    `<wsu:Expires>${new Date(created.getTime() + options.timestampTtlSeconds * 1000).toISOString()}</wsu:Expires>`;
+  const bodyAttributes = `xmlns:wsu="${WSU_NS}" wsu:Id="${bodyId}"`;
+  const bodyDigest = digestOf(canonicalOf(`<soapenv:Body xmlns:soapenv="${SOAP11_NS}" ${bodyAttributes}>${payloadXml}</soapenv:Body>`));
+  const timestampDigest = digestOf(canonicalOf(`<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${timestampId}">${timestampInner}</wsu:Timestamp>`));
+  const reference = (id: string, digest: string): string =>
+    `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${EXC_C14N}"/></ds:Transforms>` +
+    `<ds:DigestMethod Algorithm="${DIGEST_METHODS[digestMethod].uri}"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
+  const signedInfoInner =
+    `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><ds:SignatureMethod Algorithm="${SIGNATURE_METHODS[signatureMethod].uri}"/>` +
+    reference(bodyId, bodyDigest) +
+    reference(timestampId, timestampDigest);
+  const canonicalSignedInfo = canonicalOf(`<ds:SignedInfo xmlns:ds="${DSIG_NS}">${signedInfoInner}</ds:SignedInfo>`);
+  const signatureValue = signCanonical(signatureMethod, options.key, canonicalSignedInfo).toString('base64');
+  const mustUnderstand = options.mustUnderstand ? ' soapenv:mustUnderstand="1"' : '';
+  return (
+    `<soapenv:Envelope xmlns:soapenv="${SOAP11_NS}"><soapenv:Header>` +
+    `<wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}"${mustUnderstand}>` +
+    `<wsu:Timestamp wsu:Id="${timestampId}">${timestampInner}</wsu:Timestamp>` +
+    `<wsse:BinarySecurityToken EncodingType="${BASE64_BINARY}" ValueType="${X509V3_TOKEN}" wsu:Id="${tokenId}">${options.certificate.toString('base64')}</wsse:BinarySecurityToken>` +
+    `<ds:Signature xmlns:ds="${DSIG_NS}" Id="SIG-${randomUUID()}"><ds:SignedInfo>${signedInfoInner}</ds:SignedInfo>` +
+    `<ds:SignatureValue>${signatureValue}</ds:SignatureValue>` +
+    `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${X509V3_TOKEN}"/></wsse:SecurityTokenReference></ds:KeyInfo>` +
+    `</ds:Signature></wsse:Security></soapenv:Header>` +
+    `<soapenv:Body ${bodyAttributes}>${payloadXml}</soapenv:Body></soapenv:Envelope>`
+  );
+}
+
