@@ -7,7 +7,9 @@ import { fromPem } from '../ca/x509/index.js';
 import type { Clock } from '../domain/clock.js';
 import { ServiceError } from '../domain/errors.js';
 import type { Database } from '../storage/database.js';
-import type { RevocationChecker, TrustStore } from '../trust/index.js';
+import type { RevocationChecker, RevocationStatus, TrustStore } from '../trust/index.js';
+import { CERTIFICATE_REVOCATION_CHANNEL } from '../storage/certificate-registry.js';
+import { NotifiedCache } from './notified-cache.js';
 import { descendantsNamed, type Document, type Element } from '../xml/parse.js';
 import { WsSecurityError } from '../xml/dsig/errors.js';
 import type { VerifiedSigner } from '../xml/dsig/signer.js';
@@ -36,6 +38,8 @@ export interface EtkDepotSecurityOptions {
   readonly clockSkewSeconds: number;
   /** ETKDEPOT_REQUIRE_SIGNATURE: refuse requests without a WS-Security signature. */
   readonly requireSignature: boolean;
+  /** Revocation statuses of signers' certificates: settings of the NotifiedCache that keeps them (LISTEN/NOTIFY). */
+  readonly revocationCache: { readonly enabled: boolean; readonly maxEntries: number; readonly maxAgeSeconds: number; readonly onListenError?: (error: unknown) => void };
 }
 
 /**
@@ -46,9 +50,25 @@ export interface EtkDepotSecurityOptions {
  */
 export class EtkDepotSecurity {
   private readonly revocation: RevocationChecker;
+  private readonly revocationStatuses: NotifiedCache<RevocationStatus>;
 
   constructor(private readonly options: EtkDepotSecurityOptions) {
-    this.revocation = wsSecurityRevocation(options.db, options.ca);
+    this.revocationStatuses = new NotifiedCache({ db: options.db, channel: CERTIFICATE_REVOCATION_CHANNEL, ...options.revocationCache });
+    this.revocation = wsSecurityRevocation(options.db, options.ca, this.revocationStatuses);
+  }
+
+  /** LISTEN for certificate revocations: until then, every signed request reads its signer's status. */
+  start(): Promise<void> {
+    return this.revocationStatuses.start();
+  }
+
+  stop(): Promise<void> {
+    return this.revocationStatuses.stop();
+  }
+
+  /** Whether signers' revocation statuses are currently cached (LISTEN established). */
+  get caching(): boolean {
+    return this.revocationStatuses.caching;
   }
 
   /** A request without any signature: accepted (undefined) unless signatures are required. */
@@ -79,12 +99,17 @@ export class EtkDepotSecurity {
 }
 
 /**
- * Our own leaves are checked against the registry (immediate revocation); certificates under a configured foreign
- * anchor have no revocation source here and pass (their anchor is trusted as configured).
+ * Our own leaves are checked against the registry (immediate revocation: a known status is cached until any
+ * certificate is revoked, which every process hears at commit); certificates under a configured foreign anchor have no
+ * revocation source here and pass (their anchor is trusted as configured).
  */
-function wsSecurityRevocation(db: Database, ca: CaMaterial): RevocationChecker {
+function wsSecurityRevocation(db: Database, ca: CaMaterial, statuses: NotifiedCache<RevocationStatus>): RevocationChecker {
   const registry = registryRevocationChecker(db, ca);
-  return async (certificate, issuer) => (ca.roleOf(issuer.der) !== undefined || ca.roleOf(certificate.der) !== undefined ? registry(certificate, issuer) : 'good');
+  return async (certificate, issuer) => {
+    if (ca.roleOf(issuer.der) === undefined && ca.roleOf(certificate.der) === undefined) return 'good';
+    // Keyed by the whole certificate: the registry check compares the stored DER with the presented one.
+    return statuses.get(certificate.der.toString('base64'), () => registry(certificate, issuer), (status) => status !== 'unknown');
+  };
 }
 
 /** Signs ETKDepot responses: WS-Security X.509 (Timestamp, BST, Body signed), without mustUnderstand. */

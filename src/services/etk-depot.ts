@@ -43,6 +43,12 @@ function createEtkDepot(context: PlatformContext): EtkDepot {
     trust: context.trust.wsSecurity,
     clockSkewSeconds: config.clockSkewSeconds,
     requireSignature: config.etkDepotRequireSignature,
+    revocationCache: {
+      enabled: config.etkDepotCache,
+      maxEntries: config.etkDepotCacheEntries,
+      maxAgeSeconds: config.etkDepotCacheMaxAgeSeconds,
+      onListenError: (error) => logger.warn({ err: error }, 'ETKDepot: LISTEN for revocations failed, signers are checked on every request'),
+    },
   });
   let signer: Promise<ResponseSigner> | undefined;
   const responseSigner = (): Promise<ResponseSigner> | undefined => {
@@ -65,9 +71,11 @@ function createEtkDepot(context: PlatformContext): EtkDepot {
     security,
     responseSigner,
     async start() {
-      await directory.start();
+      await Promise.all([directory.start(), security.start()]);
       await responseSigner();
     },
-    stop: () => directory.stop(),
+    async stop() {
+      await Promise.all([directory.stop(), security.stop()]);
+    },
   };
 }

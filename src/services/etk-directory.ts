@@ -1,6 +1,7 @@
 import type { Clock } from '../domain/clock.js';
 import { findEtkIdentifierType, normaliseApplicationId, normaliseForLookup, validateIdentifier } from '../identifiers/index.js';
 import type { Database } from '../storage/database.js';
+import { NotifiedCache } from './notified-cache.js';
 import { ETK_DIRECTORY_CHANNEL, directoryKey, etkRepository, type EtkHolder, type PublishedEtk } from '../storage/etk-repository.js';
 
 /** One identifier of a GetEtk search, as the client sent it. */
@@ -40,11 +41,6 @@ export interface EtkDirectoryOptions {
   readonly onListenError?: (error: unknown) => void;
 }
 
-interface CacheEntry {
-  readonly etks: readonly DirectoryEtk[];
-  readonly loadedAt: number;
-}
-
 /**
  * ETKDepot lookups (GetEtk over SOAP and REST).
  *
@@ -55,58 +51,41 @@ interface CacheEntry {
  * value have no ETK of their own, ETKs of the holders they are an alias of (a professional's NIHII → SSIN) match.
  * Only ETKs that are ACTIVE, of an unrevoked certificate and within their validity are ever returned.
  *
- * Cache: the published ETKs of a (type, value) are kept in memory once read. Every change of the directory sends a
- * NOTIFY on ETK_DIRECTORY_CHANNEL at commit; each process LISTENs and then drops its whole cache (changes are rare
- * next to lookups, and a flush also covers alias entries). The cache serves nothing until LISTEN is established,
- * a load that raced with an invalidation is not stored (epoch check), and entries expire after maxAgeSeconds in case a
- * notification is ever lost. Validity is checked on every read, so expiry needs no notification.
+ * Cache: the published ETKs of a (type, value) are kept in a NotifiedCache: every change of the directory sends a
+ * NOTIFY on ETK_DIRECTORY_CHANNEL at commit and each process then drops its cache. Validity is checked on every read,
+ * so expiry needs no notification.
  */
 export class EtkDirectory {
-  private readonly entries = new Map<string, CacheEntry>();
-  private readonly loading = new Map<string, Promise<readonly DirectoryEtk[]>>();
-  /** Incremented by every invalidation: a load started under an older epoch must not fill the cache. */
-  private epoch = 0;
-  private listening = false;
-  private starting: Promise<void> | undefined;
-  private unsubscribe: (() => Promise<void>) | undefined;
+  private readonly cache: NotifiedCache<readonly DirectoryEtk[]>;
 
-  constructor(private readonly options: EtkDirectoryOptions) {}
+  constructor(private readonly options: EtkDirectoryOptions) {
+    this.cache = new NotifiedCache({
+      db: options.db,
+      channel: ETK_DIRECTORY_CHANNEL,
+      enabled: options.cache,
+      maxEntries: options.maxEntries,
+      maxAgeSeconds: options.maxAgeSeconds,
+      onListenError: options.onListenError,
+    });
+  }
 
   /** Subscribes to directory changes; until then (or with the cache off) every lookup reads the database. */
   start(): Promise<void> {
-    if (!this.options.cache) return Promise.resolve();
-    this.starting ??= this.options.db
-      .listen(ETK_DIRECTORY_CHANNEL, () => this.invalidate())
-      .then((unsubscribe) => {
-        this.unsubscribe = unsubscribe;
-        this.invalidate();
-        this.listening = true;
-      })
-      .catch((error: unknown) => {
-        // Without notifications a cache could serve a revoked ETK: stay uncached.
-        this.options.onListenError?.(error);
-      });
-    return this.starting;
+    return this.cache.start();
   }
 
-  async stop(): Promise<void> {
-    this.listening = false;
-    this.invalidate();
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = undefined;
-    await unsubscribe?.();
+  stop(): Promise<void> {
+    return this.cache.stop();
   }
 
   /** Drops every cached entry and every load in flight. */
   invalidate(): void {
-    this.epoch++;
-    this.entries.clear();
-    this.loading.clear();
+    this.cache.invalidate();
   }
 
   /** Whether lookups are currently served from memory (LISTEN established). */
   get caching(): boolean {
-    return this.listening;
+    return this.cache.caching;
   }
 
   async lookup(queries: readonly EtkQuery[]): Promise<DirectoryAnswer> {
@@ -131,39 +110,13 @@ export class EtkDirectory {
   }
 
   private published(type: string, value: string): Promise<readonly DirectoryEtk[]> {
-    const key = directoryKey(type, value);
-    if (this.listening) {
-      const hit = this.entries.get(key);
-      if (hit && Date.now() - hit.loadedAt < this.options.maxAgeSeconds * 1000) return Promise.resolve(hit.etks);
-      const pending = this.loading.get(key);
-      if (pending) return pending;
-    }
-    const epoch = this.epoch;
-    const load = this.load(type, value).then((etks) => {
-      if (this.listening && epoch === this.epoch) this.remember(key, etks);
-      return etks;
-    });
-    if (this.listening) {
-      this.loading.set(key, load);
-      const forget = () => {
-        if (this.loading.get(key) === load) this.loading.delete(key);
-      };
-      load.then(forget, forget);
-    }
-    return load;
+    return this.cache.get(directoryKey(type, value), () => this.load(type, value));
   }
 
   private async load(type: string, value: string): Promise<readonly DirectoryEtk[]> {
     let rows = await etkRepository.findPublished(this.options.db, type, value);
     if (rows.length === 0) rows = await etkRepository.findPublishedByAlias(this.options.db, type, value);
     return rows.map(toDirectoryEtk);
-  }
-
-  private remember(key: string, etks: readonly DirectoryEtk[]): void {
-    this.entries.delete(key);
-    this.entries.set(key, { etks, loadedAt: Date.now() });
-    // Maps iterate in insertion order: the first key is the oldest entry.
-    while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
 

@@ -50,6 +50,9 @@ export function normaliseSerialHex(serialHex: string): string {
   return trimmed === '' ? '0' : trimmed;
 }
 
+/** NOTIFY channel of certificate revocations (payload: the registry id). */
+export const CERTIFICATE_REVOCATION_CHANNEL = 'certificate_revoked';
+
 export const certificateRegistry = {
   /** Records the intent to issue (before signing). A duplicate serial raises DuplicateSerialError. */
   async recordIntent(
@@ -91,13 +94,17 @@ export const certificateRegistry = {
     return rows.map(toRow);
   },
 
-  /** Marks a certificate revoked; returns false when it was already revoked (the first revocation stands). */
+  /**
+   * Marks a certificate revoked; returns false when it was already revoked (the first revocation stands). Announced
+   * on CERTIFICATE_REVOCATION_CHANNEL at commit, so that every process drops cached revocation statuses.
+   */
   async revoke(q: Queryable, id: bigint, revokedAt: Date, reason: string): Promise<boolean> {
     const rows = await q.query('UPDATE issued_certificates SET revoked_at = $2, revocation_reason = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [
       id,
       revokedAt,
       reason,
     ]);
+    if (rows.length === 1) await q.query('SELECT pg_notify($1, $2)', [CERTIFICATE_REVOCATION_CHANNEL, String(id)]);
     return rows.length === 1;
   },
 

@@ -12,6 +12,7 @@ import { getEtkEnvelope, mintHolder, readGetEtkResponse, register, revokeHolder,
 import { etkState } from '../support/etk-state.js';
 import { first, readFault, signRequest, tamper, tamperAndResign, type WssSigner } from '../support/etk-wss.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { etkDepotFor } from '../../src/services/etk-depot.js';
 import { expectValidAgainstBothSchemaSets } from '../support/schemas.js';
 
 const PERSON = testSsin(401);
@@ -244,6 +245,20 @@ describe('ETKDepot refuses every WS-Security tamper and wrapping case (hardened 
     const revoked = await mintHolder(t, { type: 'SSIN', id: testSsin(406), name: 'Revoked Client' });
     await revokeHolder(t, revoked);
     await expectRefused(signRequest(REQUEST, { key: revoked.key, certificate: revoked.certificate }), 'WS_SECURITY_INVALID', 'REVOKED');
+  });
+
+  it('a signer revoked after its status was cached: REVOKED at the next request (the revocation NOTIFY flushes it)', async () => {
+    const holder = await mintHolder(t, { type: 'SSIN', id: testSsin(407), name: 'Cached Client' });
+    const request = () => signRequest(REQUEST, { key: holder.key, certificate: holder.certificate });
+    expect(etkDepotFor(t.platform.context).security.caching).toBe(true);
+    await expectEtk(request());
+    // White-box: revoke behind the cache's back (no NOTIFY). The cached status still admits the signer...
+    await t.database.db.query('UPDATE issued_certificates SET revoked_at = $2 WHERE id = $1', [holder.issued.id, t.clock.now()]);
+    await expectEtk(request());
+    await t.database.db.query('UPDATE issued_certificates SET revoked_at = NULL WHERE id = $1', [holder.issued.id]);
+    // ...until a real revocation, whose NOTIFY reaches the cache when its transaction commits.
+    await revokeHolder(t, holder);
+    await expectRefused(request(), 'WS_SECURITY_INVALID', 'REVOKED');
   });
 
   it('KeyInfo with X509Data instead of a SecurityTokenReference: BAD_KEY_INFO', async () => {
