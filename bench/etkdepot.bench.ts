@@ -8,8 +8,10 @@
  *    GetEtk), the same with SIGN_RESPONSES (signed variant), and a bare fastify route answering a static body of the
  *    size of a GetEtk response (the floor), which reads the same request body.
  * 3. Load from a separate process (wrk, pinned to CPU 1; autocannon when wrk is missing): 32 connections, 10 s
- *    (BENCH_SECONDS), after a 3 s warm-up, requests spread over random identifiers of the depot.
- * 4. Prints requests/s, p50/p99 and each server's RSS, then whether each target is met:
+ *    (BENCH_SECONDS) per run, after a 3 s warm-up, requests spread over random identifiers of the depot. BENCH_ROUNDS
+ *    (default 3) rounds alternate the three variants; the targets use the medians.
+ * 4. Prints requests/s, p50/p99, the server's CPU time per request, the hypervisor's steal time and each server's
+ *    RSS, then whether each target is met:
  *    unsecured ≥ 1/3 of the bare route with p99 < 10 ms; signed round trips (WS-Security verify + signed response)
  *    ≥ 1,000/s; RSS < 250 MB. Exit code 1 when a target is missed.
  *
@@ -43,6 +45,7 @@ import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security.js';
 const ETK_COUNT = Number(process.env.BENCH_ETKS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 32;
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 const REQUEST_VARIETY = 2_000;
@@ -297,6 +300,62 @@ async function autocannonLoad(url: string, bodies: readonly string[], seconds: n
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// One measured run: the load's figures plus what the server spent (CPU time per request, from /proc) and how much
+// CPU time the hypervisor stole from the machine meanwhile (/proc/stat), which makes a shared VM's figures noisy.
+
+interface Measurement {
+  readonly result: LoadResult;
+  readonly cpuMicrosPerRequest: number;
+  readonly serverBusyPercent: number;
+  readonly stealPercent: number;
+  readonly rss: { rssMb: number; peakMb: number };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime + stime
+}
+
+function machineTicks(): { steal: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { steal: cpu[7] ?? 0, total: cpu.slice(0, 8).reduce((sum, n) => sum + n, 0) };
+}
+
+async function measure(server: Server, run: () => Promise<LoadResult>): Promise<Measurement> {
+  const cpuBefore = processCpuSeconds(server.child.pid!);
+  const ticksBefore = machineTicks();
+  const started = performance.now();
+  const result = await run();
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const cpuSeconds = processCpuSeconds(server.child.pid!) - cpuBefore;
+  const ticksAfter = machineTicks();
+  return {
+    result,
+    cpuMicrosPerRequest: (cpuSeconds * 1e6) / Math.max(1, result.requestsPerSecond * SECONDS),
+    serverBusyPercent: (cpuSeconds / elapsedSeconds) * 100,
+    stealPercent: ((ticksAfter.steal - ticksBefore.steal) / Math.max(1, ticksAfter.total - ticksBefore.total)) * 100,
+    rss: rssOf(server),
+  };
+}
+
+function medianMeasurement(runs: readonly Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const p99s = runs.map((m) => m.result.p99Ms).sort((a, b) => a - b);
+  return { ...median, result: { ...median.result, p99Ms: p99s[Math.floor(p99s.length / 2)]! } };
+}
+
+function describe(name: string, m: Measurement): string {
+  return (
+    `${name.padEnd(46)} ${fmt(m.result.requestsPerSecond).padStart(7)} req/s  p50 ${m.result.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.result.p99Ms.toFixed(2).padStart(7)} ms` +
+    `  server CPU ${fmt(m.cpuMicrosPerRequest).padStart(5)} µs/req (busy ${m.serverBusyPercent.toFixed(0)} %)  steal ${m.stealPercent.toFixed(0)} %` +
+    `  RSS ${fmt(m.rss.rssMb)} MB${m.result.errors ? `  ERRORS ${m.result.errors}` : ''}`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 function getEtkEnvelope(identity: Identity): string {
   return wrapInEnvelope(
@@ -350,22 +409,38 @@ async function main(): Promise<void> {
     servers.push(bare);
     process.stdout.write(`GetEtk response: ${fmt(Buffer.byteLength(sampleBody))} bytes; load: ${hasWrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up${hasTaskset ? ', server on CPU 0, load on CPU 1' : ''}\n\n`);
 
-    const results: Array<{ name: string; result: LoadResult; rss: { rssMb: number; peakMb: number } }> = [];
-    const run = async (name: string, server: Server, bodies: () => string[]) => {
-      await load(server.url, bodies(), WARMUP_SECONDS, dataDir);
-      const result = await load(server.url, bodies(), SECONDS, dataDir);
-      results.push({ name, result, rss: rssOf(server) });
-      process.stdout.write(`${name.padEnd(44)} ${fmt(result.requestsPerSecond).padStart(8)} req/s   p50 ${result.p50Ms.toFixed(2).padStart(6)} ms   p99 ${result.p99Ms.toFixed(2).padStart(6)} ms   RSS ${fmt(rssOf(server).rssMb)} MB (peak ${fmt(rssOf(server).peakMb)} MB)${result.errors ? `   ERRORS ${result.errors}` : ''}\n`);
-      return result;
-    };
-    const bareResult = await run('bare fastify route (same body size)', bare, () => unsignedBodies);
-    const unsecuredResult = await run('GetEtk SOAP, unsecured', unsecured, () => unsignedBodies);
-    // Signed requests carry a Timestamp: sign them right before the run (valid 5 minutes).
+    // Signed requests carry a Timestamp: sign them right before each run (valid 5 minutes).
     const signBodies = () => pick(identities, 500).map((identity) => signEnvelopeWsSecurity(getEtkEnvelope(identity), { key: client.key, certificate: client.certificate, mustUnderstand: true, timestampTtlSeconds: 280 }));
     const signedSample = await fetch(signedServer.url, { method: 'POST', body: signBodies()[0], headers: { 'content-type': 'text/xml; charset=utf-8' } });
     const signedSampleBody = await signedSample.text();
     if (!signedSampleBody.includes('<Code>200</Code>') || !signedSampleBody.includes('wsse:Security')) throw new Error(`signed GetEtk failed:\n${signedSampleBody.slice(0, 800)}`);
-    const signedResult = await run('GetEtk SOAP, WS-Security in + signed response', signedServer, signBodies);
+
+    const variants = [
+      { name: 'bare fastify route (same body size)', server: bare, bodies: () => unsignedBodies },
+      { name: 'GetEtk SOAP, unsecured', server: unsecured, bodies: () => unsignedBodies },
+      { name: 'GetEtk SOAP, WS-Security in + signed response', server: signedServer, bodies: signBodies },
+    ];
+    for (const variant of variants) await load(variant.server.url, variant.bodies(), WARMUP_SECONDS, dataDir);
+    // Rounds alternate the variants, so that a slow spell of the machine (steal time on a shared VM) hits them alike;
+    // each figure is the median over the rounds.
+    const measured = new Map<string, Measurement[]>(variants.map((variant) => [variant.name, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stdout.write(`round ${round}/${ROUNDS}\n`);
+      for (const variant of variants) {
+        const measurement = await measure(variant.server, () => load(variant.server.url, variant.bodies(), SECONDS, dataDir));
+        measured.get(variant.name)!.push(measurement);
+        process.stdout.write(`  ${describe(variant.name, measurement)}\n`);
+      }
+    }
+    process.stdout.write(`\nmedians of ${ROUNDS} rounds\n`);
+    const [bareResult, unsecuredResult, signedResult] = variants.map((variant) => {
+      const median = medianMeasurement(measured.get(variant.name)!);
+      process.stdout.write(`  ${describe(variant.name, median)}\n`);
+      return median.result;
+    }) as [LoadResult, LoadResult, LoadResult];
+    const results = [...measured.values()].flat();
+    const steal = Math.max(...results.map((m) => m.stealPercent));
+    if (steal > 5) process.stdout.write(`\nWARNING: up to ${steal.toFixed(0)} % of the CPUs' time was stolen by the hypervisor during a run: figures are unreliable.\n`);
 
     const peak = Math.max(rssOf(unsecured).peakMb, rssOf(signedServer).peakMb);
     const ratio = unsecuredResult.requestsPerSecond / bareResult.requestsPerSecond;
@@ -374,7 +449,7 @@ async function main(): Promise<void> {
       [`unsecured GetEtk p99 < ${TARGETS.p99Ms} ms (${unsecuredResult.p99Ms.toFixed(2)} ms)`, unsecuredResult.p99Ms < TARGETS.p99Ms],
       [`signed round trips ≥ ${fmt(TARGETS.signedPerSecond)}/s (${fmt(signedResult.requestsPerSecond)}/s)`, signedResult.requestsPerSecond >= TARGETS.signedPerSecond],
       [`server RSS < ${TARGETS.rssMb} MB (peak ${fmt(peak)} MB)`, peak < TARGETS.rssMb],
-      ['no errors or non-200 answers', results.every((r) => r.result.errors === 0)],
+      ['no errors or non-200 answers', results.every((m) => m.result.errors === 0)],
     ] as const;
     process.stdout.write('\ntargets\n');
     for (const [label, met] of targets) process.stdout.write(`  ${met ? 'MET    ' : 'MISSED '} ${label}\n`);

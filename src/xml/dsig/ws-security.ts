@@ -424,15 +424,18 @@ export function signSoapPayload(payloadXml: string, options: Omit<WsSecuritySign
     `<wsu:Expires>${new Date(created.getTime() + options.timestampTtlSeconds * 1000).toISOString()}</wsu:Expires>`;
   const bodyAttributes = `xmlns:wsu="${WSU_NS}" wsu:Id="${bodyId}"`;
   const bodyDigest = digestOf(canonicalOf(`<soapenv:Body xmlns:soapenv="${SOAP11_NS}" ${bodyAttributes}>${payloadXml}</soapenv:Body>`));
-  const timestampDigest = digestOf(canonicalOf(`<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${timestampId}">${timestampInner}</wsu:Timestamp>`));
+  // Timestamp and SignedInfo are written in canonical form (declarations first, then attributes in c14n order,
+  // explicit end tags, nothing to escape), so they are their own exclusive c14n: the tests check it.
+  const timestampDigest = digestOf(canonicalTimestamp(timestampId, timestampInner));
   const reference = (id: string, digest: string): string =>
-    `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${EXC_C14N}"/></ds:Transforms>` +
-    `<ds:DigestMethod Algorithm="${DIGEST_METHODS[digestMethod].uri}"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
+    `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${EXC_C14N}"></ds:Transform></ds:Transforms>` +
+    `<ds:DigestMethod Algorithm="${DIGEST_METHODS[digestMethod].uri}"></ds:DigestMethod><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
   const signedInfoInner =
-    `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><ds:SignatureMethod Algorithm="${SIGNATURE_METHODS[signatureMethod].uri}"/>` +
+    `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"></ds:CanonicalizationMethod>` +
+    `<ds:SignatureMethod Algorithm="${SIGNATURE_METHODS[signatureMethod].uri}"></ds:SignatureMethod>` +
     reference(bodyId, bodyDigest) +
     reference(timestampId, timestampDigest);
-  const canonicalSignedInfo = canonicalOf(`<ds:SignedInfo xmlns:ds="${DSIG_NS}">${signedInfoInner}</ds:SignedInfo>`);
+  const canonicalSignedInfo = canonicalSignedInfoOf(signedInfoInner);
   const signatureValue = signCanonical(signatureMethod, options.key, canonicalSignedInfo).toString('base64');
   const mustUnderstand = options.mustUnderstand ? ' soapenv:mustUnderstand="1"' : '';
   return (
@@ -446,5 +449,15 @@ export function signSoapPayload(payloadXml: string, options: Omit<WsSecuritySign
     `</ds:Signature></wsse:Security></soapenv:Header>` +
     `<soapenv:Body ${bodyAttributes}>${payloadXml}</soapenv:Body></soapenv:Envelope>`
   );
+}
+
+/** The exclusive c14n of a response Timestamp as signSoapPayload writes it (ids and instants hold nothing to escape). */
+export function canonicalTimestamp(id: string, inner: string): string {
+  return `<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${id}">${inner}</wsu:Timestamp>`;
+}
+
+/** The exclusive c14n of SignedInfo as signSoapPayload writes its content (xmlns:ds is rendered on SignedInfo). */
+export function canonicalSignedInfoOf(inner: string): string {
+  return `<ds:SignedInfo xmlns:ds="${DSIG_NS}">${inner}</ds:SignedInfo>`;
 }
 
