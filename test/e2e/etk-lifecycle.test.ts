@@ -4,14 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEtk } from '../../src/ca/etk/index.js';
 import { toPem } from '../../src/ca/x509/index.js';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { certificateRegistry } from '../../src/storage/certificate-registry.js';
 import { etkRepository } from '../../src/storage/etk-repository.js';
-import { getEtk, mintHolder, register, revokeHolder, testSsin } from '../support/etk-client.js';
+import { CertRaClient, certificateChainOf, contractOf, mintPerson, runAdmin, signerOf } from '../support/certra-client.js';
+import { getEtk, register, testSsin, type Holder } from '../support/etk-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 /**
- * Acceptance (issue #5): a fresh identity gets an eHealth authentication certificate (the CertRA step, through the
- * issuer until CertRA lands), registers its ETK with EtkRA, is found by GetEtk over SOAP and REST, receives a message
- * encrypted with `openssl cms` to the ETK's certificate that only its key decrypts; after revocation GetEtk answers 404.
+ * Acceptance (issue #5): a fresh identity gets an eHealth authentication certificate from CertRA over SOAP (contract,
+ * CSR signed with the citizen's eID, getCertificate), registers its ETK with EtkRA, is found by GetEtk over SOAP and
+ * REST, receives a message encrypted with `openssl cms` to the ETK's certificate that only its key decrypts; after
+ * CertRA revocation (revocation contract + revoke) GetEtk answers 404.
  */
 describe('ETK lifecycle, end to end', () => {
   let t: TestPlatform;
@@ -27,7 +31,27 @@ describe('ETK lifecycle, end to end', () => {
 
   it('certificate → EtkRA → GetEtk (SOAP, REST) → openssl cms encrypt / decrypt → revoke → 404', async () => {
     const ssin = testSsin(601);
-    const holder = await mintHolder(t, { type: 'SSIN', id: ssin, name: 'Marie Lifecycle' });
+    const person = await mintPerson(t, ssin, 'Marie', 'Lifecycle');
+    // Acceptance: a registered test case makes CertRA validate the request automatically.
+    await runAdmin(t, 'certra:test-case:add', { type: 'SSIN', id: ssin, 'responsible-ssin': ssin, description: 'ETK lifecycle' });
+    const certRa = new CertRaClient(t);
+    const requested = await certRa.requestCertificate(person, signerOf(person));
+    expect(requested.response.outcome).toBe('Success');
+    const issued = await certRa.getCertificate(requested.publicKeyIdentifier!);
+    expect(issued.outcome).toBe('Success');
+    const chain = certificateChainOf(issued);
+    const leaf = new X509Certificate(chain[0]!);
+    expect(leaf.publicKey.export({ type: 'spki', format: 'der' })).toEqual(createPublicKey(requested.key).export({ type: 'spki', format: 'der' }));
+    const issuingKeyId = t.platform.context.ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
+    const record = await certificateRegistry.findBySerial(t.database.db, issuingKeyId, leaf.serialNumber);
+    const holder: Holder = {
+      dn: { type: 'SSIN', id: ssin, name: 'Marie Lifecycle' },
+      dnString: requested.contract.dn,
+      key: requested.key,
+      certificate: chain[0]!,
+      issued: { id: record!.id, der: leaf.raw, serialHex: record!.serialHex, subjectKeyIdentifierHex: record!.subjectKeyId, subjectDn: record!.subjectDn, notBefore: record!.notBefore, notAfter: record!.notAfter },
+      chain,
+    };
     const registration = await register(t, holder);
     expect(registration.toBeActivated).toBe(false);
 
@@ -62,7 +86,9 @@ describe('ETK lifecycle, end to end', () => {
     const wrongKey = file('auth.key.pem', holder.key.export({ type: 'pkcs8', format: 'pem' }) as string);
     expect(() => execFileSync('openssl', ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', encrypted, '-inkey', wrongKey], { stdio: 'pipe' })).toThrow();
 
-    expect(await revokeHolder(t, holder)).toBe(1);
+    const revocationContract = await certRa.generateRevocationContract(person, requested.publicKeyIdentifier!, 'keyCompromise');
+    expect(revocationContract.outcome).toBe('Success');
+    expect((await certRa.revoke(person, requested.publicKeyIdentifier!, contractOf(revocationContract))).outcome).toBe('Success');
     expect(await etkRepository.statusForCertificate(t.database.db, holder.issued.id, t.clock.now())).toBe('REVOKED');
     expect((await getEtk(t, [{ type: 'SSIN', value: ssin }])).code).toBe('404');
     expect((await t.app.inject({ method: 'GET', url: `/etkdepot/v1/etks?type=SSIN&value=${ssin}` })).statusCode).toBe(404);
