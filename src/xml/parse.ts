@@ -8,8 +8,6 @@ export type { Document, Element, Node };
 export const ELEMENT_NODE = 1;
 export const TEXT_NODE = 3;
 export const CDATA_SECTION_NODE = 4;
-export const PROCESSING_INSTRUCTION_NODE = 7;
-export const COMMENT_NODE = 8;
 
 export interface ParseLimits {
   /** Largest accepted document, in bytes. */

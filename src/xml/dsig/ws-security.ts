@@ -425,7 +425,7 @@ export function signSoapPayload(payloadXml: string, options: Omit<WsSecuritySign
   const bodyAttributes = `xmlns:wsu="${WSU_NS}" wsu:Id="${bodyId}"`;
   const bodyDigest = digestOf(canonicalOf(`<soapenv:Body xmlns:soapenv="${SOAP11_NS}" ${bodyAttributes}>${payloadXml}</soapenv:Body>`));
   // Timestamp and SignedInfo are written in canonical form (declarations first, then attributes in c14n order,
-  // explicit end tags, nothing to escape), so they are their own exclusive c14n: the tests check it.
+  // explicit end tags, nothing to escape), so they are their own exclusive c14n (xmlsec1 checks it in the tests).
   const timestampDigest = digestOf(canonicalTimestamp(timestampId, timestampInner));
   const reference = (id: string, digest: string): string =>
     `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${EXC_C14N}"></ds:Transform></ds:Transforms>` +
@@ -452,12 +452,12 @@ export function signSoapPayload(payloadXml: string, options: Omit<WsSecuritySign
 }
 
 /** The exclusive c14n of a response Timestamp as signSoapPayload writes it (ids and instants hold nothing to escape). */
-export function canonicalTimestamp(id: string, inner: string): string {
+function canonicalTimestamp(id: string, inner: string): string {
   return `<wsu:Timestamp xmlns:wsu="${WSU_NS}" wsu:Id="${id}">${inner}</wsu:Timestamp>`;
 }
 
 /** The exclusive c14n of SignedInfo as signSoapPayload writes its content (xmlns:ds is rendered on SignedInfo). */
-export function canonicalSignedInfoOf(inner: string): string {
+function canonicalSignedInfoOf(inner: string): string {
   return `<ds:SignedInfo xmlns:ds="${DSIG_NS}">${inner}</ds:SignedInfo>`;
 }
 
