@@ -407,6 +407,7 @@ async function main(): Promise<void> {
     if (!sampleBody.includes('<Code>200</Code>') || !sampleBody.includes('<dep:ETK>')) throw new Error(`GetEtk does not answer an ETK:\n${sampleBody.slice(0, 500)}`);
     const bare = await startServer('bare fastify', ['--input-type=module', '-e', BARE_SERVER_SOURCE], { BARE_BODY_BYTES: String(Buffer.byteLength(sampleBody)) }, '/bare');
     servers.push(bare);
+    if (!hasWrk) process.stdout.write('WARNING: wrk is missing (apt-get install wrk): autocannon, one JavaScript thread, saturates before the bare route does, so the ratio to it is understated.\n');
     process.stdout.write(`GetEtk response: ${fmt(Buffer.byteLength(sampleBody))} bytes; load: ${hasWrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up${hasTaskset ? ', server on CPU 0, load on CPU 1' : ''}\n\n`);
 
     // Signed requests carry a Timestamp: sign them right before each run (valid 5 minutes).
