@@ -36,6 +36,7 @@ import { createPlatform } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
 import { buildEhealthDn, cbeCheckDigits, ehealthDnAttributes, nihiiCheckDigits, ssinCheckDigits, type EhealthDnInput } from '../src/identifiers/index.js';
 import { projectRoot } from '../src/project-paths.js';
+import { listeningPort } from '../test/support/etk-server-process.js';
 import { NS } from '../src/soap/namespaces.js';
 import { wrapInEnvelope } from '../src/soap/envelope.js';
 import { etkRepository } from '../src/storage/etk-repository.js';
@@ -191,25 +192,11 @@ async function startServer(name: string, nodeArguments: string[], env: Record<st
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const match = /listening on port (\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
-  });
+  const { port, output } = await listeningPort(child, name, 120_000);
   let stopping = false;
   const exited = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`\n${name} exited unexpectedly (${code ?? signal}):\n${output.slice(-4000)}\n`);
+      if (!stopping) process.stderr.write(`\n${name} exited unexpectedly (${code ?? signal}):\n${output().slice(-4000)}\n`);
       resolve();
     }),
   );

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { projectRoot } from '../../src/project-paths.js';
 
 export interface ServerProcess {
@@ -17,10 +17,26 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const { port } = await listeningPort(child, 'server', timeoutMs);
+  return {
+    pid: child.pid!,
+    baseUrl: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Resolves with the port once the child prints `listening on port N` (server.ts's start-up line); rejects, with what it
+ * printed, if it exits first or takes longer than timeoutMs. `output()` keeps collecting afterwards.
+ */
+export async function listeningPort(child: ChildProcess, name: string, timeoutMs: number): Promise<{ port: number; output: () => string }> {
+  let output = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /listening on port (\d+)/.exec(output);
@@ -33,15 +49,8 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with code ${code} before listening:\n${output}`));
+      reject(new Error(`${name} exited with code ${code} before listening:\n${output}`));
     });
   });
-  return {
-    pid: child.pid!,
-    baseUrl: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { port, output: () => output };
 }
