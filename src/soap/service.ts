@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceError } from '../domain/errors.js';
 import type { ElementView } from '../xml/element-view.js';
+import type { ElementShape } from '../xml/element-shape.js';
 import type { SoapEnvelope } from './envelope.js';
 
 /** What a handler receives: the checked envelope and request metadata. */
@@ -13,8 +14,9 @@ export interface SoapCall {
   readonly log: FastifyBaseLogger;
   readonly soapAction: string | undefined;
   /**
-   * Set when the transport took the fast lane: the schema-valid envelope is exactly Envelope/Body/payload (no Header,
-   * hence no WS-Security) and this is what the operation's readRequest made of the payload. No DOM was built.
+   * Set when the transport took the fast lane: the envelope is exactly Envelope/Body/payload (no Header, hence no
+   * WS-Security), the payload has the operation's fastLane.shape, and this is what fastLane.read made of it. No DOM
+   * was built.
    */
   readonly validatedRequest?: unknown;
   /** Set by a service's verifyEnvelope hook (e.g. the verified WS-Security signer). */
@@ -27,11 +29,12 @@ export interface SoapOperation {
   /** Qualified name of the request element that selects this operation. */
   readonly requestElement: { readonly namespace: string; readonly localName: string };
   /**
-   * Optional fast lane for a busy operation: reads the request from its payload element in a light element tree (no
-   * DOM) when the schema-valid envelope has no Header; the result arrives as call.validatedRequest. Throws on anything
-   * it does not expect (the transport then takes the ordinary path).
+   * Optional fast lane for a busy operation. A request whose envelope is exactly Envelope/Body/payload (no Header) and
+   * whose payload has `shape` is checked against that shape instead of the XSDs and read by `read` from a light
+   * element tree (no DOM); the result arrives as call.validatedRequest. The shape must accept a subset of what the
+   * schema accepts (see element-shape.ts); anything else, or a read that throws, takes the ordinary path.
    */
-  readRequest?(payload: ElementView): unknown;
+  readonly fastLane?: { readonly shape: ElementShape; read(payload: ElementView): unknown };
   /** Returns the response element (one element, well-formed, namespaces declared). */
   handle(call: SoapCall): Promise<string>;
   /**

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig } from '../config/config.js';
 import { createMetrics } from '../metrics.js';
 import { projectPaths } from '../project-paths.js';
+import { GET_ETK_FAST_LANE } from '../frontend/etkdepot/get-etk.js';
 import { viewRequiredChild, type ElementView } from '../xml/element-view.js';
 import { childElements, textOf } from '../xml/parse.js';
 import { ContractDocuments } from './contract-documents.js';
@@ -42,13 +43,16 @@ async function transport(options: { readerThrows?: boolean; withReader?: boolean
             {
               name: 'GetEtk',
               requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
-              readRequest:
+              fastLane:
                 options.withReader === false
                   ? undefined
-                  : (payload: ElementView) => {
-                      readRequestCalls++;
-                      if (options.readerThrows) throw new Error('reader refuses');
-                      return { type: viewRequiredChild(viewRequiredChild(viewRequiredChild(payload, DEP, 'SearchCriteria'), DEP, 'Identifier'), DEP, 'Type').text() };
+                  : {
+                      shape: GET_ETK_FAST_LANE.shape,
+                      read(payload: ElementView) {
+                        readRequestCalls++;
+                        if (options.readerThrows) throw new Error('reader refuses');
+                        return { type: viewRequiredChild(viewRequiredChild(viewRequiredChild(payload, DEP, 'SearchCriteria'), DEP, 'Identifier'), DEP, 'Type').text() };
+                      },
                     },
               async handle(call: SoapCall) {
                 const identifier = childElements(childElements(call.envelope.payload)[0]!)[0]!;
@@ -86,10 +90,29 @@ describe('SOAP transport fast lane (header-less requests read from a light eleme
     expect(seen).toEqual([{ readRequestCalls: 1, validatedRequest: { type: 'SSIN&<x>' }, typeFromEnvelope: 'SSIN&<x>' }]);
   });
 
-  it('takes the ordinary path when the envelope has a Header', async () => {
+  it('takes the ordinary path when the envelope has a Header entry', async () => {
     const { app, seen } = await transport();
-    expect((await post(app, getEtkRequest('NIHII', '<soapenv:Header/>'))).status).toBe(200);
+    expect((await post(app, getEtkRequest('NIHII', '<soapenv:Header><x:Trace xmlns:x="urn:x">1</x:Trace></soapenv:Header>'))).status).toBe(200);
     expect(seen).toEqual([{ readRequestCalls: 0, validatedRequest: undefined, typeFromEnvelope: 'NIHII' }]);
+  });
+
+  it.each([
+    ['an attribute on the payload', getEtkRequest('SSIN').replace('<p:GetEtkRequest ', '<p:GetEtkRequest Id="x" ')],
+    ['xsi:type on a text element', getEtkRequest('SSIN').replace('<p:Type>', '<p:Type xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string" xmlns:xs="http://www.w3.org/2001/XMLSchema">')],
+    ['CDATA between elements', getEtkRequest('SSIN').replace('<p:Identifier>', '<p:Identifier><![CDATA[ ]]>')],
+    ['an XML declaration naming another encoding', `<?xml version="1.0" encoding="ISO-8859-1"?>${getEtkRequest('SSIN')}`],
+    ['an XML 1.1 declaration', `<?xml version="1.1"?>${getEtkRequest('SSIN')}`],
+  ])('takes the ordinary path (XSD validation) for %s', async (_what, body) => {
+    const { app, seen } = await transport();
+    await post(app, body);
+    expect(seen.every((call) => call.readRequestCalls === 0)).toBe(true);
+  });
+
+  it('takes the fast lane with an empty Header (SAAJ clients), whitespace, comments, an XML declaration, a default namespace', async () => {
+    const { app, seen } = await transport();
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Envelope xmlns="${NS.soap11}">\n  <!-- c --><Header> </Header><Body>\n<GetEtkRequest xmlns="${DEP}"> <SearchCriteria><Identifier><Type><![CDATA[SS]]>IN</Type><Value>50010100156</Value><ApplicationID/></Identifier></SearchCriteria></GetEtkRequest></Body></Envelope>`;
+    expect((await post(app, body)).status).toBe(200);
+    expect(seen).toEqual([{ readRequestCalls: 1, validatedRequest: { type: 'SSIN' }, typeFromEnvelope: 'SSIN' }]);
   });
 
   it('takes the ordinary path when the reader refuses, or when the operation has no reader', async () => {

@@ -4,8 +4,8 @@ import { isServiceError } from '../domain/errors.js';
 import type { PlatformMetrics } from '../metrics.js';
 import type { XmlValidator } from '../xml/schema-validator.js';
 import type { ContractDocuments } from './contract-documents.js';
-import type { ElementView } from '../xml/element-view.js';
-import { parseElementTree, screenXmlText, XmlParseError, type ParseLimits } from '../xml/parse.js';
+import { matchesShape, one, optional, sequenceElement, type ElementShape } from '../xml/element-shape.js';
+import { parseElementTree, screenXmlText, XmlParseError, type LightElement, type ParseLimits } from '../xml/parse.js';
 import { assertHeadersUnderstood, readSoapEnvelope, requestParseFault, wrapInEnvelope, type SoapEnvelope } from './envelope.js';
 import { NS } from './namespaces.js';
 import { clientFault, renderFault, SoapFault } from './fault.js';
@@ -50,7 +50,7 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
   for (const service of options.services) {
     const byQName = new Map<string, SoapOperation>();
     for (const operation of service.operations) byQName.set(qname(operation.requestElement.namespace, operation.requestElement.localName), operation);
-    const hasFastLane = service.operations.some((operation) => operation.readRequest);
+    const hasFastLane = service.operations.some((operation) => operation.fastLane);
     const renderResponse = async (payloadXml: string, call: SoapCall): Promise<string> =>
       service.renderResponse ? service.renderResponse(payloadXml, call) : wrapInEnvelope(payloadXml);
 
@@ -92,15 +92,16 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           soapAction: headerValue(request.headers.soapaction),
           validatedRequest,
         });
-        const validation = requestValidator.validate(rawXml);
-        // A schema-valid, header-less request to an operation with a fast lane is read from a light element tree:
-        // no DOM is built unless something asks for call.envelope.
-        const fast = validation.valid && hasFastLane ? readHeaderless(rawXml, limits, byQName) : undefined;
+        // A header-less request of a shape an operation declares is checked against that shape and read from a light
+        // element tree: no XSD validation, no DOM unless something asks for call.envelope. Anything else is
+        // validated against the XSDs and parsed into a DOM.
+        const fast = hasFastLane ? readOnFastLane(rawXml, limits, byQName) : undefined;
         if (fast) {
           operation = fast.operation;
           let parsed: SoapEnvelope | undefined;
           call = callOf(() => (parsed ??= readSoapEnvelope(rawXml, limits)), fast.request);
         } else {
+          const validation = requestValidator.validate(rawXml);
           const envelope = readSoapEnvelope(rawXml, limits);
           assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
           const payloadName = qname(envelope.payload.namespaceURI ?? '', envelope.payload.localName ?? '');
@@ -145,29 +146,48 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
 }
 
 /**
- * The fast lane's reader, for a schema-valid request: accepts only Envelope/Body/payload in the SOAP 1.1 namespace
- * for an operation with readRequest; anything else (a Header, another shape, a parser or reader refusal) returns
- * undefined for the ordinary path, which gives every refusal its usual fault.
+ * A Header with an entry (WS-Security...): such requests take the ordinary path, and this test spares them a light
+ * parse first. Only a shortcut: the shape check is what admits a request.
  */
-function readHeaderless(xml: string, limits: ParseLimits, byQName: ReadonlyMap<string, SoapOperation>): { operation: SoapOperation; request: unknown } | undefined {
-  let root: ElementView;
+const HEADER_WITH_ENTRY = /<(?:[A-Za-z_][\w.-]*:)?Header(?:\s[^>]*)?>\s*<(?!\/)/;
+/** Declarations the fast lane's parser reads exactly as libxml2 does: XML 1.0, in UTF-8 (what the text was decoded as). */
+const FAST_LANE_DECLARATION = /^\uFEFF?<\?xml\s+version\s*=\s*(["'])1\.0\1(?:\s+encoding\s*=\s*(["'])utf-8\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\3)?\s*\?>/i;
+
+/**
+ * The fast lane: accepts only Envelope/Body/payload in the SOAP 1.1 namespace (an empty Header allowed: SAAJ clients
+ * such as the connector always send one), no attributes but namespace declarations, whitespace and comments between elements, a payload with its operation's declared shape, and a read
+ * that succeeds; undefined otherwise, for the ordinary path, which gives every refusal its usual fault.
+ */
+export function readOnFastLane(xml: string, limits: ParseLimits, byQName: ReadonlyMap<string, SoapOperation>): { operation: SoapOperation; request: unknown } | undefined {
+  if (HEADER_WITH_ENTRY.test(xml)) return undefined;
+  if (xml.includes('<?') && !FAST_LANE_DECLARATION.test(xml)) return undefined;
+  let root: LightElement;
   try {
     root = parseElementTree(xml, limits);
   } catch {
     return undefined;
   }
-  if (root.localName !== 'Envelope' || root.namespaceURI !== NS.soap11) return undefined;
-  const [body, ...more] = root.children();
-  if (!body || more.length > 0 || body.localName !== 'Body' || body.namespaceURI !== NS.soap11) return undefined;
-  const [payload, ...extra] = body.children();
-  if (!payload || extra.length > 0) return undefined;
+  const payload = root.elements[root.elements.length - 1]?.elements[0]; // in the Body, if the shape check agrees
+  if (!payload) return undefined;
   const operation = byQName.get(qname(payload.namespaceURI ?? '', payload.localName));
-  if (!operation?.readRequest) return undefined;
+  if (!operation?.fastLane || !matchesShape(root, soapEnvelopeShape(operation.fastLane.shape))) return undefined;
   try {
-    return { operation, request: operation.readRequest(payload) };
+    return { operation, request: operation.fastLane.read(payload) };
   } catch {
     return undefined;
   }
+}
+
+const envelopeShapes = new WeakMap<ElementShape, ElementShape>();
+
+/** Envelope with an optional empty Header and one Body holding exactly the payload (SOAP 1.1). */
+function soapEnvelopeShape(payload: ElementShape): ElementShape {
+  let shape = envelopeShapes.get(payload);
+  if (!shape) {
+    shape = sequenceElement(NS.soap11, 'Envelope', optional(sequenceElement(NS.soap11, 'Header')), one(sequenceElement(NS.soap11, 'Body', one(payload))));
+    envelopeShapes.set(payload, shape);
+  }
+  return shape;
 }
 
 /** screenXmlText's refusals as the faults readSoapEnvelope gives for them. */
@@ -180,7 +200,7 @@ function screenRequestText(xml: string, limits: ParseLimits): void {
   }
 }
 
-function qname(namespace: string, localName: string): string {
+export function qname(namespace: string, localName: string): string {
   return `{${namespace}}${localName}`;
 }
 

@@ -67,10 +67,10 @@ export function parseXmlStrict(text: string, limits: ParseLimits = DEFAULT_PARSE
 }
 
 /**
- * The same strict, hardened parse into a light read-only element tree (names, element children, text): no DOM is
- * built, no attribute is kept. For readers that need only that (the SOAP transport's fast lane).
+ * The same strict, hardened parse into a light read-only element tree (names, element children, text, and whether
+ * there were attributes or CDATA): no DOM is built, no attribute value is kept. For the SOAP transport's fast lane.
  */
-export function parseElementTree(text: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ElementView {
+export function parseElementTree(text: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): LightElement {
   const builder = new ElementTreeBuilder(limits);
   runParser(text, limits, builder);
   return builder.root!;
@@ -194,13 +194,25 @@ class DomTreeBuilder extends TreeBuilder {
   }
 }
 
-/** An element of parseElementTree's light tree. */
-class TreeElement implements ElementView {
+/** An element of parseElementTree's light tree: what a reader needs, plus what a shape check needs. */
+export interface LightElement extends ElementView {
+  readonly elements: readonly LightElement[];
+  /** Character data directly inside the element (text and CDATA, in document order; comments left out). */
+  readonly characters: string;
+  /** Whether it carries attributes other than namespace declarations. */
+  readonly hasAttributes: boolean;
+  /** Whether it holds a CDATA section. */
+  readonly hasCdata: boolean;
+}
+
+class TreeElement implements LightElement {
   readonly elements: TreeElement[] = [];
   characters = '';
+  hasCdata = false;
   constructor(
     readonly namespaceURI: string | null,
     readonly localName: string,
+    readonly hasAttributes: boolean,
   ) {}
   children(): ElementView[] {
     return this.elements;
@@ -217,7 +229,7 @@ class ElementTreeBuilder extends TreeBuilder {
   private readonly stack: TreeElement[] = [];
 
   protected openElement(tag: SaxesTagNS): void {
-    const element = new TreeElement(tag.uri || null, tag.local);
+    const element = new TreeElement(tag.uri || null, tag.local, hasNonNamespaceAttribute(tag));
     const parent = this.stack[this.stack.length - 1];
     if (parent) parent.elements.push(element);
     else this.root = element;
@@ -233,10 +245,21 @@ class ElementTreeBuilder extends TreeBuilder {
   }
 
   cdata(data: string): void {
-    this.stack[this.stack.length - 1]!.characters += data;
+    const element = this.stack[this.stack.length - 1]!;
+    element.characters += data;
+    element.hasCdata = true;
   }
 
   comment(): void {}
+}
+
+function hasNonNamespaceAttribute(tag: SaxesTagNS): boolean {
+  const attributes = tag.attributes as Record<string, SaxesAttributeNS>;
+  for (const name in attributes) {
+    const attribute = attributes[name]!;
+    if (attribute.prefix !== 'xmlns' && attribute.name !== 'xmlns') return true;
+  }
+  return false;
 }
 
 /** Element children in document order. */

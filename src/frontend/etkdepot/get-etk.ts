@@ -6,6 +6,7 @@ import type { DirectoryAnswer, EtkQuery } from '../../services/etk-directory.js'
 import { NS } from '../../soap/namespaces.js';
 import type { SoapCall, SoapOperation } from '../../soap/service.js';
 import { el, raw, textEl, type Xml } from '../../xml/builder.js';
+import { oneOrMore, optional, one, sequenceElement, textElement } from '../../xml/element-shape.js';
 import { domElementView, viewChildrenNamed, viewOptionalChild, viewRequiredChild, type ElementView } from '../../xml/element-view.js';
 import { childElements } from '../../xml/parse.js';
 
@@ -26,7 +27,7 @@ export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation 
   return {
     name: 'GetEtk',
     requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
-    readRequest: readSearchCriteria,
+    fastLane: GET_ETK_FAST_LANE,
     async handle(call: SoapCall) {
       const verified = call.security as VerifiedWsSecurity | undefined;
       const given = verified
@@ -44,7 +45,20 @@ export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation 
   };
 }
 
-/** The schema-validated GetEtkRequest's identifiers. */
+/**
+ * GetEtk's fast lane: GetEtkRequest as the schema declares it (no attributes; Type, Value and ApplicationID are
+ * xs:string), read from the light element tree.
+ */
+export const GET_ETK_FAST_LANE = {
+  shape: sequenceElement(
+    DEP,
+    'GetEtkRequest',
+    one(sequenceElement(DEP, 'SearchCriteria', oneOrMore(sequenceElement(DEP, 'Identifier', one(textElement(DEP, 'Type')), one(textElement(DEP, 'Value')), optional(textElement(DEP, 'ApplicationID')))))),
+  ),
+  read: readSearchCriteria,
+};
+
+/** The schema-valid (or shape-checked) GetEtkRequest's identifiers. */
 function readSearchCriteria(request: ElementView): GivenIdentifier[] {
   const criteria = viewRequiredChild(request, DEP, 'SearchCriteria');
   return viewChildrenNamed(criteria, DEP, 'Identifier').map((identifier) => {
