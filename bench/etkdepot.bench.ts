@@ -17,6 +17,7 @@
  *
  * Servers log at LOG_LEVEL=warn (BENCH_LOG_LEVEL): one info line per SOAP call would measure the log pipe.
  * BENCH_KEEP=1 keeps the seeded database and DATA_DIR; BENCH_REUSE=<database>:<dir> measures again without seeding.
+ * BENCH_SERVER_NODE_ARGS adds node arguments to the platform's servers (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  */
 import 'reflect-metadata';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -382,7 +383,7 @@ async function main(): Promise<void> {
     process.stdout.write('building dist/ (tsc -p tsconfig.build.json) ...\n');
     const build = spawnSync(join(projectRoot(), 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: projectRoot(), encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
-    const server = [join(projectRoot(), 'dist', 'src', 'server.js')];
+    const server = [...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []), join(projectRoot(), 'dist', 'src', 'server.js')];
     const unsecured = await startServer('platform', server, env, '/EtkDepot/v1');
     servers.push(unsecured);
     const signedServer = await startServer('platform (SIGN_RESPONSES)', server, { ...env, SIGN_RESPONSES: 'true' }, '/EtkDepot/v1');

@@ -115,8 +115,8 @@ function wsSecurityRevocation(db: Database, ca: CaMaterial, statuses: NotifiedCa
 /** Signs ETKDepot responses: WS-Security X.509 (Timestamp, BST, Body signed), without mustUnderstand. */
 export interface ResponseSigner {
   readonly certificate: Buffer;
-  /** The signed response envelope around this payload element. */
-  signPayload(payloadXml: string): string;
+  /** The signed response envelope around this payload element (see signSoapPayload for payloadIsCanonical). */
+  signPayload(payloadXml: string, options?: { payloadIsCanonical?: boolean }): string;
 }
 
 export interface ResponseSignerOptions {
@@ -180,8 +180,9 @@ export async function openResponseSigner(options: ResponseSignerOptions): Promis
   }
   return {
     certificate,
-    signPayload: (payloadXml) =>
+    signPayload: (payloadXml, signOptions) =>
       signSoapPayload(payloadXml, {
+        payloadIsCanonical: signOptions?.payloadIsCanonical,
         key,
         certificate,
         mustUnderstand: false,

@@ -1,9 +1,11 @@
 /**
  * The one XML escaper and a tiny element builder: every response is built from these, never by concatenating
- * unescaped values.
+ * unescaped values. Escapes and end tags are those of canonical XML (C14N §2.3: `&#xD;`, never `<a/>`), so that an
+ * element whose namespace declarations sit where they are first used, and whose attributes are in c14n order, is its
+ * own exclusive canonical form (GetEtk responses are signed without re-parsing them).
  */
 export function escapeText(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 }
 
 export function escapeAttribute(value: string): string {
@@ -11,9 +13,9 @@ export function escapeAttribute(value: string): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#9;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;');
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;');
 }
 
 /** Markup that is already well-formed and escaped (built by this module). */
@@ -34,8 +36,7 @@ export function el(name: string, attributes: Attributes | null, ...children: Chi
       markup += ` ${key}="${escapeAttribute(String(value))}"`;
     }
   }
-  const inner = renderChildren(children);
-  markup += inner === '' ? '/>' : `>${inner}</${name}>`;
+  markup += `>${renderChildren(children)}</${name}>`;
   return new Xml(markup);
 }
 

@@ -83,7 +83,7 @@ describe('ETKDepot GetEtk over SOAP', () => {
   it('treats an empty ApplicationID element as absent', async () => {
     const result = await getEtk(t, [{ type: 'CBE', value: company.cbe, applicationId: null }]);
     expect(result.etk).toEqual(companyEtks.PLAIN.etk);
-    expect(result.body).toContain('<dep:ApplicationID/>');
+    expect(result.body).toContain('<dep:ApplicationID></dep:ApplicationID>');
   });
 
   it('returns the ETK of exactly the given application id, or 404', async () => {

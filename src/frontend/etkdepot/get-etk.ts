@@ -13,7 +13,7 @@ import { childElements } from '../../xml/parse.js';
 const DEP = NS.etkdepotProtocolV1;
 
 /** One Identifier of SearchCriteria as sent: echoed in GivenSearchCriteria (ApplicationID only when it was sent). */
-interface GivenIdentifier extends EtkQuery {
+export interface GivenIdentifier extends EtkQuery {
   readonly applicationIdElement: boolean;
 }
 
@@ -72,7 +72,7 @@ function readSearchCriteria(request: ElementView): GivenIdentifier[] {
   });
 }
 
-function renderAnswer(answer: DirectoryAnswer, given: readonly GivenIdentifier[]): string {
+export function renderAnswer(answer: DirectoryAnswer, given: readonly GivenIdentifier[]): string {
   switch (answer.kind) {
     case 'found':
       // base64 needs no escaping; the ETK text is the bulk of the response, so it skips the escaper's passes.
@@ -103,12 +103,16 @@ function identifierXml(identifier: { type: string; value: string; applicationId?
   );
 }
 
-/** GetEtkResponse: core:Status (Code and Message unqualified: no default namespace is ever declared), criteria, content. */
+/**
+ * GetEtkResponse: core:Status (Code and Message unqualified: no default namespace is ever declared), criteria, content.
+ * It is its own exclusive c14n (each namespace declared where first used, one attribute per element, the builder's
+ * canonical escapes and end tags), so a signed response digests it as it is (get-etk.test.ts checks this).
+ */
 function getEtkResponse(code: '200' | '400' | '404' | '500', message: string, given: readonly GivenIdentifier[], ...content: Array<Xml | Xml[]>): string {
   return el(
     'dep:GetEtkResponse',
-    { 'xmlns:dep': DEP, 'xmlns:core': NS.commonsCoreV1, Id: `_${randomUUID()}` },
-    el('core:Status', null, textEl('Code', code), textEl('Message', message, { Lang: 'EN' })),
+    { 'xmlns:dep': DEP, Id: `_${randomUUID()}` },
+    el('core:Status', { 'xmlns:core': NS.commonsCoreV1 }, textEl('Code', code), textEl('Message', message, { Lang: 'EN' })),
     given.length > 0 ? el('dep:GivenSearchCriteria', null, given.map((identifier) => identifierXml(identifier, identifier.applicationIdElement))) : undefined,
     content,
   ).markup;

@@ -24,7 +24,10 @@ export function createEtkDepotSoapService(context: PlatformContext): SoapService
       // A fast-lane request has no Header, so no signature: it is served unless signatures are required.
       call.security = call.validatedRequest !== undefined ? depot.security.acceptUnsigned() : await depot.security.verify(call.envelope.document);
     },
-    renderResponse: context.config.signResponses ? async (payloadXml) => (await depot.responseSigner()!).signPayload(payloadXml) : undefined,
+    // Every payload here is a GetEtkResponse, which get-etk.ts renders in canonical form.
+    renderResponse: context.config.signResponses
+      ? async (payloadXml) => (await depot.responseSigner()!).signPayload(payloadXml, { payloadIsCanonical: true })
+      : undefined,
   };
 }
 

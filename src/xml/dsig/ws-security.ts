@@ -400,14 +400,22 @@ export function signEnvelopeWsSecurity(envelopeXml: string, options: WsSecurityS
   return new XMLSerializer().serializeToString(document);
 }
 
+export interface SoapPayloadSignOptions extends Omit<WsSecuritySignOptions, 'signBinarySecurityToken'> {
+  /**
+   * The payload is already its own exclusive c14n (declarations where first used, c14n attribute order and escapes,
+   * explicit end tags) and uses neither the soapenv nor the wsu prefix: the Body is digested without being parsed.
+   */
+  payloadIsCanonical?: boolean;
+}
+
 /**
  * Builds a signed SOAP 1.1 response envelope around a payload element, as signEnvelopeWsSecurity would sign it
  * (Timestamp, BinarySecurityToken, Body and Timestamp signed with exc-c14n, STR Reference) but without parsing and
- * re-serialising the whole envelope: the payload is copied as given, and only the Body, the Timestamp and SignedInfo
- * are parsed, each on its own with the namespace declarations it has in the envelope, to be canonicalised. Exclusive
- * c14n renders exactly the visibly used namespaces of a subtree, so those forms equal the ones in the envelope.
+ * re-serialising the whole envelope: the payload is copied as given, and only the Body (unless the payload is
+ * canonical already) is parsed, with the namespace declarations it has in the envelope, to be canonicalised. Exclusive
+ * c14n renders exactly the visibly used namespaces of a subtree, so that form equals the one in the envelope.
  */
-export function signSoapPayload(payloadXml: string, options: Omit<WsSecuritySignOptions, 'signBinarySecurityToken'>): string {
+export function signSoapPayload(payloadXml: string, options: SoapPayloadSignOptions): string {
   const keyType = options.key.asymmetricKeyType;
   const signatureMethod = options.signatureMethod ?? (keyType === 'ec' ? 'ecdsa-sha256' : 'rsa-sha256');
   if (SIGNATURE_METHODS[signatureMethod].keyType !== keyType) throw new Error(`signature method ${signatureMethod} needs a ${SIGNATURE_METHODS[signatureMethod].keyType} key`);
@@ -423,7 +431,9 @@ export function signSoapPayload(payloadXml: string, options: Omit<WsSecuritySign
     `<wsu:Created>${created.toISOString()}</wsu:Created>` +
     `<wsu:Expires>${new Date(created.getTime() + options.timestampTtlSeconds * 1000).toISOString()}</wsu:Expires>`;
   const bodyAttributes = `xmlns:wsu="${WSU_NS}" wsu:Id="${bodyId}"`;
-  const bodyDigest = digestOf(canonicalOf(`<soapenv:Body xmlns:soapenv="${SOAP11_NS}" ${bodyAttributes}>${payloadXml}</soapenv:Body>`));
+  // Written in canonical form: declarations sorted by prefix, then the attribute.
+  const body = `<soapenv:Body xmlns:soapenv="${SOAP11_NS}" ${bodyAttributes}>${payloadXml}</soapenv:Body>`;
+  const bodyDigest = digestOf(options.payloadIsCanonical ? body : canonicalOf(body));
   // Timestamp and SignedInfo are written in canonical form (declarations first, then attributes in c14n order,
   // explicit end tags, nothing to escape), so they are their own exclusive c14n (xmlsec1 checks it in the tests).
   const timestampDigest = digestOf(canonicalTimestamp(timestampId, timestampInner));
