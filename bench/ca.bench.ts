@@ -15,24 +15,17 @@ import { webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { buildCrl, type RevokedCertificateEntry } from '../src/ca/crl/index.js';
 import { issue, prepareFromCsr, prepareFromTemplate, type IssuerInput } from '../src/ca/issuance/index.js';
-import { createTestHierarchy, sharedTestKey, spkiOf, type TestCa } from '../src/ca/issuance/testing.js';
+import { createTestHierarchy, SAMPLE_PERSON_SUBJECT, sharedTestKey, spkiOf, type TestCa } from '../src/ca/issuance/testing.js';
 import { generateTokenKeyPair, openPkcs11KeySigner } from '../src/ca/keys/pkcs11-key.js';
 import type { KeySigner } from '../src/ca/keys/key-signer.js';
 import { ehealthIssuingCa, ehealthNaturalPerson } from '../src/ca/profiles/builtin.js';
-import { buildCsr, type DnSequence } from '../src/ca/x509/index.js';
+import { buildCsr } from '../src/ca/x509/index.js';
 import { createSoftHsmToken } from '../test/support/softhsm.js';
 
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = 3;
 
-const SUBJECT: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'SSIN=85073003328' },
-  { type: 'OU', value: 'JAN TEST' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'SSIN=85073003328' },
-];
+const SUBJECT = SAMPLE_PERSON_SUBJECT;
 const EXPECTED_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
 
 type Operation = () => Promise<unknown>;

@@ -14,9 +14,9 @@ export interface SoapCall {
   readonly log: FastifyBaseLogger;
   readonly soapAction: string | undefined;
   /**
-   * Set when the transport took the fast lane: the envelope is exactly Envelope/Body/payload (no Header, hence no
-   * WS-Security), the payload has the operation's fastLane.shape, and this is what fastLane.read made of it. No DOM
-   * was built.
+   * Set when the transport took the fast lane: the envelope is exactly Envelope/Body/payload (at most an empty
+   * Header, hence no WS-Security), the payload has the operation's fastLane.shape, and this is what fastLane.read made
+   * of it. No DOM was built.
    */
   readonly validatedRequest?: unknown;
   /** Set by a service's verifyEnvelope hook (e.g. the verified WS-Security signer). */
@@ -29,9 +29,9 @@ export interface SoapOperation {
   /** Qualified name of the request element that selects this operation. */
   readonly requestElement: { readonly namespace: string; readonly localName: string };
   /**
-   * Optional fast lane for a busy operation. A request whose envelope is exactly Envelope/Body/payload (no Header) and
-   * whose payload has `shape` is checked against that shape instead of the XSDs and read by `read` from a light
-   * element tree (no DOM); the result arrives as call.validatedRequest. The shape must accept a subset of what the
+   * Optional fast lane for a busy operation. A request whose envelope is exactly Envelope/Body/payload (an empty Header
+   * allowed) and whose payload has `shape` is checked against that shape instead of the XSDs and read by `read` from a
+   * light element tree (no DOM); the result arrives as call.validatedRequest. The shape must accept a subset of what the
    * schema accepts (see element-shape.ts); anything else, or a read that throws, takes the ordinary path.
    */
   readonly fastLane?: { readonly shape: ElementShape; read(payload: ElementView): unknown };

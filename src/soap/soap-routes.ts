@@ -83,9 +83,9 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
         const receivedAt = new Date();
         const callOf = (envelope: () => SoapEnvelope, validatedRequest?: unknown): SoapCall =>
           new TransportCall(envelope, rawXml, String(request.id), receivedAt, request.log, headerValue(request.headers.soapaction), validatedRequest);
-        // A header-less request of a shape an operation declares is checked against that shape and read from a light
-        // element tree: no XSD validation, no DOM unless something asks for call.envelope. Anything else is
-        // validated against the XSDs and parsed into a DOM.
+        // A request without header entries whose payload has a shape its operation declares is checked against that
+        // shape and read from a light element tree: no XSD validation, no DOM unless something asks for call.envelope.
+        // Anything else is validated against the XSDs and parsed into a DOM.
         const fast = hasFastLane ? readOnFastLane(rawXml, limits, byQName) : undefined;
         if (fast) {
           operation = fast.operation;

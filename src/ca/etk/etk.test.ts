@@ -10,19 +10,13 @@ import { issueHierarchyCertificate, loadOrCreateDevHierarchy, readCertificateFie
 import { generatePrivateKey } from '../keys/file-key.js';
 import { createKeyObjectSigner, type KeySigner } from '../keys/key-signer.js';
 import { ehealthNaturalPerson } from '../profiles/builtin.js';
-import { toPem, type DnSequence } from '../x509/index.js';
+import { toPem } from '../x509/index.js';
+import { SAMPLE_PERSON_SUBJECT } from '../issuance/testing.js';
 import { buildEncryptionCertificate, buildEtk, parseEtk, type EtkContent } from './index.js';
 
 const execFileAsync = promisify(execFile);
 
-const PERSON_DN: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'SSIN=85073003328' },
-  { type: 'OU', value: 'JAN TEST' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'SSIN=85073003328' },
-];
+const PERSON_DN = SAMPLE_PERSON_SUBJECT;
 
 describe('ETK (CMS SignedData)', () => {
   let directory: string;

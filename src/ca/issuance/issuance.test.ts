@@ -25,7 +25,7 @@ import { addMonthsUtc } from '../profiles/validity.js';
 import { buildCsr, OID, publicKeyObject, splitCertificate, splitSpki, toPem, verifySignature, signatureAlgorithmFor, type DnSequence } from '../x509/index.js';
 import { CaError, type CaErrorCode } from './errors.js';
 import { issue, prepareFromCsr, prepareFromTemplate, publicKeyIdentifier, type PrepareFromCsrInput, type PreparedCertificate } from './index.js';
-import { createTestHierarchy, generateTestKey, sharedTestKey, spkiOf, type TestCa } from './testing.js';
+import { createTestHierarchy, generateTestKey, SAMPLE_PERSON_SUBJECT, sharedTestKey, spkiOf, type TestCa } from './testing.js';
 
 /**
  * Certificates verified with OpenSSL and GnuTLS must be valid now (certtool has no "verify at" option),
@@ -35,14 +35,7 @@ const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
-const PERSON_SUBJECT: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'SSIN=85073003328' },
-  { type: 'OU', value: 'JAN TEST' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'SSIN=85073003328' },
-];
+const PERSON_SUBJECT = SAMPLE_PERSON_SUBJECT;
 const ORG_DN = 'CN=NIHII-HOSPITAL\\=71089815\\, MYAPP,OU=eHealth-platform Belgium,OU=TEST HOSPITAL,OU=NIHII-HOSPITAL\\=71089815,OU=MYAPP,O=Federal Government,C=BE';
 const ORG_SUBJECT: DnSequence = [
   { type: 'C', value: 'BE' },

@@ -21,7 +21,7 @@ export function createEtkDepotSoapService(context: PlatformContext): SoapService
     operations: [getEtkOperation(depot, context.logger)],
     understoodHeaders: [{ namespace: NS.wsse, localName: 'Security' }],
     async verifyEnvelope(call) {
-      // A fast-lane request has no Header, so no signature: it is served unless signatures are required.
+      // A fast-lane request has no header entry, so no signature: it is served unless signatures are required.
       call.security = call.validatedRequest !== undefined ? depot.security.acceptUnsigned() : await depot.security.verify(call.envelope.document);
     },
     // Every payload here is a GetEtkResponse, which get-etk.ts renders in canonical form.
