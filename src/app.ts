@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { deferredChildLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
 import type { ContractDocuments } from './soap/contract-documents.js';
 import type { SoapService } from './soap/service.js';
@@ -27,6 +28,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     // One log event per SOAP call is written by the transport itself (operation, outcome, duration).
+    childLoggerFactory: deferredChildLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: deps.config.bodyLimitBytes,
     genReqId: () => randomUUID(),

@@ -4,11 +4,17 @@
  * element whose namespace declarations sit where they are first used, and whose attributes are in c14n order, is its
  * own exclusive canonical form (GetEtk responses are signed without re-parsing them).
  */
+const TEXT_ESCAPED = /[&<>\r]/;
+const ATTRIBUTE_ESCAPED = /[&<"\t\n\r]/;
+
+// Most values need no escape: one scan decides, instead of a replace pass per character.
 export function escapeText(value: string): string {
+  if (!TEXT_ESCAPED.test(value)) return value;
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 }
 
 export function escapeAttribute(value: string): string {
+  if (!ATTRIBUTE_ESCAPED.test(value)) return value;
   return value
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

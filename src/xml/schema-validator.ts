@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { escapeAttribute } from './builder.js';
 
 // libxmljs' high-level validate() recompiles the schema on every call; its low-level libxml2 bindings let us
 // compile once at start-up and reuse one validation context (not thread-safe: one per worker).
@@ -143,7 +144,4 @@ function messages(errors: Array<{ message?: string; line?: number }>): string[] 
 }
 function summarise(errors: Array<{ message?: string }>): string {
   return messages(errors).slice(0, 5).join('; ') || 'unknown error';
-}
-function escapeAttribute(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
