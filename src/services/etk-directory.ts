@@ -88,29 +88,31 @@ export class EtkDirectory {
     return this.cache.caching;
   }
 
-  async lookup(queries: readonly EtkQuery[]): Promise<DirectoryAnswer> {
-    const now = this.options.clock.now();
-    const found = new Map<bigint, DirectoryEtk>();
+  /**
+   * The answer for a GetEtk search. Synchronous when every identifier's ETKs are in the cache (the busiest case: no
+   * promise and no turn of the microtask queue), else a promise.
+   */
+  lookup(queries: readonly EtkQuery[]): DirectoryAnswer | Promise<DirectoryAnswer> {
+    const today = this.options.clock.now();
+    const now = today.getTime();
+    const identifiers: DirectoryIdentifier[] = [];
     for (const query of queries) {
       const type = findEtkIdentifierType(query.type);
       if (!type) return { kind: 'invalid', code: 'UNKNOWN_IDENTIFIER_TYPE', message: `Unknown identifier type ${JSON.stringify(query.type)}` };
       const value = normaliseForLookup(type.type, query.value)!;
-      const validation = validateIdentifier(type.type, value, { now });
+      const validation = validateIdentifier(type.type, value, { now: today });
       if (!validation.ok) {
         return { kind: 'invalid', code: 'INVALID_IDENTIFIER', message: `Invalid ${type.type} value ${JSON.stringify(query.value)} (${validation.reason})` };
       }
-      const applicationId = normaliseApplicationId(query.applicationId);
-      const valid = (await this.published(type.type, value)).filter((etk) => etk.notBefore <= now.getTime() && now.getTime() < etk.notAfter);
-      for (const etk of select(valid, applicationId)) found.set(etk.id, etk);
+      identifiers.push({ key: directoryKey(type.type, value), type: type.type, value, applicationId: normaliseApplicationId(query.applicationId) });
     }
-    const matches = [...found.values()];
-    if (matches.length === 0) return { kind: 'not-found' };
-    if (matches.length === 1) return { kind: 'found', etk: matches[0]! };
-    return { kind: 'several', matches };
+    const cached = identifiers.map((identifier) => this.cache.peek(identifier.key));
+    if (cached.every((published) => published !== undefined)) return answer(identifiers, cached as Array<readonly DirectoryEtk[]>, now);
+    return Promise.all(identifiers.map((identifier) => this.published(identifier))).then((published) => answer(identifiers, published, now));
   }
 
-  private published(type: string, value: string): Promise<readonly DirectoryEtk[]> {
-    return this.cache.get(directoryKey(type, value), () => this.load(type, value));
+  private published(identifier: DirectoryIdentifier): Promise<readonly DirectoryEtk[]> {
+    return this.cache.get(identifier.key, () => this.load(identifier.type, identifier.value));
   }
 
   private async load(type: string, value: string): Promise<readonly DirectoryEtk[]> {
@@ -118,6 +120,27 @@ export class EtkDirectory {
     if (rows.length === 0) rows = await etkRepository.findPublishedByAlias(this.options.db, type, value);
     return rows.map(toDirectoryEtk);
   }
+}
+
+/** One identifier of a search, normalised and validated. */
+interface DirectoryIdentifier {
+  readonly key: string;
+  readonly type: string;
+  readonly value: string;
+  readonly applicationId: string | undefined;
+}
+
+/** The answer, given each identifier's published ETKs (in the same order). */
+function answer(identifiers: readonly DirectoryIdentifier[], published: ReadonlyArray<readonly DirectoryEtk[]>, now: number): DirectoryAnswer {
+  const found = new Map<bigint, DirectoryEtk>();
+  identifiers.forEach((identifier, index) => {
+    const valid = published[index]!.filter((etk) => etk.notBefore <= now && now < etk.notAfter);
+    for (const etk of select(valid, identifier.applicationId)) found.set(etk.id, etk);
+  });
+  const matches = [...found.values()];
+  if (matches.length === 0) return { kind: 'not-found' };
+  if (matches.length === 1) return { kind: 'found', etk: matches[0]! };
+  return { kind: 'several', matches };
 }
 
 /** The ETKs one identifier designates (see the class comment). */

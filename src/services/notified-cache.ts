@@ -71,11 +71,18 @@ export class NotifiedCache<V> {
     return this.listening;
   }
 
+  /** The cached value if there is one (and values are being served from memory). */
+  peek(key: string): V | undefined {
+    if (!this.listening) return undefined;
+    const hit = this.entries.get(key);
+    return hit && Date.now() - hit.loadedAt < this.options.maxAgeSeconds * 1000 ? hit.value : undefined;
+  }
+
   /** The cached value, else load()'s (kept when `keep` approves it, default always). */
   get(key: string, load: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
     if (this.listening) {
-      const hit = this.entries.get(key);
-      if (hit && Date.now() - hit.loadedAt < this.options.maxAgeSeconds * 1000) return Promise.resolve(hit.value);
+      const hit = this.peek(key);
+      if (hit !== undefined) return Promise.resolve(hit);
       const pending = this.loading.get(key);
       if (pending) return pending;
     }

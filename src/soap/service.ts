@@ -35,8 +35,8 @@ export interface SoapOperation {
    * schema accepts (see element-shape.ts); anything else, or a read that throws, takes the ordinary path.
    */
   readonly fastLane?: { readonly shape: ElementShape; read(payload: ElementView): unknown };
-  /** Returns the response element (one element, well-formed, namespaces declared). */
-  handle(call: SoapCall): Promise<string>;
+  /** Returns the response element (one element, well-formed, namespaces declared); synchronously when it can. */
+  handle(call: SoapCall): string | Promise<string>;
   /**
    * Renders a business refusal (a ServiceError without a fault code) as this operation's normal response with a
    * non-Success status. Operations without it turn such errors into a Server fault.
@@ -52,8 +52,12 @@ export interface SoapService {
   readonly operations: readonly SoapOperation[];
   /** Header entries this service processes (mustUnderstand entries not listed here are refused). */
   readonly understoodHeaders?: ReadonlyArray<{ namespace: string; localName: string }>;
-  /** Runs before dispatch: e.g. WS-Security verification. Throws SoapFault to refuse. */
-  verifyEnvelope?(call: SoapCall): Promise<void>;
+  /**
+   * Runs before dispatch: e.g. WS-Security verification. Throws (or rejects with) a SoapFault to refuse. Synchronous
+   * when it can decide at once: the transport awaits only a returned promise (each await is a turn of the event loop's
+   * microtask queue on the busiest path).
+   */
+  verifyEnvelope?(call: SoapCall): void | Promise<void>;
   /** Renders the response envelope around the payload element (e.g. WS-Security signed); default: wrapInEnvelope. */
   renderResponse?(payloadXml: string, call: SoapCall): Promise<string>;
 }

@@ -51,7 +51,7 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
     const byQName = new Map<string, SoapOperation>();
     for (const operation of service.operations) byQName.set(qname(operation.requestElement.namespace, operation.requestElement.localName), operation);
     const hasFastLane = service.operations.some((operation) => operation.fastLane);
-    const renderResponse = async (payloadXml: string, call: SoapCall): Promise<string> =>
+    const renderResponse = (payloadXml: string, call: SoapCall): string | Promise<string> =>
       service.renderResponse ? service.renderResponse(payloadXml, call) : wrapInEnvelope(payloadXml);
 
     app.get(service.path, async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply) => {
@@ -104,8 +104,11 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           call = callOf(() => envelope);
         }
         operationName = operation.name;
-        if (service.verifyEnvelope) await service.verifyEnvelope(call);
-        const responseXml = await renderResponse(await operation.handle(call), call);
+        const verifying = service.verifyEnvelope?.(call);
+        if (verifying) await verifying;
+        const handled = operation.handle(call);
+        const rendering = renderResponse(typeof handled === 'string' ? handled : await handled, call);
+        const responseXml = typeof rendering === 'string' ? rendering : await rendering;
         return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);
       } catch (error) {
         if (isServiceError(error) && !error.faultCode && operation?.businessError && call) {

@@ -185,10 +185,13 @@ describe('ETK cache: a load that races with a change is not kept', () => {
     const query = [{ type: 'SSIN', value: ssin }];
     // The load reads the ETK as published; a notification (simulated) arrives before it completes.
     const inFlight = directory.lookup(query);
+    expect(inFlight).toBeInstanceOf(Promise); // not cached yet: loaded from the database
     directory.invalidate();
     expect((await inFlight).kind).toBe('found');
     // White-box: the ETK disappears without notification. Had the raced load been cached, it would still be found.
     await t.database.db.query(`UPDATE etks SET status = 'SUPERSEDED' WHERE issued_certificate_id = $1`, [holder.issued.id]);
     expect((await directory.lookup(query)).kind).toBe('not-found');
+    // Now cached: answered synchronously, the same answer.
+    expect(directory.lookup(query)).toEqual({ kind: 'not-found' });
   });
 });

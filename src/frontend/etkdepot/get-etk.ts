@@ -28,19 +28,23 @@ export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation 
     name: 'GetEtk',
     requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
     fastLane: GET_ETK_FAST_LANE,
-    async handle(call: SoapCall) {
+    handle(call: SoapCall) {
       const verified = call.security as VerifiedWsSecurity | undefined;
       const given = verified
         ? readSearchCriteria(domElementView(childElements(verified.body)[0]!))
         : ((call.validatedRequest as GivenIdentifier[] | undefined) ?? readSearchCriteria(domElementView(call.envelope.payload)));
-      let answer: DirectoryAnswer;
-      try {
-        answer = await depot.directory.lookup(given);
-      } catch (error) {
+      const failed = (error: unknown): string => {
         logger.error({ err: error, requestId: call.requestId }, 'GetEtk failed');
         return getEtkResponse('500', 'Internal error', given);
+      };
+      let answer: DirectoryAnswer | Promise<DirectoryAnswer>;
+      try {
+        answer = depot.directory.lookup(given);
+      } catch (error) {
+        return failed(error);
       }
-      return renderAnswer(answer, given);
+      // A lookup served from the cache answers synchronously: no promise on the busiest path.
+      return answer instanceof Promise ? answer.then((found) => renderAnswer(found, given), failed) : renderAnswer(answer, given);
     },
   };
 }

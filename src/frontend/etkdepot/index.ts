@@ -20,9 +20,15 @@ export function createEtkDepotSoapService(context: PlatformContext): SoapService
     wsdlFile: 'etkdepot-v1.wsdl',
     operations: [getEtkOperation(depot, context.logger)],
     understoodHeaders: [{ namespace: NS.wsse, localName: 'Security' }],
-    async verifyEnvelope(call) {
+    verifyEnvelope(call) {
       // A fast-lane request has no header entry, so no signature: it is served unless signatures are required.
-      call.security = call.validatedRequest !== undefined ? depot.security.acceptUnsigned() : await depot.security.verify(call.envelope.document);
+      if (call.validatedRequest !== undefined) {
+        call.security = depot.security.acceptUnsigned();
+        return;
+      }
+      return depot.security.verify(call.envelope.document).then((verified) => {
+        call.security = verified;
+      });
     },
     // Every payload here is a GetEtkResponse, which get-etk.ts renders in canonical form.
     renderResponse: context.config.signResponses
