@@ -132,19 +132,19 @@ interface DirectoryIdentifier {
 
 /** The answer, given each identifier's published ETKs (in the same order). */
 function answer(identifiers: readonly DirectoryIdentifier[], published: ReadonlyArray<readonly DirectoryEtk[]>, now: number): DirectoryAnswer {
-  const found = new Map<bigint, DirectoryEtk>();
+  // Searches name one identifier or a few, each with one ETK or a few: arrays, not maps.
+  const matches: DirectoryEtk[] = [];
   identifiers.forEach((identifier, index) => {
-    const valid = published[index]!.filter((etk) => etk.notBefore <= now && now < etk.notAfter);
-    for (const etk of select(valid, identifier.applicationId)) found.set(etk.id, etk);
+    for (const etk of select(published[index]!, identifier.applicationId, now)) if (!matches.some((match) => match.id === etk.id)) matches.push(etk);
   });
-  const matches = [...found.values()];
   if (matches.length === 0) return { kind: 'not-found' };
   if (matches.length === 1) return { kind: 'found', etk: matches[0]! };
   return { kind: 'several', matches };
 }
 
-/** The ETKs one identifier designates (see the class comment). */
-function select(valid: readonly DirectoryEtk[], applicationId: string | undefined): readonly DirectoryEtk[] {
+/** The ETKs one identifier designates among its published ones (see the class comment): only those valid now. */
+function select(published: readonly DirectoryEtk[], applicationId: string | undefined, now: number): readonly DirectoryEtk[] {
+  const valid = published.filter((etk) => etk.notBefore <= now && now < etk.notAfter);
   if (applicationId !== undefined) return valid.filter((etk) => etk.holder.applicationId === applicationId);
   const withoutApplication = valid.filter((etk) => etk.holder.applicationId === undefined);
   return withoutApplication.length > 0 ? withoutApplication : valid;

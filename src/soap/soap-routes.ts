@@ -79,7 +79,6 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           throw clientFault('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 requests must be sent as text/xml');
         }
         const rawXml = request.body;
-        screenRequestText(rawXml, limits);
         const receivedAt = new Date();
         const callOf = (envelope: () => SoapEnvelope, validatedRequest?: unknown): SoapCall =>
           new TransportCall(envelope, rawXml, String(request.id), receivedAt, request.log, headerValue(request.headers.soapaction), validatedRequest);
@@ -91,6 +90,8 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           operation = fast.operation;
           call = callOf(() => readSoapEnvelope(rawXml, limits), fast.request);
         } else {
+          // The fast lane's parser screens the text itself; libxml2 must never see what the screen refuses (DTDs).
+          screenRequestText(rawXml, limits);
           const validation = requestValidator.validate(rawXml);
           const envelope = readSoapEnvelope(rawXml, limits);
           assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
