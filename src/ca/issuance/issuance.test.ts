@@ -25,7 +25,7 @@ import { addMonthsUtc } from '../profiles/validity.js';
 import { buildCsr, OID, publicKeyObject, splitCertificate, splitSpki, toPem, verifySignature, signatureAlgorithmFor, type DnSequence } from '../x509/index.js';
 import { CaError, type CaErrorCode } from './errors.js';
 import { issue, prepareFromCsr, prepareFromTemplate, publicKeyIdentifier, type PrepareFromCsrInput, type PreparedCertificate } from './index.js';
-import { createTestHierarchy, generateTestKey, SAMPLE_PERSON_SUBJECT, sharedTestKey, spkiOf, type TestCa } from './testing.js';
+import { createTestHierarchy, generateTestKey, SAMPLE_PERSON_SUBJECT, sampleOrganisationSubject, sharedTestKey, spkiOf, type TestCa } from './testing.js';
 
 /**
  * Certificates verified with OpenSSL and GnuTLS must be valid now (certtool has no "verify at" option),
@@ -37,15 +37,7 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
 const PERSON_SUBJECT = SAMPLE_PERSON_SUBJECT;
 const ORG_DN = 'CN=NIHII-HOSPITAL\\=71089815\\, MYAPP,OU=eHealth-platform Belgium,OU=TEST HOSPITAL,OU=NIHII-HOSPITAL\\=71089815,OU=MYAPP,O=Federal Government,C=BE';
-const ORG_SUBJECT: DnSequence = [
-  { type: 'C', value: 'BE' },
-  { type: 'O', value: 'Federal Government' },
-  { type: 'OU', value: 'MYAPP' },
-  { type: 'OU', value: 'NIHII-HOSPITAL=71089815' },
-  { type: 'OU', value: 'TEST HOSPITAL' },
-  { type: 'OU', value: 'eHealth-platform Belgium' },
-  { type: 'CN', value: 'NIHII-HOSPITAL=71089815, MYAPP' },
-];
+const ORG_SUBJECT = sampleOrganisationSubject('MYAPP');
 
 let root: TestCa;
 let issuing: TestCa;
