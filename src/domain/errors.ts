@@ -24,7 +24,7 @@ export const ERROR_CATALOGUE = {
   REQUEST_EXPIRED: { fault: null, message: 'IssueInstant is outside the accepted time window' },
   INVALID_IDENTIFIER: { fault: null, message: 'An identifier is malformed or has a wrong check digit' },
   UNKNOWN_IDENTIFIER_TYPE: { fault: null, message: 'The identifier type is not supported' },
-  DN_MISMATCH: { fault: null, message: 'The CSR subject does not equal the contract DN' },
+  DN_MISMATCH: { fault: null, message: 'The CSR subject is not the DN of the requested certificate' },
   WEAK_KEY: { fault: null, message: 'The public key does not meet the key policy' },
   BAD_CSR: { fault: null, message: 'The CSR cannot be parsed or its signature does not verify' },
   PUBLIC_KEY_IN_USE: { fault: null, message: 'This public key was already submitted in another certificate request' },

@@ -424,7 +424,7 @@ describe('CertRA v2 lifecycle', () => {
 
   it('queues a foreigner\'s CSR for an out-of-band identity check, then issues on approval', async () => {
     const key = rsaKey();
-    const dn = 'CN=SSIN\\=85473003515,OU=eHealth-platform Belgium,OU=ANNA SCHMIDT,OU=SSIN\\=85473003515,O=Federal Government,C=BE';
+    const dn = 'CN=SSIN\\=85473003515,OU=eHealth-platform Belgium,OU=SCHMIDT ANNA,OU=SSIN\\=85473003515,O=Federal Government,C=BE';
     const response = await client.submitCsrForForeigner({ person: { ids: [{ type: 'SSIN', value: '85473003515' }], firstNames: ['Anna'], name: 'Schmidt' }, csr: csrFor(dn, key) });
     expect(response.outcome).toBe('Success');
     const url = new URL(textOf(child(response.element, 'ValidationUrl')));

@@ -122,9 +122,8 @@ export async function submitForeignerRequest(deps: CertRaDependencies, input: Fo
   const ssin = ssinOf(input.person, now, 'ForeignPerson');
   if (!isBisNumber(ssin, now)) throw new ServiceError('INVALID_IDENTIFIER', 'only SSIN BIS numbers are accepted: this service is for non-residents without an eID');
   if (input.person.firstNames.length === 0) throw new ServiceError('INVALID_REQUEST', 'ForeignPerson must carry the first name');
-  const name = [...input.person.firstNames, input.person.name].join(' ');
-  const dn = canonicalDn('SSIN', ssin, name, undefined);
-  const { publicKeyIdentifier } = checkCsr(input.csrDer, dn, profileFor('NaturalPerson'));
+  const dn = canonicalDn('SSIN', ssin, foreignerDnName(input.person), undefined);
+  const { publicKeyIdentifier } = checkCsr(input.csrDer, dn, profileFor('NaturalPerson'), 'the DN of this foreign person');
   const expiresAt = new Date(now.getTime() + deps.policy.foreignerValidationDays * 24 * 60 * 60 * 1000);
   return deps.db.transaction(async (tx) => {
     const placed = await placeRequest(
@@ -160,6 +159,20 @@ export async function submitForeignerRequest(deps: CertRaDependencies, input: Fo
       expiresAt: placed.request.validationExpiresAt!,
     };
   });
+}
+
+/**
+ * The name OU of a foreigner's DN: the **surname, then the first name**, separated by one space (upper-cased and
+ * diacritics stripped by `buildEhealthDn`). This is the reverse of the eID path (first names, then surname), and it is
+ * what the eHealth connector puts in the CSR it sends: `ForeignRequestBuilder.build()` calls
+ * `new DistinguishedName(ssinBis, name, firstName, IdentifierType.SSIN)`, whose constructor passes `name + " " + firstName`
+ * on as the DN's name (taktik/freehealth-connector,
+ * src/main/java/be/fgov/ehealth/technicalconnector/ra/builders/ForeignRequestBuilder.java and
+ * src/main/java/be/fgov/ehealth/technicalconnector/ra/domain/DistinguishedName.java; docs/wire-facts.md "Foreigner DN").
+ * The connector sends one FirstName; should a client send several, they follow the surname in their order.
+ */
+function foreignerDnName(person: Actor): string {
+  return [person.name, ...person.firstNames].join(' ');
 }
 
 /** The DN as we write it (Java RFC 2253 form), whatever escaping the client echoed. */

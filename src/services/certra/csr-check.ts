@@ -11,9 +11,10 @@ export interface CheckedCsr {
 /**
  * The CSR checks of submission time, so that a request refused by the CA never waits in the queue: DER PKCS#10,
  * proof of possession with an accepted algorithm, key policy of the profile, subject semantically equal to the
- * contract DN (any RDN order, any escaping). The CA repeats them, and lints, at issuance.
+ * contract DN (any RDN order, any escaping). The CA repeats them, and lints, at issuance. `expectedDnLabel` names the
+ * expected DN in the refusal text (a foreigner's request has no contract).
  */
-export function checkCsr(csrDer: Buffer, expectedDn: string, profile: CertificateProfile): CheckedCsr {
+export function checkCsr(csrDer: Buffer, expectedDn: string, profile: CertificateProfile, expectedDnLabel = 'the contract DN'): CheckedCsr {
   let csr: ParsedCsr;
   try {
     csr = parseCsr(csrDer);
@@ -34,7 +35,7 @@ export function checkCsr(csrDer: Buffer, expectedDn: string, profile: Certificat
   const subject = csr.subject.map((a) => ({ type: a.type ?? a.oid, value: a.value, rdn: a.rdnIndex }));
   if (!dnEqualsUnordered(expectedDn, subject)) {
     const shown = formatDn([...subject].reverse().map((a) => ({ type: a.type, value: a.value })));
-    throw new ServiceError('DN_MISMATCH', `the CSR subject ${shown.slice(0, 300)} is not the contract DN ${expectedDn}`);
+    throw new ServiceError('DN_MISMATCH', `the CSR subject ${shown.slice(0, 300)} is not ${expectedDnLabel} ${expectedDn}`);
   }
   return { publicKeyIdentifier: publicKeyIdentifier(csr.spkiDer).toString('hex').toUpperCase() };
 }

@@ -504,7 +504,8 @@ def _(s):
 @R.step('submitCSRForForeigner (SSIN BIS)', 'submitCSRForForeigner', needs=[WSDL['CertRa']])
 def _(s):
     foreigner = cfg['persons']['foreigner']
-    dn = (f'CN=SSIN\\={foreigner["ssin"]},OU=eHealth-platform Belgium,OU={(foreigner["given"] + " " + foreigner["surname"]).upper()},'
+    # Surname then first name, as the connector's ForeignRequestBuilder builds it (docs/wire-facts.md "Foreigner DN").
+    dn = (f'CN=SSIN\\={foreigner["ssin"]},OU=eHealth-platform Belgium,OU={(foreigner["surname"] + " " + foreigner["given"]).upper()},'
           f'OU=SSIN\\={foreigner["ssin"]},O=Federal Government,C=BE')
     _key_path, csr_der, _key = make_csr('foreigner', dn)
     response = call('CertRa', 'submitCSRForForeigner', ForeignPerson=actor(foreigner['ssin'], foreigner['given'], foreigner['surname']),
