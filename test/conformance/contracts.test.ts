@@ -38,18 +38,15 @@ import {
   type SchemaModel,
   type WsdlSummary,
 } from '../support/xsd-model.js';
+import { REFERENCE_CONTRACTS } from '../support/schemas.js';
 import type { Element } from '@xmldom/xmldom';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const xsdDir = join(repoRoot, 'xsd');
 const wsdlDir = join(repoRoot, 'wsdl');
-const referenceDir = resolve(process.env['EHEALTH_CONTRACTS_DIR'] ?? join(repoRoot, '../shared/reference/ehealth-contracts'));
+const referenceDir = REFERENCE_CONTRACTS;
 const wireFactsFile = join(referenceDir, '../../docs/ehealth-wire-facts.md');
 
-if (!existsSync(join(referenceDir, 'SOURCES.md'))) {
-  // Conformance without the reference would prove nothing, so fail loudly instead of skipping.
-  throw new Error(`reference contracts not found at ${referenceDir}; set EHEALTH_CONTRACTS_DIR`);
-}
 
 // ----- namespaces ---------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@
  *
  * Environment: INTEROP_ENGINES=pglite,postgres (default both) · INTEROP_POSTGRES_URL (maintenance database URL; default:
  * TEST_DATABASE_URL's server and credentials, else postgres://postgres@127.0.0.1:5432/postgres) · INTEROP_SERVER=tsx|dist ·
- * INTEROP_SERVER_ENV (JSON of extra server settings) · INTEROP_WORK_DIR · INTEROP_KEEP=1 · INTEROP_REFERENCE_DIR ·
+ * INTEROP_SERVER_ENV (JSON of extra server settings) · INTEROP_WORK_DIR · INTEROP_KEEP=1 · EHEALTH_CONTRACTS_DIR ·
  * INTEROP_NO_INSTALL=1 (never apt-get).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,11 +32,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DOMParser } from '@xmldom/xmldom';
 import pg from 'pg';
 import { schemaImports, soapEnvelopeDriverSchema } from '../../src/xml/schema-validator.ts';
-import { REFERENCE_FILES } from '../support/schemas.ts';
+import { REFERENCE_CONTRACTS, REFERENCE_FILES } from '../support/schemas.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
-const REFERENCE_DIR = resolve(process.env.INTEROP_REFERENCE_DIR ?? join(ROOT, '..', 'shared', 'reference', 'ehealth-contracts'));
+const REFERENCE_DIR = REFERENCE_CONTRACTS;
 const OUR_XSD_DIR = join(ROOT, 'xsd');
 const PYTHON = '/usr/bin/python3'; // Debian's zeep lives here, not in a pyenv interpreter
 const ENGINES = (process.env.INTEROP_ENGINES ?? 'pglite,postgres').split(',').map((e) => e.trim()).filter(Boolean);

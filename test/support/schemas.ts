@@ -1,10 +1,25 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { compileSchemaSet, type XmlValidator } from '../../src/xml/schema-validator.js';
 import { compileEnvelopeValidator } from '../../src/soap/request-validator.js';
 import { projectPaths } from '../../src/project-paths.js';
 
-/** The public eHealth contracts, unmodified, as shipped in shared/ beside the project. */
-export const REFERENCE_CONTRACTS = join(projectPaths.xsd(), '..', '..', 'shared', 'reference', 'ehealth-contracts');
+/**
+ * The public eHealth contracts, unmodified, as shipped in shared/reference beside the repository (or
+ * $EHEALTH_CONTRACTS_DIR). Conformance without them would prove nothing, so a missing copy fails loudly.
+ */
+export const REFERENCE_CONTRACTS = referenceContractsDir();
+
+function referenceContractsDir(): string {
+  const dir = resolve(process.env['EHEALTH_CONTRACTS_DIR'] ?? join(projectPaths.xsd(), '..', '..', 'shared', 'reference', 'ehealth-contracts'));
+  if (!existsSync(join(dir, 'SOURCES.md'))) {
+    throw new Error(
+      `the public eHealth reference contracts are not at ${dir}: the conformance and interop suites need ../shared/reference/ehealth-contracts ` +
+        'beside the repository (or EHEALTH_CONTRACTS_DIR pointing at a copy)',
+    );
+  }
+  return dir;
+}
 
 /** namespace → reference file (relative to REFERENCE_CONTRACTS); the interop suite validates with the same set. */
 export const REFERENCE_FILES: ReadonlyArray<readonly [string, string]> = [
