@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from './config/config.js';
 import { createPlatform } from './composition.js';
