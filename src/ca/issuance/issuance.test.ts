@@ -21,7 +21,7 @@ import {
 } from '../profiles/builtin.js';
 import { applyProfileOverrides, builtInProfiles } from '../profiles/load-profiles.js';
 import type { CertificateProfile } from '../profiles/types.js';
-import { addMonthsUtc } from '../profiles/validity.js';
+import { addMonths } from '../../domain/clock.js';
 import { buildCsr, OID, publicKeyObject, splitCertificate, splitSpki, toPem, verifySignature, signatureAlgorithmFor, type DnSequence } from '../x509/index.js';
 import { CaError, type CaErrorCode } from './errors.js';
 import { issue, prepareFromCsr, prepareFromTemplate, publicKeyIdentifier, type PrepareFromCsrInput, type PreparedCertificate } from './index.js';
@@ -208,7 +208,7 @@ describe('issuance happy paths (verified with openssl -x509_strict and certtool)
     await certtoolVerify([authentication.der, citizen.issuing.certificateDer], citizen.root.certificateDer, { purposeOid: CLIENT_AUTH });
     expect(opensslText(signature.der, '-text')).toMatch(/Key Usage: critical\s+Non Repudiation\n/);
     expect(opensslText(authentication.der, '-subject', '-nameopt', 'RFC2253')).toMatch(/serialNumber=85073003328,GN=Jan Marie,SN=Peeters,CN=Jan Peeters \(Authentication\),C=BE/);
-    expect(signature.notAfter.getTime()).toBe(addMonthsUtc(NOW, 120).getTime());
+    expect(signature.notAfter.getTime()).toBe(addMonths(NOW, 120).getTime());
   });
 
   it('certificate policies from a profile override', async () => {

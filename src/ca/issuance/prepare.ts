@@ -7,7 +7,8 @@ import type { Lint, LintContext, LintIssuer } from '../lints/types.js';
 import { keyPolicyViolation } from '../profiles/key-policy.js';
 import { subjectDnProblems } from '../profiles/subject-rule.js';
 import type { CertificateProfile, Environment } from '../profiles/types.js';
-import { addMonthsUtc, truncateToSeconds } from '../profiles/validity.js';
+import { addMonths } from '../../domain/clock.js';
+import { truncateToSeconds } from '../profiles/validity.js';
 import { signerHashOf, type SignatureAlgorithm } from '../x509/algorithms.js';
 import { assembleCertificate, publicKeyObject, signTbsCertificate, splitCertificate, verifySignature } from '../x509/certificate.js';
 import { checkCsrSignature, parseCsr, type ParsedCsr } from '../x509/csr.js';
@@ -216,7 +217,7 @@ async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer,
   const validityMonths = input.validityMonths ?? profile.validity.months[input.environment];
   const start = truncateToSeconds(input.now);
   let notBefore = new Date(start.getTime() - profile.validity.backdateSeconds * 1000);
-  let notAfter = addMonthsUtc(start, validityMonths);
+  let notAfter = addMonths(start, validityMonths);
   if (issuer.facts) {
     if (notBefore < issuer.facts.notBefore) notBefore = issuer.facts.notBefore;
     if (notAfter > issuer.facts.notAfter) notAfter = issuer.facts.notAfter;

@@ -12,7 +12,7 @@ import {
   organisationSignature,
 } from '../profiles/builtin.js';
 import type { CertificateProfile } from '../profiles/types.js';
-import { addMonthsUtc } from '../profiles/validity.js';
+import { addMonths } from '../../domain/clock.js';
 import {
   EXTENDED_KEY_USAGE_OIDS,
   OID,
@@ -98,7 +98,7 @@ function baseFields(profile: CertificateProfile, subject: DnSequence, spkiDer: B
     signature: toAlgorithmIdentifier(RSA),
     issuer: AsnConvert.parse(issuer.subjectDer, Name),
     notBefore: new Time(NOW),
-    notAfter: new Time(addMonthsUtc(NOW, profile.validity.months.acceptance)),
+    notAfter: new Time(addMonths(NOW, profile.validity.months.acceptance)),
     subject: encodeName(subject),
     subjectPublicKeyInfo: parseSubjectPublicKeyInfo(spkiDer),
     extensions,
@@ -225,14 +225,14 @@ const CASES: readonly FiringCase[] = [
     lint: 'e_validity_within_issuer',
     why: 'notAfter beyond the issuing CA',
     profile: ehealthNaturalPerson,
-    build: (f) => encode({ ...f, notAfter: new Time(addMonthsUtc(NOW, 200)) }),
+    build: (f) => encode({ ...f, notAfter: new Time(addMonths(NOW, 200)) }),
     context: () => ({ validityMonths: 200 }),
   },
   {
     lint: 'e_validity_matches_profile_months',
     why: '13 months on a 12-month profile',
     profile: ehealthNaturalPerson,
-    build: (f) => encode({ ...f, notAfter: new Time(addMonthsUtc(NOW, 13)) }),
+    build: (f) => encode({ ...f, notAfter: new Time(addMonths(NOW, 13)) }),
   },
   {
     lint: 'e_issuer_dn_matches_issuer_subject',
@@ -450,11 +450,11 @@ describe('lints', () => {
 
   it('e_validity_matches_profile_months accepts a shorter notAfter only when it is the issuer notAfter', async () => {
     const fields = baseFields(ehealthNaturalPerson, PERSON_SUBJECT);
-    const issuerEnd = addMonthsUtc(NOW, 6);
+    const issuerEnd = addMonths(NOW, 6);
     const shortIssuer = contextFor(ehealthNaturalPerson, { issuer: { ...issuer, notAfter: issuerEnd, keyAlgorithm: 'RSA' } });
     const clamped = await encode({ ...fields, notAfter: new Time(issuerEnd) });
     expect(lintNamed('e_validity_matches_profile_months').check(clamped, shortIssuer).status).toBe('pass');
-    const short = await encode({ ...fields, notAfter: new Time(addMonthsUtc(NOW, 5)) });
+    const short = await encode({ ...fields, notAfter: new Time(addMonths(NOW, 5)) });
     expect(lintNamed('e_validity_matches_profile_months').check(short, shortIssuer).status).toBe('fail');
   });
 

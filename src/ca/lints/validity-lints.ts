@@ -1,5 +1,5 @@
 import { TAG } from '../x509/der.js';
-import { addMonthsUtc } from '../profiles/validity.js';
+import { addMonths } from '../../domain/clock.js';
 import { PASS, expect, fail, type Lint } from './types.js';
 import type { LintTime } from './lint-certificate.js';
 
@@ -52,8 +52,8 @@ export const validityMatchesProfile: Lint = {
     const { date: nb } = cert.notBefore;
     const { date: na } = cert.notAfter;
     if (!nb || !na) return fail('validity times cannot be read');
-    const earliest = addMonthsUtc(nb, context.validityMonths);
-    const latest = addMonthsUtc(new Date(nb.getTime() + context.backdateSeconds * 1000), context.validityMonths);
+    const earliest = addMonths(nb, context.validityMonths);
+    const latest = addMonths(new Date(nb.getTime() + context.backdateSeconds * 1000), context.validityMonths);
     if (na > latest) return fail(`notAfter ${iso(na)} is beyond ${context.validityMonths} months after notBefore`);
     const clamped = !context.selfSigned && na.getTime() === context.issuer.notAfter.getTime();
     return expect(clamped || na >= earliest, () => `notAfter ${iso(na)} is shorter than ${context.validityMonths} months and not clamped to the issuer`);

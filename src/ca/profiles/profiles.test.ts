@@ -8,7 +8,6 @@ import { BUILT_IN_PROFILES, ehealthNaturalPerson, ehealthOrganisation, eidCitize
 import { keyPolicyViolation } from './key-policy.js';
 import { applyProfileOverrides, builtInProfiles, checkedProfile, loadProfiles, profileProblems } from './load-profiles.js';
 import { subjectDnProblems } from './subject-rule.js';
-import { addMonthsUtc } from './validity.js';
 
 const PERSON = SAMPLE_PERSON_SUBJECT;
 const ORGANISATION_WITH_APP = sampleOrganisationSubject('MYAPP');
@@ -173,18 +172,5 @@ describe('key policy', () => {
 
   it('refuses EC keys on RSA-only profiles as unsupported', () => {
     expect(keyPolicyViolation({ kind: 'EC', curve: 'P-256', curveOid: '' }, ehealthNaturalPerson.allowedKeys)?.code).toBe('UNSUPPORTED_KEY');
-  });
-});
-
-describe('addMonthsUtc', () => {
-  it.each([
-    ['2025-01-31T10:00:00Z', 1, '2025-02-28T10:00:00.000Z'],
-    ['2024-01-31T10:00:00Z', 1, '2024-02-29T10:00:00.000Z'],
-    ['2024-02-29T00:00:00Z', 12, '2025-02-28T00:00:00.000Z'],
-    ['2025-03-10T09:30:00Z', 36, '2028-03-10T09:30:00.000Z'],
-    ['2025-11-15T23:59:59Z', 2, '2026-01-15T23:59:59.000Z'],
-    ['2025-05-31T12:00:00Z', -3, '2025-02-28T12:00:00.000Z'],
-  ])('%s + %i months = %s', (from, months, to) => {
-    expect(addMonthsUtc(new Date(from), months).toISOString()).toBe(to);
   });
 });
