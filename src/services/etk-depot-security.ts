@@ -71,6 +71,11 @@ export class EtkDepotSecurity {
     return this.revocationStatuses.caching;
   }
 
+  /** Whether a request without any signature is served (ETKDEPOT_REQUIRE_SIGNATURE off); REST follows it too. */
+  get acceptsUnsigned(): boolean {
+    return !this.options.requireSignature;
+  }
+
   /** A request without any signature: accepted (undefined) unless signatures are required. */
   acceptUnsigned(): undefined {
     if (this.options.requireSignature) throw new ServiceError('WS_SECURITY_REQUIRED');

@@ -345,6 +345,35 @@ describe('ETKDEPOT_REQUIRE_SIGNATURE', () => {
     const { status, body } = await strict.soap('/EtkDepot/v1', signRequest(REQUEST, { key: holder.key, certificate: holder.certificate }));
     expect(readGetEtkResponse(status, body).code).toBe('404');
   });
+
+  it('refuses every REST lookup with a 401 problem document, before looking anything up; REST answers when the setting is off', async () => {
+    const published = await register(strict, await mintHolder(strict, { type: 'SSIN', id: testSsin(408), name: 'Strict Holder' }));
+    const rest = (platform: TestPlatform, query: string) => platform.app.inject({ method: 'GET', url: `/etkdepot/v1/etks?${query}` });
+    const before = await etkState(strict.database.db);
+    for (const query of [`type=SSIN&value=${testSsin(408)}`, 'type=SSIN', '']) {
+      const response = await rest(strict, query);
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(response.headers['www-authenticate']).toMatch(/^WS-Security realm="ETKDepot"/u);
+      expect(response.json()).toMatchObject({ type: 'about:blank', title: 'Unauthorized', status: 401, code: 'AUTHENTICATION_REQUIRED' });
+      expect(response.json().detail).toMatch(/WS-Security/u);
+      expect(response.body).not.toContain(published.etk.toString('base64'));
+    }
+    // Nothing is looked up: with the directory's table gone, a lookup would be a 500.
+    await strict.database.db.query('ALTER TABLE etks RENAME TO etks_unavailable');
+    try {
+      expect((await rest(strict, `type=SSIN&value=${testSsin(409)}`)).statusCode).toBe(401);
+    } finally {
+      await strict.database.db.query('ALTER TABLE etks_unavailable RENAME TO etks');
+    }
+    expect(await etkState(strict.database.db)).toEqual(before);
+
+    // ETKDEPOT_REQUIRE_SIGNATURE off (the suite's platform): the same lookup is answered.
+    const open = await rest(t, `type=SSIN&value=${PERSON}`);
+    expect(open.statusCode).toBe(200);
+    expect(open.headers['www-authenticate']).toBeUndefined();
+    expect(open.json()).toMatchObject({ identifier: { type: 'SSIN', value: PERSON }, etk: registration.etk.toString('base64') });
+  });
 });
 
 describe('SIGN_RESPONSES', () => {

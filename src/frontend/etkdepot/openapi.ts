@@ -19,7 +19,7 @@ const problem = {
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
-    code: { type: 'string', enum: ['BAD_QUERY', 'UNKNOWN_IDENTIFIER_TYPE', 'INVALID_IDENTIFIER', 'ETK_NOT_FOUND', 'INTERNAL_ERROR'] },
+    code: { type: 'string', enum: ['BAD_QUERY', 'UNKNOWN_IDENTIFIER_TYPE', 'INVALID_IDENTIFIER', 'AUTHENTICATION_REQUIRED', 'ETK_NOT_FOUND', 'INTERNAL_ERROR'] },
   },
 } as const;
 
@@ -33,7 +33,8 @@ export const ETKDEPOT_OPENAPI = {
     description:
       'Lookup of eHealth encryption tokens (ETK), the REST twin of the SOAP ETKDepot v1 GetEtk operation. Values are ' +
       'normalised as the eHealth connector does (left-padded with 0 to the length of the type, truncated when longer). ' +
-      'Only active, unrevoked, valid ETKs are returned; revocations take effect at once.',
+      'Only active, unrevoked, valid ETKs are returned; revocations take effect at once. When the server requires ' +
+      'signed lookups (ETKDEPOT_REQUIRE_SIGNATURE), this API answers 401 to every lookup until REST gets its own authentication.',
   },
   paths: {
     '/etkdepot/v1/etks': {
@@ -73,6 +74,13 @@ export const ETKDEPOT_OPENAPI = {
             },
           },
           '400': problemResponse('Missing parameter, unknown identifier type or invalid value'),
+          '401': {
+            ...problemResponse(
+              'The server requires authenticated lookups (ETKDEPOT_REQUIRE_SIGNATURE) and REST has no authentication yet: ' +
+                'every lookup is refused, whatever the query. Use GetEtk on the SOAP endpoint /EtkDepot/v1 with a WS-Security X.509 signature.',
+            ),
+            headers: { 'WWW-Authenticate': { description: 'The challenge naming WS-Security on the SOAP endpoint', schema: { type: 'string' } } },
+          },
           '404': problemResponse('No ETK for these criteria'),
           '500': problemResponse('Internal error'),
         },

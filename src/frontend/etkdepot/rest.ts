@@ -6,17 +6,32 @@ import { ETKDEPOT_OPENAPI } from './openapi.js';
 
 export const ETKDEPOT_REST_PATHS = { etks: '/etkdepot/v1/etks', openapi: '/etkdepot/v1/openapi.json' } as const;
 
+/**
+ * The challenge of a 401 while ETKDEPOT_REQUIRE_SIGNATURE is on. RFC 9110 wants one on every 401; the only way to
+ * authenticate to this ETKDepot today is a WS-Security X.509 signature on the SOAP endpoint, and the challenge names it.
+ */
+export const REST_AUTHENTICATION_CHALLENGE = 'WS-Security realm="ETKDepot", endpoint="/EtkDepot/v1"';
+const AUTHENTICATION_REQUIRED_DETAIL =
+  'This ETKDepot answers only authenticated requests, and its REST API has no authentication yet: ' +
+  'call GetEtk on the SOAP endpoint /EtkDepot/v1 with a WS-Security X.509 signature.';
+
 type EtkQueryString = { type?: string | string[]; value?: string | string[]; applicationId?: string | string[] };
 
 /**
  * GET /etkdepot/v1/etks?type=&value=&applicationId= — the same lookup as SOAP GetEtk. 200: the ETK (JSON with base64,
  * or the DER itself with Accept: application/octet-stream); 300: several ETKs, listed, to be asked for with an
- * applicationId; 404 none; 400 bad query; 500 internal. Errors are RFC 9457 problem documents.
+ * applicationId; 404 none; 400 bad query; 401 every lookup while ETKDEPOT_REQUIRE_SIGNATURE is on; 500 internal.
+ * Errors are RFC 9457 problem documents.
  */
 export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot, logger: Logger): Promise<void> {
   app.get(ETKDEPOT_REST_PATHS.openapi, async (_request, reply) => reply.header('cache-control', 'max-age=3600').send(ETKDEPOT_OPENAPI));
 
   app.get(ETKDEPOT_REST_PATHS.etks, async (request: FastifyRequest<{ Querystring: EtkQueryString }>, reply) => {
+    // ETKDEPOT_REQUIRE_SIGNATURE: the operator wants no anonymous lookup at all. The SOAP endpoint asks for a
+    // WS-Security signature; REST has no authentication yet, so it refuses every lookup, before reading the query.
+    if (!depot.security.acceptsUnsigned) {
+      return problem(reply.header('www-authenticate', REST_AUTHENTICATION_CHALLENGE), 401, 'AUTHENTICATION_REQUIRED', AUTHENTICATION_REQUIRED_DETAIL);
+    }
     const { type, value, applicationId } = request.query;
     if (typeof type !== 'string' || typeof value !== 'string' || (applicationId !== undefined && typeof applicationId !== 'string')) {
       return problem(reply, 400, 'BAD_QUERY', 'type and value are required, each at most once; applicationId is optional');
@@ -51,7 +66,7 @@ function identifierOf(etk: DirectoryEtk): { type: string; value: string; applica
 }
 
 function problem(reply: FastifyReply, status: number, code: string, detail: string) {
-  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' };
+  const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error' };
   return reply.code(status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', title: titles[status], status, detail, code });
 }
 
