@@ -1,6 +1,6 @@
 /**
  * The "97 − (N mod 97)" check-digit scheme shared by every Belgian identifier handled here
- * (SSIN, CBE, NIHII, EHP). See docs: ehealth-wire-facts §7.
+ * (SSIN, CBE, NIHII, EHP). See docs/wire-facts.md §7.
  *
  * The check is always two digits in 01..97: a base with N mod 97 = 0 gets check 97, never 00.
  * Because 97 is prime and larger than any single-digit change (d·10^k with 1 ≤ |d| ≤ 9 is never a

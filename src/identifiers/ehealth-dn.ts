@@ -1,5 +1,5 @@
 /**
- * eHealth certificate DNs (wire facts §6).
+ * eHealth certificate DNs (docs/wire-facts.md §6).
  *
  * String (RFC 2253) order, as returned in CertRA Contract/DN:
  *   CN=<TYPE>=<id>[, <APPID>], OU=eHealth-platform Belgium, OU=<NAME>, OU=<TYPE>=<id>, [OU=<APPID>,] O=Federal Government, C=BE

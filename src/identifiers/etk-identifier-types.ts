@@ -1,6 +1,6 @@
 /**
  * The ETK identifier types (`be.ehealth.technicalconnector.utils.IdentifierType`, ETK column), their
- * fixed value lengths, and how we validate each (wire facts §3).
+ * fixed value lengths, and how we validate each (docs/wire-facts.md §3).
  *
  * - `type` is the exact string used in ETKDepot `Identifier/Type`, CertRA `Id/@Type` and in eHealth DNs
  *   (`OU=<type>=<id>`). Lookup is case-sensitive: the connector and the other known clients send these
@@ -98,7 +98,7 @@ function algorithmsFor(kind: IdentifierKind): readonly CheckDigitAlgorithmName[]
   return kind === 'SSIN' || kind === 'CBE' || kind === 'EHP' || kind === 'NIHII' ? [CHECK_97_MOD_97] : [];
 }
 
-/** All ETK identifier types, in the order of wire facts §3. */
+/** All ETK identifier types, in the order of docs/wire-facts.md §3. */
 export const ETK_IDENTIFIER_TYPES: readonly EtkIdentifierType[] = Object.freeze(
   ROWS.map(([type, length, kind, name]) =>
     Object.freeze({

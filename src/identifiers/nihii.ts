@@ -1,5 +1,5 @@
 /**
- * NIHII / INAMI / RIZIV numbers (wire facts §7).
+ * NIHII / INAMI / RIZIV numbers (docs/wire-facts.md §7).
  *
  * - Organisations (`NIHII-*` ETK types, and `NIHII`): 8 digits, check (digits 7–8) = 97 − (first 6 mod 97).
  *   Examples: 71089815 (NIHII-HOSPITAL), 89999964 (NIHII-LABO).

@@ -1,6 +1,6 @@
 /**
  * SSIN / INSZ / NISS: the Belgian national register number (RRN) and the BIS number of the
- * Crossroads Bank for Social Security. 11 digits `YYMMDD SSS CC` (wire facts §7).
+ * Crossroads Bank for Social Security. 11 digits `YYMMDD SSS CC` (docs/wire-facts.md §7).
  *
  * - CC = 97 − (YYMMDDSSS mod 97) for births before 2000, and 97 − (2‖YYMMDDSSS mod 97) for births
  *   from 2000. The two formulas never agree on the same number (2·10⁹ mod 97 = 68 ≠ 0), so the check

@@ -43,7 +43,7 @@ export interface EtkDepotSecurityOptions {
 }
 
 /**
- * WS-Security on ETKDepot (wire facts §3, §4). The technical connector sends no header, so unsigned requests are
+ * WS-Security on ETKDepot (docs/wire-facts.md §3, §4.2, §4.4). The technical connector sends no header, so unsigned requests are
  * served unless signatures are required. A Security header that carries a signature is always verified, in the
  * hardened order of verifyWsSecurity (structure, algorithms, references by wsu:Id to the real Body and Timestamp,
  * certificate from the BST only and chained to an anchor, freshness, revocation last); a failure is a Client fault.

@@ -52,7 +52,7 @@ export interface CompletedRegistration {
 }
 
 /**
- * EtkRA v2 (wire facts §2): proof of possession of the encryption key by a challenge, then an ETK built from the
+ * EtkRA v2 (docs/wire-facts.md §2): proof of possession of the encryption key by a challenge, then an ETK built from the
  * holder's self-issued encryption certificate, published at once or, when it replaces a valid ETK, after activateETK.
  * Every request is authenticated by its enveloped signature with a valid, unrevoked eHealth authentication
  * certificate; request fields are read from the signed element only.
@@ -212,7 +212,7 @@ function checkEncryptionKey(spki: Buffer, authentication: CertificateFields) {
 }
 
 /**
- * ToBeRegistered exactly as the connector builds it (wire facts §2 step 3): subject = issuer = the authentication
+ * ToBeRegistered exactly as the connector builds it (docs/wire-facts.md §2 step 3, §5): subject = issuer = the authentication
  * certificate's subject (byte for byte: clients pair the ETK's certificates by name), validity copied, keyUsage
  * critical keyEncipherment + dataEncipherment and no other extension, signed by the authentication key.
  */

@@ -7,7 +7,7 @@ import type { TrustStore } from '../trust/index.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import type { CrlPublisher } from './crl-publisher.js';
 
-/** Trust anchors bound to the role a signature plays (wire facts §4). */
+/** Trust anchors bound to the role a signature plays (docs/wire-facts.md §4.1). */
 export interface TrustStores {
   /** eID Signature CAs: generateCertificate, revoke. */
   readonly eidSignature: TrustStore;

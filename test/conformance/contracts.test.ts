@@ -7,7 +7,7 @@
  * the same sample messages with either set.
  *
  * Reference files: $EHEALTH_CONTRACTS_DIR, default ../shared/reference/ehealth-contracts next to the repository
- * (provenance in its SOURCES.md). Wire facts (SOAPActions): ../shared/docs/ehealth-wire-facts.md §1-§3.
+ * (provenance in its SOURCES.md). Wire facts (SOAPActions): docs/wire-facts.md §1-§3.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -45,7 +45,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const xsdDir = join(repoRoot, 'xsd');
 const wsdlDir = join(repoRoot, 'wsdl');
 const referenceDir = REFERENCE_CONTRACTS;
-const wireFactsFile = join(referenceDir, '../../docs/ehealth-wire-facts.md');
+const wireFactsFile = join(repoRoot, 'docs/wire-facts.md');
 
 
 // ----- namespaces ---------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ const NS = {
   xml: 'http://www.w3.org/XML/1998/namespace',
 } as const;
 
-// ----- the 15 operations (wire facts §1, §2, §3) ----------------------------------------------------------
+// ----- the 15 operations (docs/wire-facts.md §1, §2, §3) --------------------------------------------------
 
 interface OperationSpec {
   operation: string;
@@ -95,7 +95,7 @@ const CERTRA_OPERATIONS: readonly OperationSpec[] = [
 
 const ETKRA_OPERATIONS: readonly OperationSpec[] = [
   { operation: 'startETKRegistration', element: 'StartETKRegistration', soapAction: 'urn:be:fgov:ehealth:etee:etkra:protocol:v2:startETKRegistration' },
-  // lower-case "r" in the action is what the technical connector sends (wire facts §2)
+  // lower-case "r" in the action is what the technical connector sends (docs/wire-facts.md §2)
   { operation: 'completeETKRegistration', element: 'CompleteETKRegistration', soapAction: 'urn:be:fgov:ehealth:etee:etkra:protocol:v2:completeETKregistration' },
   { operation: 'activateETK', element: 'ActivateETK', soapAction: 'urn:be:fgov:ehealth:etee:etkra:protocol:v2:activateETK' },
 ];
@@ -155,7 +155,7 @@ const OPERATION_ROOTS: readonly ComponentRef[] = [
   ...CERTRA_OPERATIONS.flatMap((op) => messageElements(NS.certraProtocol, op)),
   ...ETKRA_OPERATIONS.flatMap((op) => messageElements(NS.etkraProtocol, op)),
   ...ETKDEPOT_OPERATIONS.flatMap((op) => messageElements(NS.etkdepotProtocol, op)),
-  // reached only through the StatusDetail xs:any wildcard, yet the connector requires it there (wire facts §0)
+  // reached only through the StatusDetail xs:any wildcard, yet the connector requires it there (docs/wire-facts.md §0)
   { space: 'element', name: clark(NS.eteeCore, 'EteeStatusDetail') },
   { space: 'element', name: clark(NS.errorsSoa, 'SystemError') },
   { space: 'element', name: clark(NS.errorsSoa, 'BusinessError') },
@@ -321,7 +321,7 @@ describe('wire identity with the public eHealth schemas', () => {
     expect(describeDifferences(compareNamespaces(reference, ours, shared))).toBe('');
   });
 
-  // Readable spot checks of the wire facts that clients depend on (redundant with the comparison on purpose).
+  // Readable spot checks of the wire facts (docs/wire-facts.md) that clients depend on (redundant with the comparison on purpose).
   test('RequestType v2: optional xs:ID @Id, required @IssueInstant; ResponseType: required @Id', () => {
     const requestType = ours.namespaces.get(NS.commonsProtocolV2)?.complexTypes.get('RequestType');
     expect(requestType?.attributes.map((a) => [a.name, a.type, a.use])).toEqual([
@@ -569,8 +569,8 @@ describe('wsdl/: our service descriptions', () => {
     expect(withoutAddress(ours)).toEqual(withoutAddress(official));
   });
 
-  const wireFacts = existsSync(wireFactsFile) ? readFileSync(wireFactsFile, 'utf8') : null;
-  (wireFacts ? test : test.skip)('the SOAPActions expected here are the ones recorded in the wire facts', () => {
+  test('the SOAPActions expected here are the ones recorded in the wire facts', () => {
+    const wireFacts = readFileSync(wireFactsFile, 'utf8');
     for (const op of [...CERTRA_OPERATIONS, ...ETKRA_OPERATIONS]) expect(wireFacts).toContain(`\`${op.soapAction}\``);
   });
 });

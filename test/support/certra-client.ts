@@ -12,7 +12,7 @@ import { expectValidAgainstBothSchemaSets } from './schemas.js';
 import type { TestPlatform } from './platform.js';
 
 /**
- * A CertRA v2 client for the tests that lays requests out as the eHealth technical connector does (wire facts §4):
+ * A CertRA v2 client for the tests that lays requests out as the eHealth technical connector does (docs/wire-facts.md §0, §4.1):
  * JAXB-style prefixes with commons core v2 as the default namespace, Id="_<uuid>", IssueInstant in local time with an
  * offset, and for signed operations an enveloped XML-DSig appended as the last child of the request element
  * (Id="xmldsig-…", one Reference to #Id, enveloped-signature + exc-c14n, rsa-sha256, X509Data with the chain),

@@ -1,5 +1,5 @@
 """Signs a SOAP 1.1 envelope the way a zeep 4.2 client does (wsse.BinarySignature), with a wsu:Timestamp added to the
-Security header first so that zeep signs it too (stack-notes §3).
+Security header first so that zeep signs it too (docs/wire-facts.md §4.3).
 
 usage: /usr/bin/python3 zeep-sign-envelope.py KEY.pem CERT.pem SIGNATURE_METHOD DIGEST_METHOD TTL_SECONDS < in.xml > out.xml
 SIGNATURE_METHOD: rsa-sha256 | rsa-sha1;  DIGEST_METHOD: sha256 | sha1

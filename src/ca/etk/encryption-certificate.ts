@@ -13,7 +13,7 @@ import {
 } from '../x509/index.js';
 
 /**
- * What an eHealth client sends as `ToBeRegistered` in completeETKRegistration (wire facts §2 step 3, connector
+ * What an eHealth client sends as `ToBeRegistered` in completeETKRegistration (docs/wire-facts.md §2 step 3, connector
  * CertificateUtils.generateCert): X.509 v3, subject = issuer = the authentication certificate's subject, serial = the
  * challenge serial, validity copied from the authentication certificate, one extension keyUsage (critical)
  * keyEncipherment + dataEncipherment, signed by the authentication key. The server never builds these; tests, the

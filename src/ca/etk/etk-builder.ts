@@ -22,7 +22,7 @@ import type { KeySigner } from '../keys/key-signer.js';
 import { readCertificateFields } from '../hierarchy/certificate-fields.js';
 
 /**
- * The ETK (eHealth Encryption Token), wire facts §5: a DER CMS SignedData, version 1, digestAlgorithms {sha256},
+ * The ETK (eHealth Encryption Token), docs/wire-facts.md §5: a DER CMS SignedData, version 1, digestAlgorithms {sha256},
  * eContent (id-data) = the holder's encryption certificate, certificates = ETK-RA signer + authentication
  * certificate + its CA chain, one SignerInfo (issuerAndSerialNumber of the ETK-RA certificate, sha256,
  * rsaEncryption) with no signed or unsigned attributes, so the signature is over the eContent octets themselves.

@@ -1,14 +1,14 @@
 import type { CertificateProfile, DnAttributeRule, KeyPolicy, SubjectDnRule, ValidityRule } from './types.js';
 
 /**
- * Built-in profiles. eHealth facts: docs ehealth-wire-facts §5, §6, §8; organisation usage split after IGC-Santé
+ * Built-in profiles. eHealth facts: docs/wire-facts.md §5, §6, §8; organisation usage split after IGC-Santé
  * (ORG AUTH_CLI / SIGN / CONF, 3-year certificates). Override any field from JSON with loadProfiles().
  */
 
 const RSA_ONLY: KeyPolicy = { rsa: { minModulusBits: 2048, maxModulusBits: 8192, publicExponents: [65537] }, ecCurves: [] };
 const RSA_OR_EC: KeyPolicy = { rsa: { minModulusBits: 2048, maxModulusBits: 8192, publicExponents: [65537] }, ecCurves: ['P-256', 'P-384'] };
 
-/** §8: 36 months in production; 12 in acceptance (unconfirmed, hence configurable). */
+/** docs/wire-facts.md §8: 36 months in production; 12 in acceptance (unconfirmed, hence configurable). */
 const EHEALTH_VALIDITY: ValidityRule = { months: { acceptance: 12, production: 36 }, backdateSeconds: 0 };
 const leaf = { ca: false, critical: true } as const;
 
@@ -28,7 +28,7 @@ const EHEALTH_PERSON_DN: SubjectDnRule = {
   form: { kind: 'ehealth', identifierTypePattern: '^SSIN$', identifierValuePattern: '^[0-9]{11}$', applicationId: 'forbidden' },
 };
 
-/** ETK identifier types of organisations (CBE*, EHP*, NIHII-*): §3 of the wire facts. */
+/** ETK identifier types of organisations (CBE*, EHP*, NIHII-*): docs/wire-facts.md §3. */
 const EHEALTH_ORGANISATION_DN: SubjectDnRule = {
   attributes: EHEALTH_COMMON,
   form: {

@@ -15,7 +15,7 @@ import { errorStatus, responseElement, successStatus } from './response-writing.
 export interface CertRaHandlerContext {
   readonly deps: CertRaDependencies;
   readonly clock: Clock;
-  /** Verifies the request's enveloped signature against the anchors of the role (wire facts §4). */
+  /** Verifies the request's enveloped signature against the anchors of the role (docs/wire-facts.md §4.1). */
   authenticate(call: SoapCall, role: SignatureRole): Promise<AuthenticatedRequest>;
 }
 

@@ -20,7 +20,7 @@ export interface GivenIdentifier extends EtkQuery {
 /**
  * GetEtk: the request is read from the Body the WS-Security signature covers when there is one (verifyEnvelope put
  * it in call.security), else from the unsigned Body — for a request without header entries from the light element tree of
- * the transport's fast lane (no DOM is built on the busiest path of the platform). Outcomes are normal responses (wire facts §3): Status 200 with
+ * the transport's fast lane (no DOM is built on the busiest path of the platform). Outcomes are normal responses (docs/wire-facts.md §3): Status 200 with
  * one ETK or with MatchingEtk entries, 404 none, 400 unknown type or invalid value, 500 internal error.
  */
 export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation {

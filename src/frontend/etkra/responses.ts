@@ -7,7 +7,7 @@ import { el, textEl, type Child } from '../../xml/builder.js';
 
 /**
  * Non-success StatusCode values. The connector only tests for Success; the values of the real platform are not
- * documented (wire facts §0): these follow the SAML-style top-level codes of the eHealth commons v2.
+ * documented (docs/wire-facts.md §0): these follow the SAML-style top-level codes of the eHealth commons v2.
  */
 export const STATUS_REQUESTER_V2 = 'urn:be:fgov:ehealth:2.0:status:Requester';
 export const STATUS_RESPONDER_V2 = 'urn:be:fgov:ehealth:2.0:status:Responder';
@@ -16,7 +16,7 @@ export type EtkRaResponseName = 'StartETKRegistrationResponse' | 'CompleteETKReg
 
 /**
  * An EtkRA v2 response element (commons v2 StatusResponseType): Id, InResponseTo (the request's Id), IssueInstant,
- * cc:Status, then the operation's content. Errors carry the code and detail in StatusMessage only (wire facts §0:
+ * cc:Status, then the operation's content. Errors carry the code and detail in StatusMessage only (docs/wire-facts.md §0:
  * the connector reads no StatusDetail from EtkRA).
  */
 export function etkRaResponse(name: EtkRaResponseName, call: SoapCall, clock: Clock, outcome: ServiceError | 'success', ...content: Child[]): string {

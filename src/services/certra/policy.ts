@@ -17,7 +17,7 @@ export interface CertRaPolicy {
   readonly automaticValidation: AutomaticValidationRule;
   /** How long a contract from generateContract / generateRevocationContract may be signed and sent back. */
   readonly contractValidityMs: number;
-  /** A certificate may be replaced during its last months (wire facts §8: three months, 90 days). */
+  /** A certificate may be replaced during its last months (docs/wire-facts.md §8: three months, 90 days). */
   readonly replacementPeriodMonths: number;
   /** How long a foreigner's request waits for the identity check before it lapses (the activation link's 14 days). */
   readonly foreignerValidationDays: number;

@@ -52,7 +52,7 @@ export interface EnvelopedVerification {
 }
 
 /**
- * Verifies the RA v2 enveloped signature of a request element (wire facts §4):
+ * Verifies the RA v2 enveloped signature of a request element (docs/wire-facts.md §4.1):
  * one ds:Signature in the whole document, the last child of the request element; one Reference to `#` + the request's
  * Id (unique in the document) with transforms enveloped-signature then exc-c14n; KeyInfo/X509Data with the signer
  * certificate first and its chain after it.

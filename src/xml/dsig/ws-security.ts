@@ -68,7 +68,7 @@ export async function verifyWsSecurityXml(xml: string, options: WsSecurityVerify
 }
 
 /**
- * Verifies a WS-Security X.509 signed SOAP 1.1 envelope in the safe order of stack-notes §2:
+ * Verifies a WS-Security X.509 signed SOAP 1.1 envelope in the safe order of docs/wire-facts.md §4.4:
  * 1. structure: Envelope = Header then Body; one Header, one Body, one wsse:Security (in Header), one ds:Signature
  *    and one wsu:Timestamp (both in Security) in the whole document; Id values unique;
  * 2. SignedInfo policy: exc-c14n, allowed algorithms, each Reference a distinct `#id` with only the exc-c14n

@@ -233,7 +233,7 @@ def sign_enveloped(request, key, certs, signature_method='rsa-sha256', digest_me
 
 
 class TimestampedBinarySignature(BinarySignature):
-    """zeep's BinarySignature (BST + STR) with a wsu:Timestamp added first so that zeep signs it too (stack-notes §3).
+    """zeep's BinarySignature (BST + STR) with a wsu:Timestamp added first so that zeep signs it too (docs/wire-facts.md §4.3).
     verify() checks the response against the *server's* certificate, not ours (zeep's default is the client's own)."""
 
     def __init__(self, key, cert, verifier, signature_method='rsa-sha256', digest_method='sha256', created_offset=0, ttl=300):
