@@ -182,16 +182,27 @@ export function decodeTime(buf: Buffer, tlv: Tlv): Date {
   return check;
 }
 
-/** The directory string types found in certificate names, decoded to text. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // ignoreBOM: a leading U+FEFF is kept, not dropped
+
+/**
+ * The directory string types found in certificate names, decoded to text. Throws DerError when the bytes are not a
+ * valid string of their type (invalid UTF-8, a non-ASCII octet in an ASCII type): such a value has no text, and must
+ * not be given one by a lossy decoding (node's 'ascii' would turn 0xC5 into 'E').
+ */
 export function decodeDirectoryString(buf: Buffer, tlv: Tlv): string {
   const bytes = tlvValue(buf, tlv);
   switch (tlv.tag) {
     case TAG.UTF8_STRING:
-      return bytes.toString('utf8');
+      try {
+        return strictUtf8.decode(bytes);
+      } catch {
+        throw new DerError('invalid UTF-8 in UTF8String');
+      }
     case TAG.PRINTABLE_STRING:
     case TAG.IA5_STRING:
     case TAG.VISIBLE_STRING:
-      return bytes.toString('ascii');
+      if (bytes.some((octet) => octet > 0x7f)) throw new DerError(`non-ASCII octet in tag 0x${tlv.tag.toString(16)} string`);
+      return bytes.toString('latin1');
     case TAG.T61_STRING:
       return bytes.toString('latin1');
     case TAG.BMP_STRING: {

@@ -189,6 +189,40 @@ describe('formatDn / escapeDnValue', () => {
     expect(escapeDnValue('Café')).toBe('Café');
   });
 
+  test('RFC 4514 edge cases, escaped as Java X500Principal.getName("RFC2253") writes them', () => {
+    const cases: ReadonlyArray<[string, string]> = [
+      [' ', '\\ '], // a lone space is leading (and trailing): escaped once
+      ['  ', '\\ \\ '],
+      [' lead', '\\ lead'],
+      ['trail ', 'trail\\ '],
+      ['in side', 'in side'],
+      ['#start', '\\#start'],
+      ['mid#dle', 'mid\\#dle'], // RFC 4514 needs it only first; Java escapes it anywhere
+      [',+"\\<>;=', '\\,\\+\\"\\\\\\<\\>\\;\\='],
+      ['Zoë Ñandú 東京 😀', 'Zoë Ñandú 東京 😀'], // non-ASCII as it is (UTF-8 on the wire)
+      ['nul\u0000', 'nul\\00'],
+      ['', ''],
+    ];
+    for (const [value, escaped] of cases) {
+      expect(escapeDnValue(value)).toBe(escaped);
+      expect(parseDn(`CN=${escaped}`)).toEqual([{ type: 'CN', value, rdn: 0 }]);
+    }
+  });
+
+  test('multi-valued RDNs are joined with "+", RDNs with ","; BER values are written as #hex', () => {
+    const attributes = [
+      { type: 'CN', value: 'a+b', rdn: 0 },
+      { type: 'SERIALNUMBER', value: '123', rdn: 0 },
+      { type: 'O', value: 'x,y', rdn: 1 },
+      { type: 'C', value: 'BE', rdn: 2 },
+    ];
+    expect(formatDn(attributes)).toBe('CN=a\\+b+SERIALNUMBER=123,O=x\\,y,C=BE');
+    expect(parseDn(formatDn(attributes))).toEqual(attributes);
+    const ber = Uint8Array.from([0x01, 0x01, 0xff]); // BOOLEAN TRUE: not a directory string
+    expect(formatDn([{ type: '1.2.3.4', value: '#0101ff', ber }, { type: 'C', value: 'BE' }])).toBe('1.2.3.4=#0101ff,C=BE');
+    expect(dnEqualsOrdered('1.2.3.4=#0101ff,C=BE', [{ type: '1.2.3.4', value: '#0101ff' }, { type: 'C', value: 'BE' }])).toBe(true);
+  });
+
   test('display style reproduces the .NET form of §6', () => {
     expect(formatDn(parseDn(NET_EHP), { style: 'display' })).toBe(NET_EHP);
     expect(escapeDnValue(' a', 'display')).toBe('" a"');

@@ -35,6 +35,11 @@ export interface DnAttributeInput {
   readonly type: string;
   readonly value: string;
   readonly rdn?: number;
+  /**
+   * The value's BER encoding, for a value that is not a directory string: the formatter writes it as `#hex`
+   * (RFC 4514 §2.4) instead of `value`, which should then be that same `#hex` text (what `parseDn` gives back).
+   */
+  readonly ber?: Uint8Array;
 }
 
 export class DnParseError extends Error {
@@ -311,7 +316,13 @@ function decodeBerString(b: Uint8Array): string | null {
 // Formatting
 
 export type DnFormatStyle =
-  /** Java `X500Principal.getName("RFC2253")`: ',' separators, `,=+<>#;"\` backslash-escaped anywhere. */
+  /**
+   * RFC 4514 with the escaping of Java's `X500Principal.getName("RFC2253")`, which is what the eHealth connector
+   * writes and parses: ',' separators, '+' inside a multi-valued RDN, `,=+<>#;"\` backslash-escaped anywhere (RFC 4514
+   * requires it for `,+"\<>;`, for '#' only in first position; '=' is Java's extra), every leading and trailing space
+   * escaped as `\ `, control characters as UTF-8 hex pairs (`\0A`), other characters (non-ASCII included) as they
+   * are. This is the one DN text form the platform writes (contract DNs, certificate subjects and issuers).
+   */
   | 'rfc2253'
   /** .NET/Java display: ', ' separators, values with special characters are quoted. */
   | 'display';
@@ -355,7 +366,7 @@ export function escapeDnValue(value: string, style: DnFormatStyle = 'rfc2253'): 
 
 /**
  * Formats attributes (in string order) as a DN string. Attributes with the same `rdn` index that are
- * adjacent are joined with '+'. Types are written as given (use canonical names).
+ * adjacent are joined with '+'. Types are written as given (use canonical names, see `normaliseAttributeType`).
  */
 export function formatDn(attributes: readonly DnAttributeInput[], options: FormatDnOptions = {}): string {
   const style = options.style ?? 'rfc2253';
@@ -366,7 +377,7 @@ export function formatDn(attributes: readonly DnAttributeInput[], options: Forma
       const prev = attributes[k - 1]!;
       out += a.rdn !== undefined && prev.rdn === a.rdn ? '+' : sep;
     }
-    out += `${a.type}=${escapeDnValue(a.value, style)}`;
+    out += `${a.type}=${a.ber ? `#${Array.from(a.ber, (b) => b.toString(16).padStart(2, '0')).join('')}` : escapeDnValue(a.value, style)}`;
   });
   return out;
 }

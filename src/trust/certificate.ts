@@ -16,6 +16,7 @@ import {
   tlvValue,
   type Tlv,
 } from '../asn1/der.js';
+import { formatDn, normaliseAttributeType } from '../identifiers/dn.js';
 
 export { DerError as CertificateParseError };
 
@@ -115,19 +116,6 @@ const SIGNATURE_ALGORITHMS: ReadonlyMap<string, CertificateSignatureAlgorithm> =
   ['1.2.840.10045.4.3.4', { keyType: 'ec', hash: 'sha512' }],
 ]);
 
-const SHORT_NAMES: ReadonlyMap<string, string> = new Map([
-  ['2.5.4.3', 'CN'],
-  ['2.5.4.4', 'SN'],
-  ['2.5.4.5', 'SERIALNUMBER'],
-  ['2.5.4.6', 'C'],
-  ['2.5.4.7', 'L'],
-  ['2.5.4.8', 'ST'],
-  ['2.5.4.10', 'O'],
-  ['2.5.4.11', 'OU'],
-  ['2.5.4.42', 'GIVENNAME'],
-  ['2.5.4.97', 'organizationIdentifier'],
-]);
-
 export const OID_SUBJECT_SERIAL_NUMBER = '2.5.4.5';
 
 /** Parses a DER certificate strictly. Throws DerError (exported as CertificateParseError) when it is not one. */
@@ -215,7 +203,7 @@ function readSignatureAlgorithm(buf: Buffer, tlv: Tlv): { oid: string; algorithm
 }
 
 function readName(buf: Buffer, nameTlv: Tlv): { attributes: NameAttribute[]; dn: string } {
-  const rdns: Array<Array<NameAttribute & { hex: boolean }>> = [];
+  const rdns: Array<Array<NameAttribute & { hex: boolean; ber: Buffer | undefined }>> = [];
   for (const rdn of childrenOf(buf, nameTlv)) {
     const atvs = childrenOf(buf, expectTag(rdn, TAG.SET, 'RelativeDistinguishedName'));
     if (atvs.length === 0) throw new DerError('empty RelativeDistinguishedName');
@@ -225,27 +213,21 @@ function readName(buf: Buffer, nameTlv: Tlv): { attributes: NameAttribute[]; dn:
         if (!valueTlv || extra.length > 0) throw new DerError('AttributeTypeAndValue must hold two elements');
         const oid = decodeOid(tlvValue(buf, expectTag(typeTlv, TAG.OID, 'AttributeType')));
         try {
-          return { oid, value: decodeDirectoryString(buf, valueTlv), hex: false };
+          return { oid, value: decodeDirectoryString(buf, valueTlv), hex: false, ber: undefined };
         } catch {
-          return { oid, value: `#${tlvBytes(buf, valueTlv).toString('hex')}`, hex: true }; // RFC 4514 §2.4 form
+          const ber = tlvBytes(buf, valueTlv);
+          return { oid, value: `#${ber.toString('hex')}`, hex: true, ber }; // RFC 4514 §2.4 form
         }
       }),
     );
   }
   // RFC 4514: last RDN first, multi-valued RDNs joined with '+'.
-  const dn = [...rdns]
-    .reverse()
-    .map((rdn) => rdn.map((a) => `${SHORT_NAMES.get(a.oid) ?? a.oid}=${a.hex ? a.value : escapeDnValue(a.value)}`).join('+'))
-    .join(',');
+  const dn = formatDn(
+    [...rdns].reverse().flatMap((rdn, index) =>
+      rdn.map((a) => ({ type: normaliseAttributeType(a.oid), value: a.value, rdn: index, ...(a.hex ? { ber: a.ber } : {}) })),
+    ),
+  );
   return { attributes: rdns.flat().map(({ oid, value }) => Object.freeze({ oid, value })), dn };
-}
-
-/** RFC 4514 value escaping, plus `=`, as Java's RFC 2253 output (the eHealth DN form) escapes it. */
-function escapeDnValue(value: string): string {
-  let out = value.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`);
-  if (out.startsWith('#') || out.startsWith(' ')) out = `\\${out}`;
-  if (out.endsWith(' ') && out.length > 1) out = `${out.slice(0, -1)}\\ `;
-  return out;
 }
 
 interface ExtensionFields {
