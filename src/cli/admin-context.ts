@@ -17,14 +17,6 @@ export interface AdminContext {
   close(): Promise<void>;
 }
 
-export type OutputLine = (line: string) => void;
-
-export interface AdminCommand {
-  readonly name: string;
-  readonly summary: string;
-  run(context: AdminContext, options: Map<string, string[]>, out: OutputLine): Promise<void>;
-}
-
 export async function openAdminContext(config: Config, logger: Logger): Promise<AdminContext> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -46,14 +38,4 @@ export async function openAdminContext(config: Config, logger: Logger): Promise<
     await db.close();
     throw error;
   }
-}
-
-export function requiredOption(options: Map<string, string[]>, name: string): string {
-  const value = options.get(name)?.[0];
-  if (value === undefined || value === 'true') throw new Error(`--${name} is required`);
-  return value;
-}
-
-export function optionalOption(options: Map<string, string[]>, name: string): string | undefined {
-  return options.get(name)?.[0];
 }

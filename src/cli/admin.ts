@@ -1,49 +1,93 @@
-import 'reflect-metadata';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../logging.js';
-import { ADMIN_COMMANDS } from './commands/index.js';
+import { DirectoryLockedError } from '../storage/data-dir-lock.js';
 import { openAdminContext } from './admin-context.js';
+import {
+  asksForHelp,
+  commandHelp,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  generalHelp,
+  INVOCATION,
+  parseCommandOptions,
+  usageLine,
+  UsageError,
+  type AdminCommand,
+} from './command.js';
+import { ADMIN_COMMANDS } from './commands/index.js';
 
 /**
  * Administrator CLI: `npm run admin -- <command> [options]`. Commands act on the same database and CA as the
  * service (DATABASE_URL / DATA_DIR), and every change they make is written to the audit log with the operator.
+ * Exit codes: 0 success, 1 failure, 2 usage error.
  */
-async function main(argv: string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const command = ADMIN_COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    process.stdout.write(`usage: npm run admin -- <command> [options]\n\ncommands:\n${ADMIN_COMMANDS.map((c) => `  ${c.name.padEnd(28)} ${c.summary}`).join('\n')}\n`);
-    return name === undefined || name === 'help' || name === '--help' ? 0 : 2;
+  if (name === undefined) return usageError('no command given', generalHelp(ADMIN_COMMANDS));
+  if (name === 'help' || name === '--help' || name === '-h') {
+    if (rest.length === 0) return print(generalHelp(ADMIN_COMMANDS));
+    const target = findCommand(rest[0]!);
+    if (!target || rest.length > 1) return usageError(`unknown command '${rest.join(' ')}'`, generalHelp(ADMIN_COMMANDS));
+    return print(commandHelp(target));
   }
-  const options = parseOptions(rest);
+  const command = findCommand(name);
+  if (!command) return usageError(`unknown command '${name}'`, generalHelp(ADMIN_COMMANDS));
+  if (asksForHelp(rest)) return print(commandHelp(command));
+  let options;
+  try {
+    options = parseCommandOptions(command, rest);
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(error.message, commandUsage(command));
+    throw error;
+  }
   const config = loadConfig();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  const context = await openAdminContext(config, logger);
+  let context;
+  try {
+    context = await openAdminContext(config, logger);
+  } catch (error) {
+    if (error instanceof DirectoryLockedError) {
+      process.stderr.write(
+        `error: the service is running on this data directory: stop it first, then run the command again\n  (${error.message}; the embedded database cannot be shared between processes)\n`,
+      );
+      return EXIT_FAILURE;
+    }
+    throw error;
+  }
   try {
     await command.run(context, options, (line) => process.stdout.write(`${line}\n`));
-    return 0;
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(error.message, commandUsage(command));
+    throw error;
   } finally {
     await context.close();
   }
 }
 
-/** --key value pairs; a repeated key collects all values; a flag without value is 'true'. */
-export function parseOptions(args: readonly string[]): Map<string, string[]> {
-  const options = new Map<string, string[]>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
-    const [key, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = inline ?? (args[i + 1] !== undefined && !args[i + 1]!.startsWith('--') ? args[++i]! : 'true');
-    options.set(key, [...(options.get(key) ?? []), value]);
-  }
-  return options;
+function findCommand(name: string): AdminCommand | undefined {
+  return ADMIN_COMMANDS.find((c) => c.name === name);
+}
+
+function commandUsage(command: AdminCommand): string {
+  return `${usageLine(command)}\n(${INVOCATION} ${command.name} --help describes the options)\n`;
+}
+
+function print(text: string): number {
+  process.stdout.write(text);
+  return EXIT_OK;
+}
+
+function usageError(message: string, usage: string): number {
+  process.stderr.write(`error: ${message}\n\n${usage}`);
+  return EXIT_USAGE;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exit(1);
+    process.exit(EXIT_FAILURE);
   },
 );

@@ -1,5 +1,6 @@
 import { openPglite, openPostgres, sqlState, violatedConstraint } from './database.js';
 import { migrate, splitStatements } from './migrate.js';
+import { DirectoryLockedError } from './data-dir-lock.js';
 import { openTestDatabase, testEngine, type TestDatabase } from '../../test/support/test-database.js';
 import { projectPaths } from '../project-paths.js';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -183,6 +184,31 @@ describe('PGlite file-backed storage', () => {
       expect(rows).toEqual([{ v: 'yes' }]);
     } finally {
       rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('creates a data directory that does not exist yet', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'pglite-'));
+    try {
+      const db = await openPglite(join(directory, 'not', 'yet', 'pglite'));
+      const [row] = await db.query<{ one: number }>('SELECT 1 AS one');
+      await db.close();
+      expect(row).toEqual({ one: 1 });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second opener of one data directory until the first has closed it', async () => {
+    const directory = join(mkdtempSync(join(tmpdir(), 'pglite-')), 'pglite');
+    try {
+      const first = await openPglite(directory);
+      await expect(openPglite(directory)).rejects.toThrow(DirectoryLockedError);
+      await first.close();
+      const second = await openPglite(directory);
+      await second.close();
+    } finally {
+      rmSync(join(directory, '..'), { recursive: true, force: true });
     }
   });
 });

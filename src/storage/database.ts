@@ -1,5 +1,7 @@
+import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
+import { lockDirectory, type DirectoryLock } from './data-dir-lock.js';
 
 /**
  * One small query / transaction API over real PostgreSQL (pg.Pool) and embedded PGlite.
@@ -195,15 +197,30 @@ export function openPostgres(connectionString: string, options: { max?: number }
   };
 }
 
-/** Embedded PostgreSQL (PGlite). `dataDir` undefined = in memory. Transactions are serialised by PGlite itself. */
+/**
+ * Embedded PostgreSQL (PGlite). `dataDir` undefined = in memory. Transactions are serialised by PGlite itself.
+ * A data directory is created if missing and locked for as long as it is open: PGlite cannot be shared between
+ * processes, and a second process would silently lose writes (DirectoryLockedError when another process holds it).
+ */
 export async function openPglite(dataDir: string | undefined): Promise<Database> {
   const { PGlite, types } = await import('@electric-sql/pglite');
-  const db: PGliteType = await PGlite.create(dataDir, {
-    parsers: {
-      [INT8_OID]: (value: string) => BigInt(value),
-      [BYTEA_OID]: (value: string) => Buffer.from(value.slice(2), 'hex'),
-    },
-  });
+  let lock: DirectoryLock | undefined;
+  if (dataDir !== undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    lock = await lockDirectory(dataDir);
+  }
+  let db: PGliteType;
+  try {
+    db = await PGlite.create(dataDir, {
+      parsers: {
+        [INT8_OID]: (value: string) => BigInt(value),
+        [BYTEA_OID]: (value: string) => Buffer.from(value.slice(2), 'hex'),
+      },
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   void types;
   const toBuffers = <R extends Row>(rows: R[]): R[] => {
     for (const row of rows) {
@@ -239,7 +256,11 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     async close() {
       if (closed) return;
       closed = true;
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

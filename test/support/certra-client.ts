@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mintCitizenIdentity, type CitizenIdentity } from '../../src/ca/hierarchy/index.js';
 import { buildCsr, type DnAttributeType } from '../../src/ca/x509/index.js';
 import type { AdminContext } from '../../src/cli/admin-context.js';
+import { runAdminCommand } from '../../src/cli/command.js';
 import { ADMIN_COMMANDS } from '../../src/cli/commands/index.js';
 import { parseDn } from '../../src/identifiers/index.js';
 import { NS, STATUS_SUCCESS_V2 } from '../../src/soap/namespaces.js';
@@ -430,6 +431,8 @@ export async function runAdmin(t: TestPlatform, name: string, options: Record<st
   const c = t.platform.context;
   const context: AdminContext = { config: c.config, logger: c.logger, clock: c.clock, db: c.db, ca: c.ca, operator, close: async () => undefined };
   const lines: string[] = [];
-  await command.run(context, new Map(Object.entries(options).map(([key, value]) => [key, [value === true ? 'true' : value]])), (line) => lines.push(line));
+  // Through the command's declared options, as the CLI parses them (--key=value keeps values such as ' ' or '-x').
+  const args = Object.entries(options).map(([key, value]) => (value === true ? `--${key}` : `--${key}=${value}`));
+  await runAdminCommand(command, context, args, (line) => lines.push(line));
   return lines;
 }

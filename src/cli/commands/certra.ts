@@ -16,8 +16,9 @@ import {
   type CertRaDependencies,
 } from '../../services/certra/index.js';
 import type { CertRaRequestRow } from '../../storage/certra-requests.js';
-import type { MandateRow } from '../../storage/certra-registrations.js';
-import { optionalOption, requiredOption, type AdminCommand, type AdminContext, type OutputLine } from '../admin-context.js';
+import type { MandateRow, TestCaseRow } from '../../storage/certra-registrations.js';
+import type { AdminContext } from '../admin-context.js';
+import { defineCommand, defineListCommand, jsonDate, jsonId, UsageError, type AdminCommand } from '../command.js';
 
 /**
  * CertRA administration: organisation mandates (legal representatives and the certificate managers they designate),
@@ -39,9 +40,8 @@ async function run<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-function bigintOption(options: Map<string, string[]>, name: string): bigint {
-  const value = requiredOption(options, name);
-  if (!/^[0-9]{1,18}$/.test(value)) throw new Error(`--${name} must be a number`);
+function idValue(name: string, value: string): bigint {
+  if (!/^[0-9]{1,18}$/.test(value)) throw new UsageError(`--${name} must be a number`);
   return BigInt(value);
 }
 
@@ -57,154 +57,252 @@ function describeRequest(r: CertRaRequestRow): string {
   return `${r.publicKeyIdentifier} ${r.status} ${r.channel} requested ${r.requestedAt.toISOString()} by ssin=${r.requesterSsin} dn="${r.dn}" contact=${r.contactData.emailPrivate}/${r.contactData.phonePrivate}${lapse}${decision}`;
 }
 
-export const addLegalRepresentativeCommand: AdminCommand = {
+const ORGANISATION_OPTIONS = {
+  'org-type': { type: 'string', required: true, placeholder: 'TYPE', description: 'organisation identifier type (NIHII-HOSPITAL, CBE, EHP, …; see getGenericOrganizationTypes)' },
+  'org-id': { type: 'string', required: true, placeholder: 'ID', description: 'organisation identifier (check digits are verified)' },
+} as const;
+
+export const addLegalRepresentativeCommand = defineCommand({
   name: 'certra:mandate:add-legal-representative',
-  summary: '--org-type T --org-id N --org-name NAME --ssin S --evidence REF   register an organisation\'s legal representative',
+  summary: 'register an organisation\'s legal representative',
+  details: 'The legal representative may request certificates for the organisation and designate certificate managers.',
+  options: {
+    ...ORGANISATION_OPTIONS,
+    'org-name': { type: 'string', required: true, placeholder: 'NAME', description: 'registered name of the organisation (requests must use it)' },
+    ssin: { type: 'string', required: true, placeholder: 'SSIN', description: 'SSIN of the legal representative' },
+    evidence: { type: 'string', required: true, placeholder: 'REF', description: 'reference of the evidence (statutes, Official Gazette publication, …)' },
+  },
   async run(context, options, out) {
     const mandate = await run(() =>
       registerLegalRepresentative(
         context,
         {
-          organisation: { type: requiredOption(options, 'org-type'), value: requiredOption(options, 'org-id') },
-          organisationName: requiredOption(options, 'org-name'),
-          holderSsin: requiredOption(options, 'ssin'),
-          evidence: requiredOption(options, 'evidence'),
+          organisation: { type: options['org-type'], value: options['org-id'] },
+          organisationName: options['org-name'],
+          holderSsin: options.ssin,
+          evidence: options.evidence,
         },
         context.operator,
       ),
     );
     out(`registered ${describeMandate(mandate)}`);
   },
-};
+});
 
-export const addCertificateManagerCommand: AdminCommand = {
+export const addCertificateManagerCommand = defineCommand({
   name: 'certra:mandate:add-certificate-manager',
-  summary: '--org-type T --org-id N --ssin S --designated-by LR_SSIN --evidence REF   register a certificate manager (procuration form)',
+  summary: 'register a certificate manager designated by a legal representative (procuration form)',
+  options: {
+    ...ORGANISATION_OPTIONS,
+    ssin: { type: 'string', required: true, placeholder: 'SSIN', description: 'SSIN of the certificate manager' },
+    'designated-by': { type: 'string', required: true, placeholder: 'LR_SSIN', description: 'SSIN of the legal representative who designates them (an active mandate)' },
+    evidence: { type: 'string', required: true, placeholder: 'REF', description: 'reference of the signed procuration form' },
+  },
   async run(context, options, out) {
     const mandate = await run(() =>
       registerCertificateManager(
         context,
         {
-          organisation: { type: requiredOption(options, 'org-type'), value: requiredOption(options, 'org-id') },
-          holderSsin: requiredOption(options, 'ssin'),
-          designatedBySsin: requiredOption(options, 'designated-by'),
-          evidence: requiredOption(options, 'evidence'),
+          organisation: { type: options['org-type'], value: options['org-id'] },
+          holderSsin: options.ssin,
+          designatedBySsin: options['designated-by'],
+          evidence: options.evidence,
         },
         context.operator,
       ),
     );
     out(`registered ${describeMandate(mandate)}`);
   },
-};
+});
 
-export const listMandatesCommand: AdminCommand = {
+export const listMandatesCommand = defineListCommand({
   name: 'certra:mandate:list',
-  summary: '[--org-type T --org-id N] [--ssin S] [--all]   mandates (active only unless --all)',
-  async run(context, options, out) {
-    const orgType = optionalOption(options, 'org-type');
-    const orgId = optionalOption(options, 'org-id');
-    if ((orgType === undefined) !== (orgId === undefined)) throw new Error('--org-type and --org-id go together');
-    const ssin = optionalOption(options, 'ssin');
-    const rows = await listMandates(context, {
-      ...(orgType && orgId ? { organisation: { type: orgType, value: orgId } } : {}),
-      ...(ssin ? { holderSsin: ssin } : {}),
-      includeWithdrawn: options.has('all'),
-    });
-    for (const row of rows) out(describeMandate(row));
-    out(`${rows.length} mandate(s)`);
+  summary: 'mandates (active only unless --all)',
+  options: {
+    'org-type': { type: 'string', placeholder: 'TYPE', description: 'only this organisation (with --org-id)' },
+    'org-id': { type: 'string', placeholder: 'ID', description: 'only this organisation (with --org-type)' },
+    ssin: { type: 'string', placeholder: 'SSIN', description: 'only the mandates held by this person' },
+    all: { type: 'boolean', description: 'include withdrawn mandates' },
   },
-};
+  counted: 'mandate(s)',
+  async list(context, options) {
+    const orgType = options['org-type'];
+    const orgId = options['org-id'];
+    if ((orgType === undefined) !== (orgId === undefined)) throw new UsageError('--org-type and --org-id go together');
+    return listMandates(context, {
+      ...(orgType !== undefined && orgId !== undefined ? { organisation: { type: orgType, value: orgId } } : {}),
+      ...(options.ssin !== undefined ? { holderSsin: options.ssin } : {}),
+      includeWithdrawn: options.all,
+    });
+  },
+  text: describeMandate,
+  json: (m: MandateRow) => ({
+    id: jsonId(m.id),
+    organisationType: m.organisationType,
+    organisationId: m.organisationId,
+    organisationName: m.organisationName,
+    role: m.role,
+    holderSsin: m.holderSsin,
+    designatedByMandateId: jsonId(m.designatedByMandateId),
+    evidence: m.evidence,
+    registeredAt: jsonDate(m.registeredAt),
+    registeredBy: m.registeredBy,
+    withdrawnAt: jsonDate(m.withdrawnAt),
+    withdrawnBy: m.withdrawnBy,
+    withdrawalReason: m.withdrawalReason,
+  }),
+});
 
-export const withdrawMandateCommand: AdminCommand = {
+export const withdrawMandateCommand = defineCommand({
   name: 'certra:mandate:withdraw',
-  summary: '--id N --reason TEXT   withdraw a mandate',
+  summary: 'withdraw a mandate',
+  options: {
+    id: { type: 'string', required: true, placeholder: 'N', description: 'mandate number (#N in certra:mandate:list)' },
+    reason: { type: 'string', required: true, placeholder: 'TEXT', description: 'why the mandate ends (kept with it)' },
+  },
   async run(context, options, out) {
-    const mandate = await run(() => withdrawMandate(context, bigintOption(options, 'id'), requiredOption(options, 'reason'), context.operator));
+    const id = idValue('id', options.id);
+    const mandate = await run(() => withdrawMandate(context, id, options.reason, context.operator));
     out(`withdrawn ${describeMandate(mandate)}`);
   },
-};
+});
 
-export const addTestCaseCommand: AdminCommand = {
+export const addTestCaseCommand = defineCommand({
   name: 'certra:test-case:add',
-  summary: '--type T --id N --responsible-ssin S [--description TEXT]   acceptance test case (automatic validation in acceptance)',
+  summary: 'acceptance test case (automatic validation in acceptance)',
+  details: 'With CERTRA_AUTOMATIC_VALIDATION=on-file (the default), an acceptance request for this identifier signed by the\nresponsible person is validated automatically.',
+  options: {
+    type: { type: 'string', required: true, placeholder: 'TYPE', description: 'identifier type (SSIN, NIHII-HOSPITAL, CBE, …)' },
+    id: { type: 'string', required: true, placeholder: 'ID', description: 'identifier value' },
+    'responsible-ssin': { type: 'string', required: true, placeholder: 'SSIN', description: 'SSIN of the person responsible for the test case (the signer of its requests)' },
+    description: { type: 'string', placeholder: 'TEXT', default: '', description: 'free text shown in lists' },
+  },
   async run(context, options, out) {
     const testCase = await run(() =>
       registerTestCase(
         context,
-        {
-          identifier: { type: requiredOption(options, 'type'), value: requiredOption(options, 'id') },
-          responsibleSsin: requiredOption(options, 'responsible-ssin'),
-          description: optionalOption(options, 'description') ?? '',
-        },
+        { identifier: { type: options.type, value: options.id }, responsibleSsin: options['responsible-ssin'], description: options.description },
         context.operator,
       ),
     );
     out(`registered test case #${testCase.id} ${testCase.identifierType}=${testCase.identifierValue} responsible=${testCase.responsibleSsin}`);
   },
-};
+});
 
-export const listTestCasesCommand: AdminCommand = {
+export const listTestCasesCommand = defineListCommand({
   name: 'certra:test-case:list',
-  summary: '[--all]   acceptance test cases',
-  async run(context, options, out) {
-    const rows = await listTestCases(context, options.has('all'));
-    for (const r of rows) {
-      out(`#${r.id} ${r.identifierType}=${r.identifierValue} responsible=${r.responsibleSsin} "${r.description}" registered ${r.registeredAt.toISOString()} by ${r.registeredBy}${r.removedAt ? ` REMOVED by ${r.removedBy}` : ''}`);
-    }
-    out(`${rows.length} test case(s)`);
+  summary: 'acceptance test cases (active only unless --all)',
+  options: {
+    all: { type: 'boolean', description: 'include removed test cases' },
   },
-};
+  counted: 'test case(s)',
+  list: (context, options) => listTestCases(context, options.all),
+  text: (r: TestCaseRow) =>
+    `#${r.id} ${r.identifierType}=${r.identifierValue} responsible=${r.responsibleSsin} "${r.description}" registered ${r.registeredAt.toISOString()} by ${r.registeredBy}${r.removedAt ? ` REMOVED by ${r.removedBy}` : ''}`,
+  json: (r: TestCaseRow) => ({
+    id: jsonId(r.id),
+    identifierType: r.identifierType,
+    identifierValue: r.identifierValue,
+    responsibleSsin: r.responsibleSsin,
+    description: r.description,
+    registeredAt: jsonDate(r.registeredAt),
+    registeredBy: r.registeredBy,
+    removedAt: jsonDate(r.removedAt),
+    removedBy: r.removedBy,
+  }),
+});
 
-export const removeTestCaseCommand: AdminCommand = {
+export const removeTestCaseCommand = defineCommand({
   name: 'certra:test-case:remove',
-  summary: '--id N   remove a test case',
+  summary: 'remove a test case',
+  options: {
+    id: { type: 'string', required: true, placeholder: 'N', description: 'test case number (#N in certra:test-case:list)' },
+  },
   async run(context, options, out) {
-    const id = bigintOption(options, 'id');
+    const id = idValue('id', options.id);
     await run(() => removeTestCase(context, id, context.operator));
     out(`removed test case #${id}`);
   },
-};
+});
 
-export const listRequestsCommand: AdminCommand = {
+const DEFAULT_RECENT_LIMIT = 50;
+
+export const listRequestsCommand = defineListCommand({
   name: 'certra:requests:list',
-  summary: '[--all [--limit N]]   requests waiting for validation (or the most recent ones with --all)',
-  async run(context, options, out: OutputLine) {
-    const deps = dependencies(context);
-    const limit = Number(optionalOption(options, 'limit') ?? '50');
-    const rows = options.has('all') ? await recentRequests(deps, Number.isSafeInteger(limit) && limit > 0 ? limit : 50) : await pendingRequests(deps);
-    for (const row of rows) out(describeRequest(row));
-    out(`${rows.length} request(s)`);
+  summary: 'certificate requests waiting for validation (or the most recent ones with --all)',
+  options: {
+    all: { type: 'boolean', description: 'the most recent requests in any state, not only those waiting' },
+    limit: { type: 'string', placeholder: 'N', default: String(DEFAULT_RECENT_LIMIT), description: 'how many requests --all lists' },
   },
-};
+  counted: 'request(s)',
+  async list(context, options) {
+    const limit = Number(options.limit);
+    if (!/^[0-9]+$/.test(options.limit) || !Number.isSafeInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive number');
+    const deps = dependencies(context);
+    return options.all ? recentRequests(deps, limit) : pendingRequests(deps);
+  },
+  text: describeRequest,
+  json: (r: CertRaRequestRow) => ({
+    publicKeyIdentifier: r.publicKeyIdentifier,
+    status: r.status,
+    channel: r.channel,
+    dn: r.dn,
+    entityType: r.entityType,
+    identifierType: r.identifierType,
+    identifierValue: r.identifierValue,
+    applicationId: r.applicationId,
+    requesterSsin: r.requesterSsin,
+    contactData: {
+      emailPrivate: r.contactData.emailPrivate,
+      emailGeneral: r.contactData.emailGeneral ?? null,
+      phonePrivate: r.contactData.phonePrivate,
+      phoneGeneral: r.contactData.phoneGeneral ?? null,
+    },
+    baseServiceUsage: [...r.baseServiceUsage],
+    automaticallyValidated: r.automaticallyValidated,
+    requestedAt: jsonDate(r.requestedAt),
+    validationExpiresAt: jsonDate(r.validationExpiresAt),
+    decidedAt: jsonDate(r.decidedAt),
+    decidedBy: r.decidedBy,
+    decisionNote: r.decisionNote,
+  }),
+});
 
-export const approveRequestCommand: AdminCommand = {
+export const approveRequestCommand = defineCommand({
   name: 'certra:requests:approve',
-  summary: '--pki HEX [--note TEXT] [--identity-evidence TEXT]   approve and issue (foreigners: identity evidence required)',
+  summary: 'approve a waiting request and issue its certificate',
+  details: 'The operator is recorded as the deciding officer. A foreigner\'s request needs --identity-evidence.',
+  options: {
+    pki: { type: 'string', required: true, placeholder: 'HEX', description: 'public key identifier of the request (certra:requests:list)' },
+    note: { type: 'string', placeholder: 'TEXT', description: 'note kept with the decision' },
+    'identity-evidence': { type: 'string', placeholder: 'TEXT', description: 'how the identity was checked (required for foreigners)' },
+  },
   async run(context, options, out) {
-    const identityEvidence = optionalOption(options, 'identity-evidence');
-    const note = optionalOption(options, 'note');
     const request = await run(() =>
       approveRequest(dependencies(context), {
-        publicKeyIdentifier: requiredOption(options, 'pki'),
+        publicKeyIdentifier: options.pki,
         officer: context.operator,
-        ...(note !== undefined ? { note } : {}),
-        ...(identityEvidence !== undefined ? { identityEvidence } : {}),
+        ...(options.note !== undefined ? { note: options.note } : {}),
+        ...(options['identity-evidence'] !== undefined ? { identityEvidence: options['identity-evidence'] } : {}),
       }),
     );
     out(`approved and issued: ${describeRequest(request)}`);
   },
-};
+});
 
-export const refuseRequestCommand: AdminCommand = {
+export const refuseRequestCommand = defineCommand({
   name: 'certra:requests:refuse',
-  summary: '--pki HEX --reason TEXT   refuse a waiting request',
+  summary: 'refuse a waiting request',
+  details: 'The requester reads the reason in getCertificate (REQUEST_REFUSED).',
+  options: {
+    pki: { type: 'string', required: true, placeholder: 'HEX', description: 'public key identifier of the request (certra:requests:list)' },
+    reason: { type: 'string', required: true, placeholder: 'TEXT', description: 'why the request is refused' },
+  },
   async run(context, options, out) {
-    const request = await run(() =>
-      refuseRequest(dependencies(context), { publicKeyIdentifier: requiredOption(options, 'pki'), officer: context.operator, reason: requiredOption(options, 'reason') }),
-    );
+    const request = await run(() => refuseRequest(dependencies(context), { publicKeyIdentifier: options.pki, officer: context.operator, reason: options.reason }));
     out(`refused: ${describeRequest(request)}`);
   },
-};
+});
 
 export const CERTRA_COMMANDS: readonly AdminCommand[] = [
   addLegalRepresentativeCommand,

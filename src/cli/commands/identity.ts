@@ -4,25 +4,29 @@ import { mintCitizenIdentity } from '../../ca/hierarchy/index.js';
 import { toPem } from '../../ca/x509/index.js';
 import { isValidSsin } from '../../identifiers/index.js';
 import { auditLog } from '../../storage/certificate-registry.js';
-import { optionalOption, requiredOption, type AdminCommand } from '../admin-context.js';
+import { defineCommand, UsageError } from '../command.js';
 
 /**
  * Mints a development eID-like identity (Signature + Authentication certificates from the test citizen CA) and
  * writes PEM files a test client can sign with. Refused when no test citizen CA exists (production).
  */
-export const mintIdentityCommand: AdminCommand = {
+export const mintIdentityCommand = defineCommand({
   name: 'identity:mint',
-  summary: '--ssin N --given-name G --surname S --out DIR   development eID identity (PEM files)',
+  summary: 'development eID identity (PEM files)',
+  details: 'Writes signature.key.pem, signature.cert.pem, authentication.key.pem, authentication.cert.pem and chain.pem.',
+  options: {
+    ssin: { type: 'string', required: true, placeholder: 'SSIN', description: 'national register number of the identity' },
+    'given-name': { type: 'string', placeholder: 'G', default: 'Test', description: 'given name(s) in the certificates' },
+    surname: { type: 'string', placeholder: 'S', default: 'Citizen', description: 'surname in the certificates' },
+    out: { type: 'string', required: true, placeholder: 'DIR', description: 'directory for the PEM files (created, mode 0700)' },
+  },
   async run(context, options, out) {
-    const ssin = requiredOption(options, 'ssin');
-    if (!isValidSsin(ssin)) throw new Error(`${ssin} is not a valid SSIN`);
+    const ssin = options.ssin;
+    if (!isValidSsin(ssin)) throw new UsageError(`${ssin} is not a valid SSIN`);
     const citizenCa = context.ca.citizenCa;
     if (!citizenCa) throw new Error('no test citizen CA: development identities exist only with the development hierarchy');
-    const directory = requiredOption(options, 'out');
-    const identity = await mintCitizenIdentity(
-      { ssin, givenName: optionalOption(options, 'given-name') ?? 'Test', surname: optionalOption(options, 'surname') ?? 'Citizen' },
-      citizenCa,
-    );
+    const directory = options.out;
+    const identity = await mintCitizenIdentity({ ssin, givenName: options['given-name'], surname: options.surname }, citizenCa);
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     const chainPem = identity.chain.map((der) => toPem(der, 'CERTIFICATE')).join('');
     for (const [role, credential] of [['signature', identity.signature], ['authentication', identity.authentication]] as const) {
@@ -33,4 +37,4 @@ export const mintIdentityCommand: AdminCommand = {
     await auditLog.record(context.db, { actor: context.operator, action: 'identity.mint', subject: ssin });
     out(`minted development identity for SSIN ${ssin} in ${directory} (signature.*, authentication.*, chain.pem)`);
   },
-};
+});

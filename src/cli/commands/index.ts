@@ -1,4 +1,4 @@
-import type { AdminCommand } from '../admin-context.js';
+import type { AdminCommand } from '../command.js';
 import { CERTRA_COMMANDS } from './certra.js';
 import { mintIdentityCommand } from './identity.js';
 

@@ -1,0 +1,220 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { AdminContext } from './admin-context.js';
+
+/**
+ * How an admin command is declared, parsed and described. Each command declares its options once; the strict
+ * `node:util` parseArgs configuration, the checks of required and repeated options, the typed values handed to the
+ * command and its --help text all derive from that declaration.
+ */
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const EXIT_CODES_HELP = [
+  `  ${EXIT_OK}  success`,
+  `  ${EXIT_FAILURE}  failure: the command was refused or could not run (the reason is on stderr)`,
+  `  ${EXIT_USAGE}  usage error: unknown command or option, missing or repeated option, invalid value (usage on stderr)`,
+].join('\n');
+
+export const INVOCATION = 'npm run admin --';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly description: string;
+  /** May be given several times; the value is then the list of all given values. Strings only. */
+  readonly multiple?: boolean;
+  readonly required?: boolean;
+  /** What the value stands for in usage lines (string options), e.g. SSIN. */
+  readonly placeholder?: string;
+  /** The value when the option is not given (single string options). */
+  readonly default?: string;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** The parsed value of each declared option: booleans are false when absent, optional strings undefined. */
+export type OptionValues<O extends OptionSpecs> = {
+  readonly [K in keyof O]: O[K]['type'] extends 'boolean'
+    ? boolean
+    : O[K]['multiple'] extends true
+      ? readonly string[]
+      : O[K]['required'] extends true
+        ? string
+        : O[K]['default'] extends string
+          ? string
+          : string | undefined;
+};
+
+export type OutputLine = (line: string) => void;
+
+export interface AdminCommand<O extends OptionSpecs = OptionSpecs> {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** More about the command, for its --help. */
+  readonly details?: string;
+  readonly options: O;
+  run(context: AdminContext, options: OptionValues<O>, out: OutputLine): Promise<void>;
+}
+
+/** A command's invocation was wrong (exit code 2, the command's usage on stderr). */
+export class UsageError extends Error {
+  constructor(message: string, readonly command?: AdminCommand) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const HELP_OPTION = 'help';
+
+export function defineCommand<const O extends OptionSpecs>(command: AdminCommand<O>): AdminCommand<O> {
+  for (const [name, spec] of Object.entries(command.options)) {
+    if (name === HELP_OPTION) throw new Error(`${command.name}: --help is reserved`);
+    if (spec.type === 'boolean' && (spec.multiple || spec.required || spec.default !== undefined)) {
+      throw new Error(`${command.name}: boolean option --${name} cannot be multiple, required or defaulted`);
+    }
+  }
+  return command;
+}
+
+/** A JSON value of a --json list: plain data, so that every row of a list has the same keys. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+export const JSON_OPTION = {
+  json: { type: 'boolean', description: 'print a JSON array of objects (the same keys for every row; dates in ISO 8601, ids as strings) instead of text' },
+} as const satisfies OptionSpecs;
+
+/**
+ * A command that lists rows: one text line per row and a count, or with --json one JSON array of objects whose keys
+ * are those of `json` for every row.
+ */
+export function defineListCommand<const O extends OptionSpecs, R>(command: {
+  readonly name: string;
+  readonly summary: string;
+  readonly details?: string;
+  readonly options: O;
+  /** Plural label of the count line, e.g. "mandate(s)". */
+  readonly counted: string;
+  list(context: AdminContext, options: OptionValues<O & typeof JSON_OPTION>): Promise<readonly R[]>;
+  text(row: R): string;
+  json(row: R): { readonly [key: string]: JsonValue };
+}): AdminCommand<O & typeof JSON_OPTION> {
+  return defineCommand<O & typeof JSON_OPTION>({
+    name: command.name,
+    summary: command.summary,
+    ...(command.details !== undefined ? { details: command.details } : {}),
+    options: { ...command.options, ...JSON_OPTION },
+    async run(context, options, out) {
+      const rows = await command.list(context, options);
+      if (options.json) {
+        out(JSON.stringify(rows.map((row) => command.json(row)), null, 2));
+        return;
+      }
+      for (const row of rows) out(command.text(row));
+      out(`${rows.length} ${command.counted}`);
+    },
+  });
+}
+
+/** Dates and int8 ids as JSON: ISO 8601 text, decimal text (an int8 may exceed a JSON number's exact range). */
+export const jsonDate = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+export const jsonId = (value: bigint | null): string | null => (value === null ? null : value.toString());
+
+/** Parses a command's arguments against its declaration; throws UsageError. */
+export function parseCommandOptions<O extends OptionSpecs>(command: AdminCommand<O>, args: readonly string[]): OptionValues<O> {
+  const config: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, spec] of Object.entries(command.options)) {
+    config[name] = { type: spec.type, multiple: spec.multiple ?? false, ...(spec.default !== undefined ? { default: spec.default } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: config, strict: true, allowPositionals: false, tokens: true });
+  } catch (error) {
+    throw new UsageError(describeParseError(error), command);
+  }
+  const given = new Map<string, number>();
+  for (const token of parsed.tokens ?? []) if (token.kind === 'option') given.set(token.name, (given.get(token.name) ?? 0) + 1);
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(command.options)) {
+    const value = parsed.values[name];
+    if (!spec.multiple && (given.get(name) ?? 0) > 1) throw new UsageError(`--${name} given more than once`, command);
+    if (spec.required && (value === undefined || (Array.isArray(value) && value.length === 0))) throw new UsageError(`--${name} is required`, command);
+    values[name] = spec.type === 'boolean' ? value === true : spec.multiple ? (value ?? []) : value;
+  }
+  return values as OptionValues<O>;
+}
+
+/** parseArgs's messages end with advice about positionals that does not apply here. */
+function describeParseError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = (error as Error).message;
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return `unknown option ${quoted}`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted) return `unexpected argument '${quoted}' (every value follows its --option)`;
+  if (code?.startsWith('ERR_PARSE_ARGS_')) return message;
+  throw error;
+}
+
+/** True when the arguments ask for the command's help (checked before parsing, so that help wins over errors). */
+export function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+export function usageLine(command: AdminCommand): string {
+  const parts = Object.entries(command.options).map(([name, spec]) => {
+    const option = spec.type === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder ?? 'VALUE'}`;
+    const repeated = spec.multiple ? `${option} …` : option;
+    return spec.required ? repeated : `[${repeated}]`;
+  });
+  return `usage: ${INVOCATION} ${command.name}${parts.length ? ` ${parts.join(' ')}` : ''}`;
+}
+
+export function commandHelp(command: AdminCommand): string {
+  const rows: Array<[string, string]> = Object.entries(command.options).map(([name, spec]) => {
+    const notes = [spec.required ? 'required' : undefined, spec.multiple ? 'repeatable' : undefined, spec.default !== undefined ? `default: ${JSON.stringify(spec.default)}` : undefined]
+      .filter((note) => note !== undefined);
+    return [spec.type === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder ?? 'VALUE'}`, `${spec.description}${notes.length ? ` (${notes.join(', ')})` : ''}`];
+  });
+  rows.push(['-h, --help', 'print this help']);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return [
+    usageLine(command),
+    '',
+    `${command.name}: ${command.summary}`,
+    ...(command.details ? ['', command.details] : []),
+    '',
+    'options:',
+    ...rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`),
+    '',
+    'exit codes:',
+    EXIT_CODES_HELP,
+    '',
+  ].join('\n');
+}
+
+export function generalHelp(commands: readonly AdminCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  return [
+    `usage: ${INVOCATION} <command> [options]`,
+    `       ${INVOCATION} <command> --help     the options of a command`,
+    `       ${INVOCATION} help [<command>]`,
+    '',
+    'Acts on the database and CA of the service: DATABASE_URL, else the embedded database in DATA_DIR, which only one',
+    'process may open at a time (stop the service first). Every change is written to the audit log with the operator',
+    '(ADMIN_OPERATOR, else the OS user).',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'exit codes:',
+    EXIT_CODES_HELP,
+    '',
+  ].join('\n');
+}
+
+/** Parses and runs one command on an open context: what the CLI does after opening it (tests call it in-process). */
+export async function runAdminCommand(command: AdminCommand, context: AdminContext, args: readonly string[], out: OutputLine): Promise<void> {
+  await command.run(context, parseCommandOptions(command, args), out);
+}
