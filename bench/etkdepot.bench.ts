@@ -15,7 +15,8 @@
  *    unsecured ≥ 1/3 of the bare route with p99 < 10 ms; signed round trips (WS-Security verify + signed response)
  *    ≥ 1,000/s; RSS < 250 MB. Exit code 1 when a target is missed.
  *
- * Servers log at LOG_LEVEL=warn (BENCH_LOG_LEVEL): one info line per SOAP call would measure the log pipe.
+ * Servers log at LOG_LEVEL=warn (BENCH_LOG_LEVEL): one info line per SOAP call would measure the log pipe. Their
+ * start-up log line ('… listening on port N', written at any level but silent) is what listeningPort waits for.
  * BENCH_KEEP=1 keeps the seeded database and DATA_DIR; BENCH_REUSE=<database>:<dir> measures again without seeding.
  * BENCH_SERVER_NODE_ARGS adds node arguments to the platform's servers (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  */

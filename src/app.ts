@@ -23,6 +23,19 @@ export interface AppDependencies {
   collectProcessMetrics?: boolean;
 }
 
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** What an incoming X-Request-Id must look like to be kept: 1 to 128 of letters, digits and `. _ : -`. */
+const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/u;
+
+/**
+ * The request id: the caller's X-Request-Id when it is well-formed (so that a proxy's or a client's id follows the
+ * request into our logs and faults), else a fresh UUID. A malformed one (too long, other characters, repeated header)
+ * is dropped, never echoed or logged.
+ */
+export function requestIdFor(header: string | string[] | undefined): string {
+  return typeof header === 'string' && WELL_FORMED_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
 /** Builds the HTTP application; server.ts only listens. Tests use app.inject() or a real port. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -31,8 +44,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     childLoggerFactory: deferredChildLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: deps.config.bodyLimitBytes,
-    genReqId: () => randomUUID(),
+    // The request id comes only from genReqId (an incoming X-Request-Id, if well-formed), never unchecked from a header.
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFor(request.headers[REQUEST_ID_HEADER]),
     return503OnClosing: true,
+  });
+  // Every answer (SOAP, faults, WSDL, REST, problems, health, metrics, 404s) names its request id: the one the log lines
+  // carry as `requestId` and SOAP faults as SystemError/@Id. Set before anything can fail; error replies keep it.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
   const metrics = createMetrics({ collectProcessMetrics: deps.collectProcessMetrics ?? true });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));

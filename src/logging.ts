@@ -7,12 +7,18 @@ export const REDACTED_PATHS = [
   'req.headers.authorization', 'req.headers.cookie',
 ];
 
+/**
+ * `service` (the application) is bound on every line. pino does not merge keys: a child binding or a logged object
+ * that uses a key the parent already binds is written a second time in the same JSON line, so no log call may use
+ * `service` (or `requestId`, bound on every request's logger) for anything else.
+ */
 export function loggerOptions(level: string): LoggerOptions {
   return { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'ehealth-cert-platform' } };
 }
 
-export function createLogger(level: string): Logger {
-  return pino(loggerOptions(level));
+/** The platform's logger: JSON lines on stdout, or on `destination` (tests capture the real output there). */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
 }
 
 type LogArguments = Parameters<pino.LogFn>;

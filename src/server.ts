@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from './config/config.js';
 import { createPlatform } from './composition.js';
+import type { Logger } from 'pino';
 import { createLogger } from './logging.js';
+
+/**
+ * The logger of the start-up line. That line is info, yet it is written even when LOG_LEVEL is warn or error, as the
+ * summary printed on stdout always was: it is the one line that says where the service listens (test and bench
+ * harnesses wait for its `listening on port N`, and run the server at warn). LOG_LEVEL=silent silences it.
+ */
+function startupLogger(logger: Logger): Logger {
+  return logger.isLevelEnabled('info') || logger.level === 'silent' ? logger : logger.child({}, { level: 'info' });
+}
 
 /** Process entry: configuration → platform → listen; SIGTERM/SIGINT drain in-flight requests and close the database. */
 async function main(): Promise<void> {
@@ -34,14 +44,16 @@ async function main(): Promise<void> {
   const address = platform.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = config.publicUrl ?? `http://localhost:${port}`;
-  const summary = [
-    `eHealth certificate platform listening on port ${port} (${config.environment}, database: ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`})`,
-    `  CertRA v2    WSDL: ${base}/CertRa/v2?wsdl`,
-    `  EtkRA v2     WSDL: ${base}/EtkRa/v2?wsdl`,
-    `  ETKDepot v1  WSDL: ${base}/EtkDepot/v1?wsdl`,
-  ].join('\n');
-  process.stdout.write(`${summary}\n`);
-  logger.info({ port, environment: config.environment }, 'listening');
+  const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
+  startupLogger(logger).info(
+    {
+      port,
+      environment: config.environment,
+      database,
+      wsdl: { certRa: `${base}/CertRa/v2?wsdl`, etkRa: `${base}/EtkRa/v2?wsdl`, etkDepot: `${base}/EtkDepot/v1?wsdl` },
+    },
+    `eHealth certificate platform listening on port ${port} (${config.environment}, database: ${database})`,
+  );
 }
 
 main().catch((error: unknown) => {

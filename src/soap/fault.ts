@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { el, textEl, type Xml } from '../xml/builder.js';
 import type { Environment } from '../config/config.js';
 import { ServiceError, type ErrorCode } from '../domain/errors.js';
@@ -29,8 +28,12 @@ export function clientFault(code: ErrorCode, message: string, cause?: unknown): 
 
 const ENVIRONMENT_NAMES: Record<Environment, string> = { acceptance: 'Acceptation', production: 'Production' };
 
-/** SOAP 1.1 envelope with one Fault. Never includes stack traces or internal causes. */
-export function renderFault(fault: SoapFault, environment: Environment, errorId: string = randomUUID()): string {
+/**
+ * SOAP 1.1 envelope with one Fault. Never includes stack traces or internal causes. `errorId` (SystemError/@Id) is the
+ * request id, which the log lines of the request carry as `requestId` and the answer as X-Request-Id: the id a
+ * client quotes finds the logged cause.
+ */
+export function renderFault(fault: SoapFault, environment: Environment, errorId: string): string {
   const detail: Xml = el(
     'soa:SystemError',
     { 'xmlns:soa': NS.soaErrors, Id: errorId },

@@ -44,8 +44,9 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
     return sendFault(reply, fault);
   });
 
+  // SystemError/@Id is the request id (also in X-Request-Id and in every log line of the request as requestId).
   const sendFault = (reply: FastifyReply, fault: SoapFault) =>
-    reply.code(500).type('text/xml; charset=utf-8').send(renderFault(fault, config.environment));
+    reply.code(500).type('text/xml; charset=utf-8').send(renderFault(fault, config.environment, String(reply.request.id)));
 
   for (const service of options.services) {
     const byQName = new Map<string, SoapOperation>();
@@ -133,7 +134,8 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
         options.metrics.soapCalls.inc({ service: service.path, operation: operationName, outcome, code: code ?? '' });
         options.metrics.soapDuration.observe({ service: service.path, operation: operationName }, durationMs / 1000);
-        request.log.info({ service: service.path, operation: operationName, outcome, code, durationMs: Math.round(durationMs * 100) / 100 }, 'soap call');
+        // `endpoint`, not `service`: the base logger binds `service` (the application), and pino would write the key twice.
+        request.log.info({ endpoint: service.path, operation: operationName, outcome, code, durationMs: Math.round(durationMs * 100) / 100 }, 'soap call');
       }
     });
   }

@@ -40,9 +40,23 @@ describe('the server process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'server-process-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('prints the three WSDL URLs, serves them, and drains and exits 0 on SIGTERM', async () => {
+  it('logs one start-up line with the three WSDL URLs, serves them, and drains and exits 0 on SIGTERM', async () => {
     const server = await startServer(dataDir);
     try {
+      // The start-up summary is a log line (JSON, info) with the WSDL URLs as fields, not text on stdout.
+      const startup = server.output().split('\n').filter((line) => line.includes('listening on port'));
+      expect(startup).toHaveLength(1);
+      const base = `http://localhost:${server.port}`;
+      expect(JSON.parse(startup[0]!)).toMatchObject({
+        level: 30,
+        service: 'ehealth-cert-platform',
+        port: server.port,
+        environment: 'acceptance',
+        wsdl: { certRa: `${base}/CertRa/v2?wsdl`, etkRa: `${base}/EtkRa/v2?wsdl`, etkDepot: `${base}/EtkDepot/v1?wsdl` },
+        msg: `eHealth certificate platform listening on port ${server.port} (acceptance, database: embedded PGlite in ${dataDir})`,
+      });
+      const response = await fetch(`http://127.0.0.1:${server.port}/health`);
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/u);
       for (const path of ['/CertRa/v2', '/EtkRa/v2', '/EtkDepot/v1']) {
         expect(server.output()).toContain(`${path}?wsdl`);
         const response = await fetch(`http://127.0.0.1:${server.port}${path}?wsdl`);

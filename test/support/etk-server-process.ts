@@ -30,7 +30,8 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
 }
 
 /**
- * Resolves with the port once the child prints `listening on port N` (server.ts's start-up line); rejects, with what it
+ * Resolves with the port once the child prints `listening on port N` (the message of server.ts's start-up log line, an
+ * info line written at any LOG_LEVEL but silent; the bench's bare server prints it plainly); rejects, with what it
  * printed, if it exits first or takes longer than timeoutMs. `output()` keeps collecting afterwards.
  */
 export async function listeningPort(child: ChildProcess, name: string, timeoutMs: number): Promise<{ port: number; output: () => string }> {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createPlatform, type Platform } from '../../src/composition.js';
 import { FixedClock } from '../../src/domain/clock.js';
@@ -20,13 +20,17 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-/** The whole platform, wired as in production, on the suite's database engine and a throwaway DATA_DIR. */
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+/**
+ * The whole platform, wired as in production, on the suite's database engine and a throwaway DATA_DIR. `logger`
+ * replaces the silent one (tests that read the log lines pass the platform's own, see createLogger).
+ */
+export async function startTestPlatform(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ehealth-platform-'));
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '0', ...env });
   const database = await openTestDatabase({ migrate: false });
   const clock = new FixedClock(new Date());
-  const platform = await createPlatform(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { database: database.db, clock });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const platform = await createPlatform(config, logger, { database: database.db, clock });
   return {
     platform,
     app: platform.app,

@@ -45,5 +45,5 @@ export async function etkDepotRestRoutes(app: FastifyInstance, context: Platform
   const depot = etkDepotFor(context);
   await depot.start();
   app.addHook('onClose', async () => depot.stop());
-  await registerEtkDepotRest(app, depot, context.logger);
+  await registerEtkDepotRest(app, depot);
 }

@@ -13,12 +13,13 @@ const identifier = {
 const problem = {
   type: 'object',
   description: 'RFC 9457 problem details',
-  required: ['status', 'code', 'detail'],
+  required: ['status', 'code', 'detail', 'requestId'],
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
+    requestId: { type: 'string', description: 'The id of this request, also in the X-Request-Id header: quote it when reporting a problem' },
     code: { type: 'string', enum: ['BAD_QUERY', 'UNKNOWN_IDENTIFIER_TYPE', 'INVALID_IDENTIFIER', 'AUTHENTICATION_REQUIRED', 'ETK_NOT_FOUND', 'INTERNAL_ERROR'] },
   },
 } as const;

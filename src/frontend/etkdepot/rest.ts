@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import type { EtkDepot } from '../../services/etk-depot.js';
 import type { DirectoryAnswer, DirectoryEtk } from '../../services/etk-directory.js';
 import { ETKDEPOT_OPENAPI } from './openapi.js';
@@ -23,7 +22,7 @@ type EtkQueryString = { type?: string | string[]; value?: string | string[]; app
  * applicationId; 404 none; 400 bad query; 401 every lookup while ETKDEPOT_REQUIRE_SIGNATURE is on; 500 internal.
  * Errors are RFC 9457 problem documents.
  */
-export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot, logger: Logger): Promise<void> {
+export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot): Promise<void> {
   app.get(ETKDEPOT_REST_PATHS.openapi, async (_request, reply) => reply.header('cache-control', 'max-age=3600').send(ETKDEPOT_OPENAPI));
 
   app.get(ETKDEPOT_REST_PATHS.etks, async (request: FastifyRequest<{ Querystring: EtkQueryString }>, reply) => {
@@ -40,7 +39,7 @@ export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot
     try {
       answer = await depot.directory.lookup([{ type, value, applicationId }]);
     } catch (error) {
-      logger.error({ err: error, requestId: request.id }, 'ETK REST lookup failed');
+      request.log.error({ err: error }, 'ETK REST lookup failed');
       return problem(reply, 500, 'INTERNAL_ERROR', 'Internal error');
     }
     // Revocation takes effect at once: no client or proxy may keep an answer without asking again.
@@ -65,9 +64,10 @@ function identifierOf(etk: DirectoryEtk): { type: string; value: string; applica
     : { type: etk.holder.type, value: etk.holder.value, applicationId: etk.holder.applicationId };
 }
 
+/** An RFC 9457 problem document; the extension member `requestId` is the X-Request-Id of the answer and of the log lines. */
 function problem(reply: FastifyReply, status: number, code: string, detail: string) {
   const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error' };
-  return reply.code(status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', title: titles[status], status, detail, code });
+  return reply.code(status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', title: titles[status], status, detail, code, requestId: String(reply.request.id) });
 }
 
 /** True when the Accept header ranks application/octet-stream above JSON (JSON is the default). */
