@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { buildEncryptionCertificate, buildEtk } from '../src/ca/etk/index.js';
-import { readCertificateFields } from '../src/ca/hierarchy/index.js';
+import { parseCertificate } from '../src/x509/certificate.js';
 import { generatePrivateKey } from '../src/ca/keys/file-key.js';
 import { createKeyObjectSigner } from '../src/ca/keys/key-signer.js';
 import { ehealthNaturalPerson, ehealthOrganisation } from '../src/ca/profiles/index.js';
@@ -134,7 +134,7 @@ async function seed(databaseUrl: string, dataDir: string, seedEtks: boolean): Pr
             { encryptionCertificate, authenticationCertificate: issued.der, authenticationChain: context.ca.issuingChain },
             { certificate: context.ca.etkRa.cert, signer: context.ca.etkRa.signer },
           );
-          const fields = readCertificateFields(encryptionCertificate);
+          const fields = parseCertificate(encryptionCertificate);
           await etkRepository.insert(tx, {
             issuedCertificateId: issued.id,
             holder: { type: identity.type, value: identity.id, applicationId: undefined },

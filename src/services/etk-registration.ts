@@ -1,9 +1,8 @@
 import { constants, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import type { CaMaterial } from '../ca/hierarchy/index.js';
-import { readCertificateFields, verifyIssuedBy, type CertificateFields } from '../ca/hierarchy/index.js';
 import { buildEtk } from '../ca/etk/index.js';
 import { keyPolicyViolation } from '../ca/profiles/index.js';
-import { DerError, OID, describePublicKey } from '../ca/x509/index.js';
+import { DerError, describePublicKey, keyIdentifierOf, verifyIssuedBy } from '../ca/x509/index.js';
 import type { Clock } from '../domain/clock.js';
 import { ServiceError } from '../domain/errors.js';
 import { findEtkIdentifierType, parseEhealthDn } from '../identifiers/index.js';
@@ -11,6 +10,8 @@ import { auditLog, certificateRegistry } from '../storage/certificate-registry.j
 import type { Database, Queryable } from '../storage/database.js';
 import { etkRepository, type EtkHolder } from '../storage/etk-repository.js';
 import type { TrustStore } from '../trust/index.js';
+import { extensionOf, parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
+import { OID } from '../x509/oids.js';
 import type { Element } from '../xml/parse.js';
 import type { VerifiedSigner } from '../xml/dsig/signer.js';
 import { registryRevocationChecker } from './registry-revocation.js';
@@ -41,7 +42,8 @@ export interface AuthenticatedHolder {
   readonly signer: VerifiedSigner;
   /** issued_certificates.id of the signing certificate. */
   readonly issuedCertificateId: bigint;
-  readonly certificate: CertificateFields;
+  /** The signing certificate (the validated signer's). */
+  readonly certificate: ParsedCertificate;
   readonly holder: EtkHolder;
 }
 
@@ -77,7 +79,7 @@ export class EtkRegistration {
       revocation: registryRevocationChecker(db, ca),
       requiredKeyUsage: ['digitalSignature'],
     });
-    const row = await certificateRegistry.findBySerial(db, this.issuingKeyId, signed.signer.info.serialNumber);
+    const row = await certificateRegistry.findBySerial(db, this.issuingKeyId, signed.signer.info.serialNumberHex);
     if (!row || !row.certificateDer?.equals(signed.signer.certificate)) {
       throw new ServiceError('UNTRUSTED_SIGNER', 'the signing certificate was not issued by this platform');
     }
@@ -89,7 +91,7 @@ export class EtkRegistration {
       request: signed.request,
       signer: signed.signer,
       issuedCertificateId: row.id,
-      certificate: readCertificateFields(signed.signer.certificate),
+      certificate: signed.signer.info,
       holder: { type: dn.type, value: dn.id, applicationId: dn.applicationId },
     };
   }
@@ -133,7 +135,7 @@ export class EtkRegistration {
       await auditLog.record(tx, {
         actor: holder.signer.subjectDn,
         action: 'etk.registered',
-        subject: holder.certificate.subjectKeyIdentifier.toString('hex').toUpperCase(),
+        subject: keyIdentifierOf(holder.certificate).toString('hex').toUpperCase(),
         details: { holder: describeHolder(holder.holder), serial: encryption.serialNumberHex, toBeActivated },
       });
       return { etk, toBeActivated };
@@ -155,7 +157,7 @@ export class EtkRegistration {
       await auditLog.record(tx, {
         actor: holder.signer.subjectDn,
         action: 'etk.activated',
-        subject: holder.certificate.subjectKeyIdentifier.toString('hex').toUpperCase(),
+        subject: keyIdentifierOf(holder.certificate).toString('hex').toUpperCase(),
         details: { holder: describeHolder(holder.holder), etkId: waiting.id.toString(), replaced: current?.id.toString() ?? null },
       });
     });
@@ -165,7 +167,7 @@ export class EtkRegistration {
    * Publishes the ETK at once when the holder has no valid ETK, else keeps it waiting for activateETK (a previous
    * waiting ETK of the same certificate is discarded: the newest registration wins). Returns ToBeActivated.
    */
-  private async store(tx: Queryable, holder: AuthenticatedHolder, encryption: CertificateFields, etkDer: Buffer, now: Date): Promise<boolean> {
+  private async store(tx: Queryable, holder: AuthenticatedHolder, encryption: ParsedCertificate, etkDer: Buffer, now: Date): Promise<boolean> {
     await etkRepository.lockHolder(tx, holder.holder);
     const current = await etkRepository.findActiveForHolder(tx, holder.holder);
     const replacement = current !== undefined && current.notAfter.getTime() > now.getTime();
@@ -193,7 +195,7 @@ function describeHolder(holder: EtkHolder): string {
 }
 
 /** The announced encryption key: an RSA-2048 SubjectPublicKeyInfo, not the authentication key itself. */
-function checkEncryptionKey(spki: Buffer, authentication: CertificateFields) {
+function checkEncryptionKey(spki: Buffer, authentication: ParsedCertificate) {
   let description;
   try {
     description = describePublicKey(spki);
@@ -216,10 +218,10 @@ function checkEncryptionKey(spki: Buffer, authentication: CertificateFields) {
  * certificate's subject (byte for byte: clients pair the ETK's certificates by name), validity copied, keyUsage
  * critical keyEncipherment + dataEncipherment and no other extension, signed by the authentication key.
  */
-function checkEncryptionCertificate(der: Buffer, authentication: CertificateFields): CertificateFields {
-  let fields: CertificateFields;
+function checkEncryptionCertificate(der: Buffer, authentication: ParsedCertificate): ParsedCertificate {
+  let fields: ParsedCertificate;
   try {
-    fields = readCertificateFields(der);
+    fields = parseCertificate(der);
   } catch (error) {
     if (error instanceof DerError) throw new ServiceError('ETK_INVALID', `ToBeRegistered is not a DER X.509 certificate: ${error.message}`, { cause: error });
     throw error;
@@ -227,8 +229,8 @@ function checkEncryptionCertificate(der: Buffer, authentication: CertificateFiel
   if (!fields.subjectDer.equals(authentication.subjectDer) || !fields.issuerDer.equals(authentication.subjectDer)) {
     throw new ServiceError('ETK_SUBJECT_MISMATCH');
   }
-  const extensionOids = [...fields.extensions.keys()];
-  const keyUsage = fields.extensions.get(OID.keyUsage);
+  const extensionOids = (fields.extensions ?? []).map((extension) => extension.oid);
+  const keyUsage = extensionOf(fields, OID.keyUsage);
   if (!keyUsage || !keyUsage.critical) throw new ServiceError('ETK_KEY_USAGE_INVALID', 'keyUsage is missing or not critical');
   const usages = [...(fields.keyUsage ?? [])].sort();
   if (usages.length !== 2 || usages[0] !== 'dataEncipherment' || usages[1] !== 'keyEncipherment') {

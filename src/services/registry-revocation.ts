@@ -12,7 +12,7 @@ export function registryRevocationChecker(db: Queryable, ca: CaMaterial): Revoca
   const issuingKeyId = ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
   return async (certificate) => {
     if (ca.roleOf(certificate.der) !== undefined) return 'good';
-    const row = await certificateRegistry.findBySerial(db, issuingKeyId, certificate.serialNumber);
+    const row = await certificateRegistry.findBySerial(db, issuingKeyId, certificate.serialNumberHex);
     if (!row || !row.certificateDer || !row.certificateDer.equals(certificate.der)) return 'unknown';
     return row.revokedAt ? 'revoked' : 'good';
   };

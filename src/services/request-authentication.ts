@@ -4,7 +4,8 @@ import type { Clock } from '../domain/clock.js';
 import { SignatureError } from '../xml/dsig/errors.js';
 import { verifyEnvelopedSignature } from '../xml/dsig/enveloped.js';
 import type { VerifiedSigner } from '../xml/dsig/signer.js';
-import type { KeyUsageName, RevocationChecker, TrustStore } from '../trust/index.js';
+import type { RevocationChecker, TrustStore } from '../trust/index.js';
+import type { KeyUsageName } from '../x509/certificate.js';
 
 export interface AuthenticatedRequest {
   readonly signer: VerifiedSigner;

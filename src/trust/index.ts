@@ -8,5 +8,3 @@ export type {
   TrustStoreOptions,
   TrustValidationOptions,
 } from './trust-store.js';
-export { CertificateParseError, KEY_USAGE_BITS, OID_SUBJECT_SERIAL_NUMBER, certificatesFrom, parseCertificate } from './certificate.js';
-export type { CertificateInfo, KeyUsageName, NameAttribute } from './certificate.js';

@@ -1,8 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { createHierarchy, issueCertificate, testKeys, TEST_SSIN, x509, type TestHierarchy } from '../../test/support/dsig-test-pki.js';
-import { parseCertificate } from './certificate.js';
+import { parseCertificate } from '../x509/certificate.js';
 import { TrustStore, type RevocationChecker } from './trust-store.js';
 
 const now = new Date();
@@ -255,67 +252,5 @@ describe('TrustStore revocation', () => {
       throw new Error('OCSP responder down');
     };
     expectFailure(await storeOf(rsa).validate(rsa.leaf.der, { chain: [rsa.intermediate.der], at: now, revocation }), 'REVOCATION_UNKNOWN');
-  });
-});
-
-describe('parseCertificate', () => {
-  test('agrees with node:crypto on the basic fields', () => {
-    const info = parseCertificate(rsa.leaf.der);
-    const node = new X509Certificate(rsa.leaf.der);
-    expect(info.serialNumber).toBe(node.serialNumber.toUpperCase());
-    expect(info.notBefore.getTime()).toBe(new Date(node.validFrom).getTime());
-    expect(info.notAfter.getTime()).toBe(new Date(node.validTo).getTime());
-    expect(info.subjectSerialNumber).toBe(TEST_SSIN);
-    expect(info.subjectDn).toBe(`C=BE,SERIALNUMBER=${TEST_SSIN},GIVENNAME=Alice,SN=Test,CN=Alice Test (Signature)`);
-    expect(info.keyUsage).toEqual(new Set(['digitalSignature', 'nonRepudiation']));
-    expect(info.basicConstraints).toEqual({ ca: false, pathLength: undefined });
-    expect(info.rsaModulusBits).toBe(2048);
-    const intermediate = parseCertificate(rsa.intermediate.der);
-    expect(intermediate.basicConstraints).toEqual({ ca: true, pathLength: 0 });
-    expect(info.authorityKeyIdentifier).toEqual(intermediate.subjectKeyIdentifier);
-  });
-
-  test('DN text: RFC 4514 with the escaping of Java X500Principal.getName("RFC2253")', async () => {
-    const atv = (type: string, value: ConstructorParameters<typeof AttributeValue>[0]) => new AttributeTypeAndValue({ type, value: new AttributeValue(value) });
-    const rdn = (...atvs: AttributeTypeAndValue[]) => new RelativeDistinguishedName(atvs);
-    const subject = new Name([
-      rdn(atv('2.5.4.6', { printableString: 'BE' })),
-      rdn(atv('2.5.4.10', { utf8String: ' lead,trail ' })),
-      rdn(atv('2.5.4.11', { utf8String: '#hash mid#dle' })),
-      rdn(atv('2.5.4.3', { utf8String: 'a+b"c\\d<e>f;g=h' }), atv('2.5.4.5', { printableString: '85073003328' })),
-      rdn(atv('2.5.4.7', { utf8String: 'Zoë 東京 😀' })),
-      rdn(atv('2.5.4.8', { utf8String: ' ' })),
-      rdn(atv('2.5.4.97', { utf8String: 'VATBE-0123456789' })),
-      rdn(atv('2.5.4.12', { utf8String: '  two  ' })),
-    ]);
-    const cert = await issueCertificate({ subject: new x509.Name(AsnConvert.serialize(subject)) as never, keys: await testKeys('rsa-2048', 3) });
-    // Java 17 getName(RFC2253) writes the keyword attributes of this certificate exactly so (and the others as OID=#hex).
-    expect(parseCertificate(cert.der).subjectDn).toBe(
-      'TITLE=\\ \\ two\\ \\ ,ORGANIZATIONIDENTIFIER=VATBE-0123456789,ST=\\ ,L=Zoë 東京 😀,' +
-        'CN=a\\+b\\"c\\\\d\\<e\\>f\\;g\\=h+SERIALNUMBER=85073003328,OU=\\#hash mid\\#dle,O=\\ lead\\,trail\\ ,C=BE',
-    );
-  });
-
-  test('a name value that is not a valid string of its type is written as #hex, never decoded lossily', async () => {
-    const issued = await issueCertificate({ subject: 'CN=Bäd, 2.5.4.5=85073003328, C=BE', keys: await testKeys('rsa-2048', 3) });
-    // Corrupt the subject values in place (parsing does not check the signature): serialNumber '8' (0x38) → 0xB8,
-    // which node's 'ascii' decoding reads as '8'; the UTF8String CN 'Bäd' → an invalid UTF-8 sequence.
-    const der = Buffer.from(issued.der);
-    const subjectAt = der.lastIndexOf(Buffer.from('85073003328'));
-    der[subjectAt] = 0xb8;
-    der[der.lastIndexOf(Buffer.from('Bäd')) + 2] = 0x28;
-    const info = parseCertificate(der);
-    expect(info.subjectDn).toBe('C=BE,SERIALNUMBER=#130bb835303733303033333238,CN=#0c0442c32864');
-    expect(info.subjectSerialNumber).not.toBe('85073003328');
-  });
-
-  test('refuses trailing bytes and an outer algorithm that differs from the signed one', () => {
-    expect(() => parseCertificate(Buffer.concat([rsa.leaf.der, Buffer.from([0])]))).toThrow(/trailing/);
-    const swapped = Buffer.from(rsa.leaf.der);
-    const sha256WithRsa = Buffer.from('06092a864886f70d01010b', 'hex');
-    const outer = swapped.lastIndexOf(sha256WithRsa);
-    expect(outer).toBeGreaterThan(swapped.indexOf(sha256WithRsa));
-    swapped[outer + sha256WithRsa.length - 1] = 0x0c; // sha384WithRSAEncryption, outside the TBS only
-    expect(() => parseCertificate(swapped)).toThrow(/differs/);
   });
 });

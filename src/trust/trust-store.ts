@@ -1,5 +1,5 @@
 import { constants, verify } from 'node:crypto';
-import { certificatesFrom, parseCertificate, type CertificateInfo, type KeyUsageName } from './certificate.js';
+import { certificatesFrom, parseCertificate, type KeyUsageName, type ParsedCertificate } from '../x509/certificate.js';
 
 export type TrustFailureReason =
   | 'MALFORMED'
@@ -24,7 +24,7 @@ export type RevocationStatus = 'good' | 'revoked' | 'unknown';
  * Asked once for every certificate of a built path except the anchor, leaf first. 'unknown' (or a rejected promise)
  * fails validation: a checker that wants soft-fail answers 'good'.
  */
-export type RevocationChecker = (certificate: CertificateInfo, issuer: CertificateInfo) => Promise<RevocationStatus>;
+export type RevocationChecker = (certificate: ParsedCertificate, issuer: ParsedCertificate) => Promise<RevocationStatus>;
 
 export interface TrustValidationOptions {
   /** Certificates carried by the message: untrusted, used only as path-building candidates. */
@@ -35,7 +35,7 @@ export interface TrustValidationOptions {
   requiredKeyUsage?: readonly KeyUsageName[];
 }
 
-export type TrustResult = { ok: true; path: readonly CertificateInfo[]; leaf: CertificateInfo; anchor: CertificateInfo } | TrustFailure;
+export type TrustResult = { ok: true; path: readonly ParsedCertificate[]; leaf: ParsedCertificate; anchor: ParsedCertificate } | TrustFailure;
 
 export interface TrustStoreOptions {
   /** Trust anchors: DER buffers or PEM text (a PEM string may hold several certificates). */
@@ -69,14 +69,14 @@ const fail = (reason: TrustFailureReason, detail: string): TrustFailure => ({ ok
  * recognised by its exact bytes, a look-alike is just another untrusted candidate.
  */
 export class TrustStore {
-  readonly anchors: readonly CertificateInfo[];
-  private readonly anchorsBySubject = new Map<string, CertificateInfo[]>();
+  readonly anchors: readonly ParsedCertificate[];
+  private readonly anchorsBySubject = new Map<string, ParsedCertificate[]>();
   private readonly anchorFingerprints = new Set<string>();
-  private readonly intermediatesBySubject = new Map<string, CertificateInfo[]>();
+  private readonly intermediatesBySubject = new Map<string, ParsedCertificate[]>();
   private readonly minRsaModulusBits: number;
   private readonly allowedCurves: ReadonlySet<string>;
   private readonly maxIntermediates: number;
-  private readonly parsed: BoundedCache<CertificateInfo>;
+  private readonly parsed: BoundedCache<ParsedCertificate>;
   private readonly signatureResults: BoundedCache<boolean>;
 
   constructor(options: TrustStoreOptions) {
@@ -93,16 +93,16 @@ export class TrustStore {
       if (anchor.basicConstraints && !anchor.basicConstraints.ca) throw new Error(`trust anchor ${anchor.subjectDn} is not a CA`);
       if (this.anchorFingerprints.has(anchor.fingerprintSha256)) continue;
       this.anchorFingerprints.add(anchor.fingerprintSha256);
-      pushTo(this.anchorsBySubject, nameKey(anchor.subjectRaw), anchor);
+      pushTo(this.anchorsBySubject, nameKey(anchor.subjectDer), anchor);
     }
     this.anchors = Object.freeze(anchors);
     for (const intermediate of (options.intermediates ?? []).flatMap(certificatesFrom).map((der) => parseCertificate(der))) {
-      pushTo(this.intermediatesBySubject, nameKey(intermediate.subjectRaw), intermediate);
+      pushTo(this.intermediatesBySubject, nameKey(intermediate.subjectDer), intermediate);
     }
   }
 
   /** Parses a certificate through the cache. Throws CertificateParseError when it is not a certificate. */
-  certificate(der: Buffer): CertificateInfo {
+  certificate(der: Buffer): ParsedCertificate {
     const key = der.toString('base64');
     const hit = this.parsed.get(key);
     if (hit) return hit;
@@ -112,7 +112,7 @@ export class TrustStore {
   }
 
   async validate(leafDer: Buffer, options: TrustValidationOptions): Promise<TrustResult> {
-    let leaf: CertificateInfo;
+    let leaf: ParsedCertificate;
     try {
       leaf = this.certificate(leafDer);
     } catch (error) {
@@ -123,16 +123,16 @@ export class TrustStore {
     }
     const chain = options.chain ?? [];
     if (chain.length > MAX_MESSAGE_CHAIN) return fail('MALFORMED', `more than ${MAX_MESSAGE_CHAIN} certificates in the message`);
-    const messageCandidates = new Map<string, CertificateInfo[]>();
+    const messageCandidates = new Map<string, ParsedCertificate[]>();
     for (const der of chain) {
-      let candidate: CertificateInfo;
+      let candidate: ParsedCertificate;
       try {
         candidate = this.certificate(der);
       } catch {
         continue; // an unreadable hint cannot help build a path; it is not a reason to refuse a valid one
       }
       if (candidate.fingerprintSha256 === leaf.fingerprintSha256 || this.anchorFingerprints.has(candidate.fingerprintSha256)) continue;
-      pushTo(messageCandidates, nameKey(candidate.subjectRaw), candidate);
+      pushTo(messageCandidates, nameKey(candidate.subjectDer), candidate);
     }
 
     const built = this.buildPaths(leaf, messageCandidates);
@@ -147,13 +147,13 @@ export class TrustStore {
   }
 
   /** Depth-first search for signature-verified paths from the leaf to an anchor. */
-  private buildPaths(leaf: CertificateInfo, messageCandidates: Map<string, CertificateInfo[]>): { paths: CertificateInfo[][]; failure: TrustFailure } {
-    const paths: CertificateInfo[][] = [];
+  private buildPaths(leaf: ParsedCertificate, messageCandidates: Map<string, ParsedCertificate[]>): { paths: ParsedCertificate[][]; failure: TrustFailure } {
+    const paths: ParsedCertificate[][] = [];
     let signatureFailure: TrustFailure | undefined;
     let tooLong = false;
     let budget = MAX_SIGNATURE_CHECKS;
 
-    const signedBy = (child: CertificateInfo, issuer: CertificateInfo): boolean => {
+    const signedBy = (child: ParsedCertificate, issuer: ParsedCertificate): boolean => {
       if (budget-- <= 0) return false;
       const outcome = this.checkSignature(child, issuer);
       if (outcome !== 'ok') {
@@ -165,10 +165,10 @@ export class TrustStore {
       return outcome === 'ok';
     };
 
-    const visit = (path: CertificateInfo[]): void => {
+    const visit = (path: ParsedCertificate[]): void => {
       if (paths.length >= MAX_CANDIDATE_PATHS) return;
       const current = path[path.length - 1]!;
-      const issuerKey = nameKey(current.issuerRaw);
+      const issuerKey = nameKey(current.issuerDer);
       for (const anchor of this.anchorsBySubject.get(issuerKey) ?? []) {
         if (keyIdentifiersAgree(current, anchor) && signedBy(current, anchor)) paths.push([...path, anchor]);
       }
@@ -193,7 +193,7 @@ export class TrustStore {
     return { paths, failure };
   }
 
-  private checkSignature(child: CertificateInfo, issuer: CertificateInfo): 'ok' | 'bad' | 'unsupported' {
+  private checkSignature(child: ParsedCertificate, issuer: ParsedCertificate): 'ok' | 'bad' | 'unsupported' {
     const algorithm = child.signatureAlgorithm;
     if (!algorithm) return 'unsupported';
     const cacheKey = `${child.fingerprintSha256}:${issuer.fingerprintSha256}`;
@@ -204,8 +204,8 @@ export class TrustStore {
       try {
         valid =
           algorithm.keyType === 'rsa'
-            ? verify(algorithm.hash, child.tbs, { key: issuer.publicKey, padding: constants.RSA_PKCS1_PADDING }, child.signature)
-            : verify(algorithm.hash, child.tbs, { key: issuer.publicKey, dsaEncoding: 'der' }, child.signature);
+            ? verify(algorithm.hash, child.tbsDer, { key: issuer.publicKey, padding: constants.RSA_PKCS1_PADDING }, child.signature)
+            : verify(algorithm.hash, child.tbsDer, { key: issuer.publicKey, dsaEncoding: 'der' }, child.signature);
       } catch {
         valid = false;
       }
@@ -215,7 +215,7 @@ export class TrustStore {
   }
 
   /** Every check of a path that needs no I/O. Undefined when the path passes. */
-  private checkPath(path: readonly CertificateInfo[], options: TrustValidationOptions): TrustFailure | undefined {
+  private checkPath(path: readonly ParsedCertificate[], options: TrustValidationOptions): TrustFailure | undefined {
     const at = options.at.getTime();
     const anchorIndex = path.length - 1;
     let intermediatesBelow = 0;
@@ -257,7 +257,7 @@ export class TrustStore {
    * Asks the checker about every certificate of a validated path except the anchor, leaf first. Exposed so that a
    * verifier can defer this (possibly I/O-bound) step until the message has otherwise verified.
    */
-  async checkRevocation(path: readonly CertificateInfo[], revocation: RevocationChecker): Promise<TrustFailure | undefined> {
+  async checkRevocation(path: readonly ParsedCertificate[], revocation: RevocationChecker): Promise<TrustFailure | undefined> {
     for (let i = 0; i < path.length - 1; i++) {
       const cert = path[i]!;
       let status: RevocationStatus;
@@ -266,13 +266,13 @@ export class TrustStore {
       } catch (error) {
         return fail('REVOCATION_UNKNOWN', `revocation status of ${cert.subjectDn} could not be checked: ${(error as Error).message}`);
       }
-      if (status === 'revoked') return fail('REVOKED', `${cert.subjectDn} (serial ${cert.serialNumber}) is revoked`);
+      if (status === 'revoked') return fail('REVOKED', `${cert.subjectDn} (serial ${cert.serialNumberHex}) is revoked`);
       if (status !== 'good') return fail('REVOCATION_UNKNOWN', `revocation status of ${cert.subjectDn} is unknown`);
     }
     return undefined;
   }
 
-  private keyProblem(cert: CertificateInfo): { reason: TrustFailureReason; detail: string } | undefined {
+  private keyProblem(cert: ParsedCertificate): { reason: TrustFailureReason; detail: string } | undefined {
     if (cert.publicKeyType === 'rsa') {
       const bits = cert.rsaModulusBits ?? 0;
       if (bits < this.minRsaModulusBits) return { reason: 'WEAK_KEY', detail: `RSA key of ${bits} bits` };
@@ -288,7 +288,7 @@ export class TrustStore {
 }
 
 /** AKI/SKI only rule out a candidate when both are present and differ (RFC 5280 §4.2.1.1: a hint, not a proof). */
-function keyIdentifiersAgree(child: CertificateInfo, issuer: CertificateInfo): boolean {
+function keyIdentifiersAgree(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
   return !child.authorityKeyIdentifier || !issuer.subjectKeyIdentifier || child.authorityKeyIdentifier.equals(issuer.subjectKeyIdentifier);
 }
 

@@ -1,8 +1,7 @@
 import { parseEtk } from '../../src/ca/etk/index.js';
-import { readCertificateFields } from '../../src/ca/hierarchy/index.js';
 import { parseEhealthDn } from '../../src/identifiers/index.js';
 import { etkRepository } from '../../src/storage/etk-repository.js';
-import { parseCertificate } from '../../src/trust/index.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import { getEtk, mintHolder, register, testCbe, testNihii, testSsin, type Registration } from '../support/etk-client.js';
 import { etkState } from '../support/etk-state.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -61,8 +60,8 @@ describe('ETKDepot GetEtk over SOAP', () => {
   it("resolves a professional's NIHII to the SSIN ETK (the connector accepts an SSIN ETK for a NIHII query)", async () => {
     const result = await getEtk(t, [{ type: 'NIHII', value: person.nihii11 }]);
     expect(result.etk).toEqual(personEtk.etk);
-    const authentication = readCertificateFields(parseEtk(result.etk!).authenticationCertificate);
-    expect(authentication.subjectDer).toEqual(readCertificateFields(parseEtk(personEtk.etk).authenticationCertificate).subjectDer);
+    const authentication = parseCertificate(parseEtk(result.etk!).authenticationCertificate);
+    expect(authentication.subjectDer).toEqual(parseCertificate(parseEtk(personEtk.etk).authenticationCertificate).subjectDer);
   });
 
   it('answers Status 404 (a normal response) when no ETK exists', async () => {

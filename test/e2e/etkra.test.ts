@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseEtk } from '../../src/ca/etk/index.js';
-import { mintCitizenIdentity, readCertificateFields } from '../../src/ca/hierarchy/index.js';
+import { mintCitizenIdentity } from '../../src/ca/hierarchy/index.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import { sharedTestKey, spkiOf } from '../../src/ca/issuance/testing.js';
 import { organisationAuthentication } from '../../src/ca/profiles/index.js';
 import { buildCsr, encodeNameDer } from '../../src/ca/x509/index.js';
@@ -79,7 +80,7 @@ describe('EtkRA v2: registration of a first ETK', () => {
     expect(etk.etkRaCertificate).toEqual(t.platform.context.ca.etkRa.cert);
     expect(etk.chain).toEqual(t.platform.context.ca.issuingChain);
     expect(etk.verify([t.platform.context.ca.root.cert], { now: t.clock.now() })).toEqual({ valid: true, problems: [] });
-    const authentication = readCertificateFields(holder.certificate);
+    const authentication = parseCertificate(holder.certificate);
     expect([etk.notBefore, etk.notAfter]).toEqual([authentication.notBefore, authentication.notAfter]);
     expect(await statusOf(holder)).toBe('VALID_ACTIVE');
     const found = await getEtk(t, [{ type: 'SSIN', value: holder.dn.id }]);
@@ -207,7 +208,7 @@ describe('EtkRA v2: refusals of completeETKRegistration change nothing', () => {
 
   it('an issuer other than the authentication subject: ETK_SUBJECT_MISMATCH', async () => {
     await expectCompleteRefused('ETK_SUBJECT_MISMATCH', ({ holder, encryptionKey, serial }) =>
-      toBeRegisteredVariant(holder, encryptionKey, serial, { issuerDer: readCertificateFields(holder.certificate).issuerDer }),
+      toBeRegisteredVariant(holder, encryptionKey, serial, { issuerDer: parseCertificate(holder.certificate).issuerDer }),
     );
   });
 
@@ -224,7 +225,7 @@ describe('EtkRA v2: refusals of completeETKRegistration change nothing', () => {
 
   it('validity not copied from the authentication certificate: ETK_VALIDITY_MISMATCH', async () => {
     await expectCompleteRefused('ETK_VALIDITY_MISMATCH', ({ holder, encryptionKey, serial }) =>
-      toBeRegisteredVariant(holder, encryptionKey, serial, { notAfter: new Date(readCertificateFields(holder.certificate).notAfter.getTime() + 86_400_000) }),
+      toBeRegisteredVariant(holder, encryptionKey, serial, { notAfter: new Date(parseCertificate(holder.certificate).notAfter.getTime() + 86_400_000) }),
     );
   });
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mintCitizenIdentity, type CitizenIdentity } from '../../src/ca/hierarchy/index.js';
-import { buildCsr, type DnAttributeType } from '../../src/ca/x509/index.js';
+import { buildCsr } from '../../src/ca/x509/index.js';
+import type { DnAttributeType } from '../../src/x509/name.js';
 import type { AdminContext } from '../../src/cli/admin-context.js';
 import { runAdminCommand } from '../../src/cli/command.js';
 import { ADMIN_COMMANDS } from '../../src/cli/commands/index.js';

@@ -4,7 +4,7 @@ import { createKeyObjectSigner } from '../../src/ca/keys/key-signer.js';
 import { ehealthNaturalPerson, ehealthOrganisation } from '../../src/ca/profiles/index.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Name, Version, type Extension } from '@peculiar/asn1-x509';
-import { readCertificateFields } from '../../src/ca/hierarchy/index.js';
+import { parseCertificate, type KeyUsageName } from '../../src/x509/certificate.js';
 import {
   buildCsr,
   certificateTime,
@@ -15,7 +15,6 @@ import {
   signTbsCertificate,
   toAlgorithmIdentifier,
   type DnSequence,
-  type KeyUsageName,
 } from '../../src/ca/x509/index.js';
 import { buildEhealthDn, cbeCheckDigits, ehealthDnAttributes, nihiiCheckDigits, ssinCheckDigits, type EhealthDnInput } from '../../src/identifiers/index.js';
 import type { IssuedRecord } from '../../src/services/certificate-issuer.js';
@@ -288,7 +287,7 @@ export interface ToBeRegisteredVariant {
 
 /** ToBeRegistered with one rule broken (or none): the negative tests of completeETKRegistration. */
 export async function toBeRegisteredVariant(holder: Holder, encryptionKey: KeyObject, serial: Uint8Array, variant: ToBeRegisteredVariant): Promise<Buffer> {
-  const authentication = readCertificateFields(holder.certificate);
+  const authentication = parseCertificate(holder.certificate);
   const signer = createKeyObjectSigner(variant.signerKey ?? holder.key, 'test signer');
   const algorithm = signatureAlgorithmFor(signer.keyAlgorithm);
   const positiveSerial = serial[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), Buffer.from(serial)]) : Buffer.from(serial);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { X509Crl } from '@peculiar/x509';
 import { certtoolVerify, opensslVerify } from '../../../test/support/pki-tools.js';
-import { loadOrCreateDevHierarchy, mintCitizenIdentity, readCertificateFields, type CaMaterial, type CitizenIdentity } from '../hierarchy/index.js';
+import { parseCertificate } from '../../x509/certificate.js';
+import { loadOrCreateDevHierarchy, mintCitizenIdentity, type CaMaterial, type CitizenIdentity } from '../hierarchy/index.js';
 import { generatePrivateKey } from '../keys/file-key.js';
 import { createKeyObjectSigner } from '../keys/key-signer.js';
 import { toPem } from '../x509/index.js';
@@ -46,7 +47,7 @@ describe('CRL builder', () => {
     buildCrl({ certificate: ca.citizenCa!.cert, signer: ca.citizenCa!.signer }, { thisUpdate, nextUpdate, crlNumber, entries });
 
   it('is a v2 CRL with CRL number, AKI, reason codes and invalidity date, signed by the issuer (openssl crl -text)', async () => {
-    const alicesSerial = readCertificateFields(alice.authentication.certificate).serialNumberHex;
+    const alicesSerial = parseCertificate(alice.authentication.certificate).serialNumberHex;
     const der = await citizenCrl([
       { serialNumber: alicesSerial, revocationDate: thisUpdate, reason: 'keyCompromise', invalidityDate: new Date(thisUpdate.getTime() - 3600_000) },
       { serialNumber: 0x0abcdefn, revocationDate: thisUpdate, reason: 'affiliationChanged' },
@@ -74,7 +75,7 @@ describe('CRL builder', () => {
   });
 
   it('openssl verify -crl_check reports the revoked certificate as revoked and passes the other', async () => {
-    const revokedSerial = readCertificateFields(alice.signature.certificate).serialNumberHex;
+    const revokedSerial = parseCertificate(alice.signature.certificate).serialNumberHex;
     const der = await citizenCrl([{ serialNumber: revokedSerial, revocationDate: thisUpdate, reason: 'keyCompromise' }]);
     await expect(opensslVerify(alice.signature.certificate, ca.citizenCa!.cert, { crls: [der], crlCheck: 'leaf' })).rejects.toThrow(/certificate revoked/);
     await expect(opensslVerify(bob.signature.certificate, ca.citizenCa!.cert, { crls: [der], crlCheck: 'leaf' })).resolves.toMatch(/OK/);
@@ -94,7 +95,7 @@ describe('CRL builder', () => {
   });
 
   it('certtool --crl-info and --verify-crl accept it, and certtool sees the revocation', async () => {
-    const revokedSerial = readCertificateFields(bob.authentication.certificate).serialNumberHex;
+    const revokedSerial = parseCertificate(bob.authentication.certificate).serialNumberHex;
     const der = await citizenCrl([{ serialNumber: revokedSerial, revocationDate: thisUpdate, reason: 'affiliationChanged' }], 7);
     const work = await mkdtemp(join(directory, 'certtool-'));
     await writeFile(join(work, 'crl.pem'), crlToPem(der));

@@ -1,5 +1,5 @@
 import type { KeySigner } from '../keys/key-signer.js';
-import { readCertificateFields, type CertificateFields } from '../hierarchy/certificate-fields.js';
+import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
 import {
   TAG,
   authorityKeyIdentifierExtension,
@@ -10,6 +10,7 @@ import {
   encodeSequence,
   encodeTlv,
   encodeUnsignedInteger,
+  keyIdentifierOf,
   signatureAlgorithmFor,
   signerHashOf,
   toPem,
@@ -149,14 +150,14 @@ function crlNumberBytes(crlNumber: bigint | number): Buffer {
   return encoded;
 }
 
-export function encodeTbsCertList(issuer: CertificateFields, signatureAlgorithmDer: Buffer, content: CrlContent): Buffer {
+export function encodeTbsCertList(issuer: ParsedCertificate, signatureAlgorithmDer: Buffer, content: CrlContent): Buffer {
   if (!(content.nextUpdate.getTime() > content.thisUpdate.getTime())) throw new CrlError('nextUpdate must be after thisUpdate');
   const entries: Buffer[] = [];
   for (const entry of content.entries) entries.push(encodeEntry(entry));
   const crlExtensions = encodeTlv(
     0xa0,
     encodeSequence(
-      Buffer.from(AsnConvert.serialize(authorityKeyIdentifierExtension(issuer.subjectKeyIdentifier))),
+      Buffer.from(AsnConvert.serialize(authorityKeyIdentifierExtension(keyIdentifierOf(issuer)))),
       encodeExtension(OID_CRL_NUMBER, crlNumberBytes(content.crlNumber)),
     ),
   );
@@ -174,7 +175,7 @@ export function encodeTbsCertList(issuer: CertificateFields, signatureAlgorithmD
 
 /** Builds and signs a CRL; returns DER. */
 export async function buildCrl(issuer: CrlIssuer, content: CrlContent): Promise<Buffer> {
-  const fields = readCertificateFields(issuer.certificate);
+  const fields = parseCertificate(issuer.certificate);
   if (!fields.spkiDer.equals(issuer.signer.publicKeySpki)) {
     throw new CrlError(`the CRL signer ${issuer.signer.description} does not hold the key of the issuer certificate`);
   }

@@ -1,7 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Name, Version } from '@peculiar/asn1-x509';
 import type { KeySigner } from '../keys/key-signer.js';
-import { readCertificateFields } from '../hierarchy/certificate-fields.js';
+import { parseCertificate } from '../../x509/certificate.js';
 import {
   certificateTime,
   encodeTbsCertificate,
@@ -29,7 +29,7 @@ export interface EncryptionCertificateRequest {
 }
 
 export async function buildEncryptionCertificate(request: EncryptionCertificateRequest): Promise<Buffer> {
-  const authentication = readCertificateFields(request.authenticationCertificate);
+  const authentication = parseCertificate(request.authenticationCertificate);
   if (!request.authenticationSigner.publicKeySpki.equals(authentication.spkiDer)) {
     throw new Error('the signer does not hold the authentication certificate key');
   }

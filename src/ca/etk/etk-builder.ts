@@ -19,7 +19,7 @@ import {
 } from '@peculiar/asn1-cms';
 import { Certificate, Name } from '@peculiar/asn1-x509';
 import type { KeySigner } from '../keys/key-signer.js';
-import { readCertificateFields } from '../hierarchy/certificate-fields.js';
+import { parseCertificate } from '../../x509/certificate.js';
 
 /**
  * The ETK (eHealth Encryption Token), docs/wire-facts.md §5: a DER CMS SignedData, version 1, digestAlgorithms {sha256},
@@ -67,10 +67,10 @@ function certificateChoice(der: Buffer): CertificateChoices {
 
 export async function buildEtk(content: EtkContent, etkRa: EtkSigner): Promise<Buffer> {
   if (etkRa.signer.keyAlgorithm !== 'RSA') throw new EtkError('the ETK-RA key must be RSA (SignerInfo signatureAlgorithm rsaEncryption)');
-  const etkRaFields = readCertificateFields(etkRa.certificate);
+  const etkRaFields = parseCertificate(etkRa.certificate);
   if (!etkRaFields.spkiDer.equals(etkRa.signer.publicKeySpki)) throw new EtkError(`the ETK-RA signer ${etkRa.signer.description} does not hold the key of the ETK-RA certificate`);
-  const encryption = readCertificateFields(content.encryptionCertificate);
-  const authentication = readCertificateFields(content.authenticationCertificate);
+  const encryption = parseCertificate(content.encryptionCertificate);
+  const authentication = parseCertificate(content.authenticationCertificate);
   // Clients find the authentication certificate as the one whose subject is the encryption certificate's issuer.
   if (!encryption.issuerDer.equals(authentication.subjectDer)) {
     throw new EtkError("the encryption certificate's issuer is not the authentication certificate's subject");

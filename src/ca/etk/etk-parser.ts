@@ -1,6 +1,7 @@
-import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { verify as nodeVerify } from 'node:crypto';
 import { DerError, TAG, childrenOf, decodeOid, expectTag, readSingleTlv, tlvBytes, tlvValue, type Tlv } from '../x509/index.js';
-import { readCertificateFields, verifyIssuedBy, type CertificateFields } from '../hierarchy/certificate-fields.js';
+import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
+import { verifyIssuedBy } from '../x509/certificate.js';
 import { EtkError, OID_RSA_ENCRYPTION, OID_SHA256 } from './etk-builder.js';
 
 /**
@@ -107,10 +108,10 @@ function parseEtkOrThrow(der: Buffer): ParsedEtk {
   const sidIssuerDer = tlvBytes(der, expectTag(sidIssuer!, TAG.SEQUENCE, 'issuer'));
   const sidSerialValue = tlvValue(der, expectTag(sidSerial!, TAG.INTEGER, 'serialNumber'));
 
-  const parsed = certificates.map(readCertificateFields);
+  const parsed = certificates.map(parseCertificate);
   const etkRa = parsed.find((fields) => fields.issuerDer.equals(sidIssuerDer) && fields.serialNumber.equals(sidSerialValue));
   if (!etkRa) throw new EtkError('the ETK-RA signer certificate named by the SignerInfo is not in the ETK');
-  const encryption = readCertificateFields(encryptionCertificate);
+  const encryption = parseCertificate(encryptionCertificate);
   const authentication = parsed.find((fields) => fields !== etkRa && fields.subjectDer.equals(encryption.issuerDer));
   if (!authentication) throw new EtkError("no certificate in the ETK has the encryption certificate's issuer as subject");
   const chain = parsed.filter((fields) => fields !== etkRa && fields !== authentication).map((fields) => fields.der);
@@ -130,7 +131,7 @@ function parseEtkOrThrow(der: Buffer): ParsedEtk {
 }
 
 /** Walks issuer links through `pool` until a trust anchor: the anchor itself or a certificate it signed. */
-function chainsToAnchor(start: CertificateFields, pool: readonly CertificateFields[], anchors: readonly CertificateFields[], now: Date, problems: string[], what: string): boolean {
+function chainsToAnchor(start: ParsedCertificate, pool: readonly ParsedCertificate[], anchors: readonly ParsedCertificate[], now: Date, problems: string[], what: string): boolean {
   let current = start;
   for (let depth = 0; depth < 8; depth += 1) {
     if (anchors.some((anchor) => anchor.der.equals(current.der))) return true;
@@ -140,7 +141,7 @@ function chainsToAnchor(start: CertificateFields, pool: readonly CertificateFiel
     }
     const anchor = anchors.find((candidate) => verifyIssuedBy(current, candidate));
     if (anchor) return true;
-    const issuer = pool.find((candidate) => candidate !== current && candidate.isCa && verifyIssuedBy(current, candidate));
+    const issuer = pool.find((candidate) => candidate !== current && candidate.basicConstraints?.ca === true && verifyIssuedBy(current, candidate));
     if (!issuer) break;
     current = issuer;
   }
@@ -149,15 +150,15 @@ function chainsToAnchor(start: CertificateFields, pool: readonly CertificateFiel
 }
 
 function verifyEtk(
-  etk: { encryption: CertificateFields; authentication: CertificateFields; etkRa: CertificateFields; parsed: CertificateFields[]; signature: Buffer },
+  etk: { encryption: ParsedCertificate; authentication: ParsedCertificate; etkRa: ParsedCertificate; parsed: ParsedCertificate[]; signature: Buffer },
   trustAnchors: readonly Buffer[],
   now: Date,
 ): EtkVerification {
   const problems: string[] = [];
-  const anchors = trustAnchors.map((der) => readCertificateFields(der));
+  const anchors = trustAnchors.map((der) => parseCertificate(der));
   const signatureOk = (() => {
     try {
-      return nodeVerify('sha256', etk.encryption.der, createPublicKey({ key: etk.etkRa.spkiDer, format: 'der', type: 'spki' }), etk.signature);
+      return nodeVerify('sha256', etk.encryption.der, etk.etkRa.publicKey, etk.signature);
     } catch {
       return false;
     }

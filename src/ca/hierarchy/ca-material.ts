@@ -1,5 +1,6 @@
 import type { ClosableKeySigner } from '../keys/key-reference.js';
-import type { CertificateFields } from './certificate-fields.js';
+import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
+import { keyIdentifierOf } from '../x509/public-key.js';
 
 /** The CA roles the platform knows. */
 export type CaRole = 'root' | 'issuing' | 'etkRa' | 'citizenCa';
@@ -17,10 +18,22 @@ export const CA_PUBLICATION_PATHS: Readonly<Record<Exclude<CaRole, 'etkRa'>, { c
 /** Base URL of the CRL / CA certificate publication point when none is configured. Plain http (RFC 5280 §4.2.1.13 practice). */
 export const DEFAULT_PUBLICATION_URL = 'http://localhost:8080';
 
+/**
+ * A certificate of the hierarchy, parsed, with its key identifier always set: the subjectKeyIdentifier extension, or
+ * RFC 5280 method 1 over its key when it has none (`keyIdentifierOf`), i.e. what the AKI of everything it signs carries
+ * and what the registry and the CRL publisher key it by.
+ */
+export type CaCertificate = ParsedCertificate & { readonly subjectKeyIdentifier: Buffer };
+
+export function caCertificate(der: Buffer): CaCertificate {
+  const certificate = parseCertificate(der);
+  return Object.freeze({ ...certificate, subjectKeyIdentifier: keyIdentifierOf(certificate) });
+}
+
 export interface CaCertificateEntry {
   /** DER. */
   readonly cert: Buffer;
-  readonly fields: CertificateFields;
+  readonly fields: CaCertificate;
 }
 
 export interface CaSigningEntry extends CaCertificateEntry {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { certtoolVerify, opensslVerify } from '../../../test/support/pki-tools.js';
 import { toPem } from '../x509/index.js';
 import type { CaMaterial } from './ca-material.js';
-import { readCertificateFields } from './certificate-fields.js';
+import { parseCertificate } from '../../x509/certificate.js';
 import { mintCitizenIdentity, type CitizenIdentity } from './citizen-identity.js';
 import { loadOrCreateDevHierarchy } from './dev-hierarchy.js';
 
@@ -56,8 +56,8 @@ describe('test citizen (eID-like) identities', () => {
   });
 
   it('has one key per certificate, as on an eID card, and each key belongs to its certificate', () => {
-    const signatureSpki = readCertificateFields(identity.signature.certificate).spkiDer;
-    const authenticationSpki = readCertificateFields(identity.authentication.certificate).spkiDer;
+    const signatureSpki = parseCertificate(identity.signature.certificate).spkiDer;
+    const authenticationSpki = parseCertificate(identity.authentication.certificate).spkiDer;
     expect(signatureSpki.equals(authenticationSpki)).toBe(false);
     expect(createPublicKey(identity.signature.privateKey).export({ type: 'spki', format: 'der' }).equals(signatureSpki)).toBe(true);
     expect(identity.authentication.signer.publicKeySpki.equals(authenticationSpki)).toBe(true);

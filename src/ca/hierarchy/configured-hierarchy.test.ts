@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePrivateKey } from '../keys/file-key.js';
 import { createKeyObjectSigner } from '../keys/key-signer.js';
-import { readCertificateFields } from './certificate-fields.js';
+import { parseCertificate } from '../../x509/certificate.js';
 import {
   assertProductionCaConfigured,
   assertSignerMatchesCertificate,
@@ -73,7 +73,7 @@ describe('configured (production) CA hierarchy', () => {
   });
 
   it('refuses a signer that reports the right public key but signs with another private key', async () => {
-    const certificate = readCertificateFields(Buffer.from((await readFile(join(caDir, 'etk-ra.cert.pem'), 'utf8')).replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
+    const certificate = parseCertificate(Buffer.from((await readFile(join(caDir, 'etk-ra.cert.pem'), 'utf8')).replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
     const liar = { ...createKeyObjectSigner(generatePrivateKey('RSA'), 'lying token'), publicKeySpki: certificate.spkiDer, close: async () => undefined };
     await expect(assertSignerMatchesCertificate(liar, certificate, 'ETK-RA')).rejects.toThrow(/ETK-RA: the private key lying token does not match the certificate \(test signature does not verify\)/);
   });

@@ -2,18 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { describeKeyReference, openKeySigner, parseKeyReference, validateKeyReference, type ClosableKeySigner, type KeyReference } from '../keys/key-reference.js';
-import { fromPem, publicKeyObject, signatureAlgorithmFor, signerHashOf, verifySignature } from '../x509/index.js';
+import type { KeyUsageName, ParsedCertificate } from '../../x509/certificate.js';
+import { fromPem, signatureAlgorithmFor, signerHashOf, verifyIssuedBy, verifySignature } from '../x509/index.js';
 import {
   CA_PUBLICATION_PATHS,
+  caCertificate,
   DEFAULT_PUBLICATION_URL,
   joinUrl,
+  type CaCertificate,
   type CaCertificateEntry,
   type CaMaterial,
   type CaRole,
   type CaSigningEntry,
   type IssuingCaEntry,
 } from './ca-material.js';
-import { readCertificateFields, verifyIssuedBy, type CertificateFields } from './certificate-fields.js';
 
 /**
  * The CA as configured by an operator (CA_CONFIG_FILE, JSON). Certificates are PEM or DER files; keys are
@@ -130,7 +132,7 @@ export function assertProductionCaConfigured(environment: string | undefined, ca
   if (missing.length > 0) throw new CaConfigError(`ENVIRONMENT=production: the CA config lacks ${missing.join(', ')}`);
 }
 
-async function readCertificateFile(path: string, what: string): Promise<CertificateFields> {
+async function readCertificateFile(path: string, what: string): Promise<CaCertificate> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -139,14 +141,14 @@ async function readCertificateFile(path: string, what: string): Promise<Certific
   }
   try {
     const text = bytes.toString('latin1');
-    return readCertificateFields(text.includes('-----BEGIN CERTIFICATE-----') ? fromPem(text) : bytes);
+    return caCertificate(text.includes('-----BEGIN CERTIFICATE-----') ? fromPem(text) : bytes);
   } catch (error) {
     throw new CaConfigError(`${what}: ${path} is not an X.509 certificate (${(error as Error).message})`);
   }
 }
 
 /** Proves the key behind the reference is the certificate's key: same SPKI, and a fresh signature that verifies. */
-export async function assertSignerMatchesCertificate(signer: ClosableKeySigner, certificate: CertificateFields, what: string): Promise<void> {
+export async function assertSignerMatchesCertificate(signer: ClosableKeySigner, certificate: ParsedCertificate, what: string): Promise<void> {
   if (!signer.publicKeySpki.equals(certificate.spkiDer)) {
     throw new CaConfigError(`${what}: the key ${signer.description} does not belong to the certificate (public keys differ)`);
   }
@@ -158,18 +160,18 @@ export async function assertSignerMatchesCertificate(signer: ClosableKeySigner, 
   } catch (error) {
     throw new CaConfigError(`${what}: test signature with ${signer.description} failed: ${(error as Error).message}`);
   }
-  if (!verifySignature(probe, signature, algorithm, publicKeyObject(certificate.spkiDer))) {
+  if (!verifySignature(probe, signature, algorithm, certificate.publicKey)) {
     throw new CaConfigError(`${what}: the private key ${signer.description} does not match the certificate (test signature does not verify)`);
   }
 }
 
-function checkValidity(fields: CertificateFields, what: string, now: Date): void {
+function checkValidity(fields: ParsedCertificate, what: string, now: Date): void {
   if (now < fields.notBefore) throw new CaConfigError(`${what}: certificate not valid before ${fields.notBefore.toISOString()}`);
   if (now > fields.notAfter) throw new CaConfigError(`${what}: certificate expired on ${fields.notAfter.toISOString()}`);
 }
 
-function checkCa(fields: CertificateFields, what: string, usages: string[]): void {
-  if (!fields.isCa) throw new CaConfigError(`${what}: not a CA certificate (basicConstraints cA is not true)`);
+function checkCa(fields: ParsedCertificate, what: string, usages: KeyUsageName[]): void {
+  if (!fields.basicConstraints?.ca) throw new CaConfigError(`${what}: not a CA certificate (basicConstraints cA is not true)`);
   const missing = usages.filter((usage) => !fields.keyUsage?.has(usage));
   if (missing.length > 0) throw new CaConfigError(`${what}: keyUsage lacks ${missing.join(', ')}`);
 }
@@ -222,7 +224,7 @@ export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options
     const issuing = await readCertificateFile(path(config.issuing.certificate), 'issuing');
     checkCa(issuing, 'issuing CA', ['keyCertSign', 'cRLSign']);
     checkValidity(issuing, 'issuing CA', now);
-    const intermediates: CertificateFields[] = [];
+    const intermediates: CaCertificate[] = [];
     for (const file of config.issuing.intermediates ?? []) intermediates.push(await readCertificateFile(path(file), 'intermediate'));
     const chain = [issuing, ...intermediates, root];
     for (let index = 0; index + 1 < chain.length; index += 1) {
@@ -235,7 +237,7 @@ export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options
 
     const etkRa = await readCertificateFile(path(config.etkRa.certificate), 'ETK-RA');
     if (!verifyIssuedBy(etkRa, issuing)) throw new CaConfigError('ETK-RA: not issued by the issuing CA');
-    if (etkRa.isCa) throw new CaConfigError('ETK-RA: must not be a CA certificate');
+    if (etkRa.basicConstraints?.ca) throw new CaConfigError('ETK-RA: must not be a CA certificate');
     if (!etkRa.keyUsage?.has('digitalSignature')) throw new CaConfigError('ETK-RA: keyUsage lacks digitalSignature');
     checkValidity(etkRa, 'ETK-RA', now);
     const etkRaSigner = await openKey(config.etkRa.key!, 'ETK-RA');

@@ -6,7 +6,7 @@ import { createKeyObjectSigner } from '../keys/key-signer.js';
 import { ETK_RA_SUBJECT, citizenCa as citizenCaProfile, ehealthIssuingCa, etkRaSigner, rootCa } from '../profiles/builtin.js';
 import { toPem, type DnSequence } from '../x509/index.js';
 import { CA_PUBLICATION_PATHS, DEFAULT_PUBLICATION_URL, joinUrl, type CaLogger, type CaMaterial } from './ca-material.js';
-import { readCertificateFields } from './certificate-fields.js';
+import { parseCertificate } from '../../x509/certificate.js';
 import { CaConfigError, loadConfiguredHierarchy, readCaConfigFile } from './configured-hierarchy.js';
 import { issueHierarchyCertificate } from './issue-ca-certificate.js';
 
@@ -79,7 +79,7 @@ async function generateDevHierarchy(directory: string, publicationUrl: string, n
 
   const rootKey = newKey();
   const root = await issueHierarchyCertificate({ profile: rootCa, subject: DEV_ROOT_SUBJECT, subjectPublicKeySpki: rootKey.spki, issuer: undefined, signer: rootKey.signer, notBefore });
-  const rootFields = readCertificateFields(root);
+  const rootFields = parseCertificate(root);
   await save('root', root, rootKey);
 
   const issuingKey = newKey();
@@ -100,7 +100,7 @@ async function generateDevHierarchy(directory: string, publicationUrl: string, n
     profile: etkRaSigner,
     subject: DEV_ETK_RA_SUBJECT,
     subjectPublicKeySpki: etkRaKey.spki,
-    issuer: readCertificateFields(issuing),
+    issuer: parseCertificate(issuing),
     signer: issuingKey.signer,
     notBefore,
     crlUrl: joinUrl(publicationUrl, CA_PUBLICATION_PATHS.issuing.crl),

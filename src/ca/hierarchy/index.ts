@@ -1,6 +1,5 @@
 /** CA material: the development hierarchy, the configured (production) hierarchy, and test citizen identities. */
 export * from './ca-material.js';
-export * from './certificate-fields.js';
 export * from './configured-hierarchy.js';
 export * from './dev-hierarchy.js';
 export * from './citizen-identity.js';

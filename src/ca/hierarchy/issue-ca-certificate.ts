@@ -2,7 +2,7 @@ import type { KeySigner } from '../keys/key-signer.js';
 import { issue, prepareFromTemplate } from '../issuance/index.js';
 import type { CertificateProfile, Environment } from '../profiles/types.js';
 import type { DnSequence } from '../x509/index.js';
-import type { CertificateFields } from './certificate-fields.js';
+import type { ParsedCertificate } from '../../x509/certificate.js';
 
 /**
  * Issues the certificates the hierarchy itself needs (root, issuing CA, ETK-RA signer, citizen CA, test eID
@@ -14,7 +14,7 @@ export interface HierarchyIssueRequest {
   readonly subject: DnSequence;
   readonly subjectPublicKeySpki: Buffer;
   /** Undefined: self-signed with `signer` (which must hold the subject key). */
-  readonly issuer: CertificateFields | undefined;
+  readonly issuer: ParsedCertificate | undefined;
   readonly signer: KeySigner;
   /** Start of validity; the profile gives the length, clamped to the issuer's validity. */
   readonly notBefore: Date;

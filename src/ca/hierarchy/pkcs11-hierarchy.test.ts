@@ -14,7 +14,7 @@ import { generateTokenKeyPair, openPkcs11KeySigner, type Pkcs11KeySigner } from 
 import { ehealthIssuingCa, ehealthNaturalPerson, etkRaSigner } from '../profiles/builtin.js';
 import { toPem } from '../x509/index.js';
 import type { CaMaterial } from './ca-material.js';
-import { readCertificateFields } from './certificate-fields.js';
+import { parseCertificate } from '../../x509/certificate.js';
 import { loadConfiguredHierarchy, readCaConfigFile } from './configured-hierarchy.js';
 import { DEV_ETK_RA_SUBJECT, loadOrCreateDevHierarchy } from './dev-hierarchy.js';
 import { issueHierarchyCertificate } from './issue-ca-certificate.js';
@@ -70,7 +70,7 @@ describe('CA hierarchy with keys on a PKCS#11 token (SoftHSM)', () => {
         profile: etkRaSigner,
         subject: DEV_ETK_RA_SUBJECT,
         subjectPublicKeySpki: etkRaSpki,
-        issuer: readCertificateFields(issuing),
+        issuer: parseCertificate(issuing),
         signer: issuingSigner,
         notBefore: new Date(Date.now() - 60_000),
         crlUrl: 'http://localhost:8080/crl/issuing-ca.crl',

@@ -4,7 +4,9 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AuthorityKeyIdentifier, Certificate, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { certtoolVerify, opensslVerify } from '../../../test/support/pki-tools.js';
 import { createKeyObjectSigner, type KeySigner } from '../keys/key-signer.js';
-import { decodeLintCertificate, extensionOf } from '../lints/lint-certificate.js';
+import { extensionOf, splitCertificate } from '../../x509/certificate.js';
+import { OID } from '../../x509/oids.js';
+import { decodeLintCertificate } from '../lints/lint-certificate.js';
 import { DEFAULT_LINTS } from '../lints/registry.js';
 import { PASS, fail, type Lint } from '../lints/types.js';
 import {
@@ -22,7 +24,7 @@ import {
 import { applyProfileOverrides, builtInProfiles } from '../profiles/load-profiles.js';
 import type { CertificateProfile } from '../profiles/types.js';
 import { addMonths } from '../../domain/clock.js';
-import { buildCsr, OID, publicKeyObject, splitCertificate, splitSpki, toPem, verifySignature, signatureAlgorithmFor, type DnSequence } from '../x509/index.js';
+import { buildCsr, publicKeyObject, splitSpki, toPem, verifySignature, signatureAlgorithmFor, type DnSequence } from '../x509/index.js';
 import { CaError, type CaErrorCode } from './errors.js';
 import { issue, prepareFromCsr, prepareFromTemplate, publicKeyIdentifier, type PrepareFromCsrInput, type PreparedCertificate } from './index.js';
 import { createTestHierarchy, generateTestKey, SAMPLE_PERSON_SUBJECT, sampleOrganisationSubject, sharedTestKey, spkiOf, type TestCa } from './testing.js';

@@ -1,12 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, KeyUsage, KeyUsageFlags, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
+import { parseCertificate } from '../../x509/certificate.js';
 import type { KeySigner } from '../keys/key-signer.js';
-import { decodeLintCertificate, extensionOf } from '../lints/lint-certificate.js';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../x509/algorithms.js';
-import { publicKeyObject } from '../x509/certificate.js';
-import { OID } from '../x509/oids.js';
-import { publicKeyIdentifier } from '../x509/public-key.js';
+import { keyIdentifierOf } from '../x509/public-key.js';
 import { CaError } from './errors.js';
 
 /** An issuing CA: its certificate, its key, and where relying parties find its CRL and certificate. */
@@ -86,22 +82,16 @@ export function issuerCertificateFacts(certificateDer: Buffer): IssuerCertificat
 }
 
 function decodeIssuer(certificateDer: Buffer): IssuerCertificateFacts {
-  const cert = decodeLintCertificate(certificateDer);
-  const bc = extensionOf(cert, OID.basicConstraints);
-  if (!bc || !AsnConvert.parse(bc.value, BasicConstraints).cA) throw new CaError('ISSUER_INVALID', 'issuer certificate is not a CA (basicConstraints)');
-  const ku = extensionOf(cert, OID.keyUsage);
-  if (ku && (AsnConvert.parse(ku.value, KeyUsage).toNumber() & KeyUsageFlags.keyCertSign) === 0) {
-    throw new CaError('ISSUER_INVALID', 'issuer certificate lacks keyCertSign');
-  }
-  if (!cert.notBefore.date || !cert.notAfter.date) throw new CaError('ISSUER_INVALID', 'issuer validity cannot be read');
-  const ski = extensionOf(cert, OID.subjectKeyIdentifier);
+  const cert = parseCertificate(certificateDer);
+  if (!cert.basicConstraints?.ca) throw new CaError('ISSUER_INVALID', 'issuer certificate is not a CA (basicConstraints)');
+  if (cert.keyUsage && !cert.keyUsage.has('keyCertSign')) throw new CaError('ISSUER_INVALID', 'issuer certificate lacks keyCertSign');
   return {
-    subjectDer: Buffer.from(cert.subjectDer),
-    // RFC 5280 §4.2.1.1: the AKI carries the issuer's SKI; compute it (method 1) only if the issuer has none.
-    subjectKeyIdentifier: ski ? Buffer.from(AsnConvert.parse(ski.value, SubjectKeyIdentifier).buffer) : publicKeyIdentifier(cert.spkiDer),
-    notBefore: cert.notBefore.date,
-    notAfter: cert.notAfter.date,
-    spkiDer: Buffer.from(cert.spkiDer),
-    publicKey: publicKeyObject(Buffer.from(cert.spkiDer)),
+    subjectDer: cert.subjectDer,
+    // RFC 5280 §4.2.1.1: the AKI carries the issuer's SKI; computed (method 1) only if the issuer has none.
+    subjectKeyIdentifier: keyIdentifierOf(cert),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    spkiDer: cert.spkiDer,
+    publicKey: cert.publicKey,
   };
 }

@@ -10,7 +10,8 @@ import type { CertificateProfile, Environment } from '../profiles/types.js';
 import { addMonths } from '../../domain/clock.js';
 import { truncateToSeconds } from '../profiles/validity.js';
 import { signerHashOf, type SignatureAlgorithm } from '../x509/algorithms.js';
-import { assembleCertificate, publicKeyObject, signTbsCertificate, splitCertificate, verifySignature } from '../x509/certificate.js';
+import { splitCertificate } from '../../x509/certificate.js';
+import { assembleCertificate, publicKeyObject, signTbsCertificate, verifySignature } from '../x509/certificate.js';
 import { checkCsrSignature, parseCsr, type ParsedCsr } from '../x509/csr.js';
 import {
   EXTENDED_KEY_USAGE_OIDS,

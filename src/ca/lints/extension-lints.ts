@@ -11,17 +11,17 @@ import {
   SubjectKeyIdentifier,
   anyExtendedKeyUsage,
 } from '@peculiar/asn1-x509';
-import { OID } from '../x509/oids.js';
-import { EXTENDED_KEY_USAGE_OIDS, KEY_USAGE_FLAGS, keyUsageFlagsOf, type KeyUsageName } from '../x509/extensions.js';
+import { OID } from '../../x509/oids.js';
+import { EXTENDED_KEY_USAGE_OIDS, KEY_USAGE_FLAGS, keyUsageFlagsOf } from '../x509/extensions.js';
 import { splitSpki } from '../x509/public-key.js';
-import { extensionOf, type LintExtension } from './lint-certificate.js';
+import { extensionOf, type CertificateExtension, type KeyUsageName } from '../../x509/certificate.js';
 import { NOT_APPLICABLE, PASS, expect, fail, type Lint, type LintResult } from './types.js';
 
 // Several lints read the same extension: decode each (extension, type) once per certificate.
-const decoded = new WeakMap<LintExtension, Map<unknown, unknown>>();
+const decoded = new WeakMap<CertificateExtension, Map<unknown, unknown>>();
 
 /** Decodes an extension value with asn1-x509 (a decoder independent of our encoder); undefined when it does not parse. */
-function decode<T>(ext: LintExtension, type: new () => T): T | undefined {
+function decode<T>(ext: CertificateExtension, type: new () => T): T | undefined {
   let byType = decoded.get(ext);
   if (!byType) decoded.set(ext, (byType = new Map()));
   if (byType.has(type)) return byType.get(type) as T | undefined;
@@ -35,7 +35,7 @@ function decode<T>(ext: LintExtension, type: new () => T): T | undefined {
   return value;
 }
 
-function keyUsageFlags(ext: LintExtension): number | undefined {
+function keyUsageFlags(ext: CertificateExtension): number | undefined {
   return decode(ext, KeyUsage)?.toNumber();
 }
 
@@ -112,7 +112,7 @@ export const extendedKeyUsageMatchesProfile: Lint = {
   },
 };
 
-function basicConstraintsOf(cert: Parameters<Lint['check']>[0]): { ext: LintExtension; value: BasicConstraints | undefined } | undefined {
+function basicConstraintsOf(cert: Parameters<Lint['check']>[0]): { ext: CertificateExtension; value: BasicConstraints | undefined } | undefined {
   const ext = extensionOf(cert, OID.basicConstraints);
   return ext && { ext, value: decode(ext, BasicConstraints) };
 }

@@ -13,9 +13,9 @@ import {
 } from '../profiles/builtin.js';
 import type { CertificateProfile } from '../profiles/types.js';
 import { addMonths } from '../../domain/clock.js';
+import { OID } from '../../x509/oids.js';
 import {
   EXTENDED_KEY_USAGE_OIDS,
-  OID,
   assembleCertificate,
   authorityInfoAccessExtension,
   authorityKeyIdentifierExtension,

@@ -1,4 +1,4 @@
-import { TAG } from '../x509/der.js';
+import { TAG } from '../../asn1/der.js';
 import { PRINTABLE_STRING_TYPES, isPrintableString } from '../x509/name.js';
 import { isValidSsin } from '../../identifiers/ssin.js';
 import { subjectDnProblems } from '../profiles/subject-rule.js';

@@ -1,7 +1,7 @@
-import { TAG } from '../x509/der.js';
+import { TAG } from '../../asn1/der.js';
 import { addMonths } from '../../domain/clock.js';
 import { PASS, expect, fail, type Lint } from './types.js';
-import type { LintTime } from './lint-certificate.js';
+import type { EncodedTime } from '../../x509/certificate.js';
 
 const iso = (d: Date): string => d.toISOString().replace('.000', '');
 
@@ -10,7 +10,7 @@ export const validityTimeEncoding: Lint = {
   description: 'UTCTime (YYMMDDHHMMSSZ) through 2049, GeneralizedTime (YYYYMMDDHHMMSSZ) from 2050',
   source: 'RFC 5280 §4.1.2.5, §4.1.2.5.1, §4.1.2.5.2',
   check: (cert) => {
-    for (const [label, time] of [['notBefore', cert.notBefore], ['notAfter', cert.notAfter]] as [string, LintTime][]) {
+    for (const [label, time] of [['notBefore', cert.validity.notBefore], ['notAfter', cert.validity.notAfter]] as [string, EncodedTime][]) {
       if (!time.date) return fail(`${label} "${time.text}" is not in the strict RFC 5280 form`);
       const wanted = time.date.getUTCFullYear() < 2050 ? TAG.UTC_TIME : TAG.GENERALIZED_TIME;
       if (time.tag !== wanted) return fail(`${label} ${iso(time.date)} must be ${wanted === TAG.UTC_TIME ? 'UTCTime' : 'GeneralizedTime'}`);
@@ -24,8 +24,8 @@ export const validityOrder: Lint = {
   description: 'notBefore is earlier than notAfter',
   source: 'RFC 5280 §4.1.2.5',
   check: (cert) => {
-    const { date: nb } = cert.notBefore;
-    const { date: na } = cert.notAfter;
+    const { date: nb } = cert.validity.notBefore;
+    const { date: na } = cert.validity.notAfter;
     if (!nb || !na) return fail('validity times cannot be read');
     return expect(nb < na, () => `notBefore ${iso(nb)} is not before notAfter ${iso(na)}`);
   },
@@ -36,8 +36,8 @@ export const validityWithinIssuer: Lint = {
   description: "The validity period lies within the issuer certificate's",
   source: 'RFC 5280 §6.1.3 (a)(2) consequence; profile (clamping)',
   check: (cert, { issuer }) => {
-    const { date: nb } = cert.notBefore;
-    const { date: na } = cert.notAfter;
+    const { date: nb } = cert.validity.notBefore;
+    const { date: na } = cert.validity.notAfter;
     if (!nb || !na) return fail('validity times cannot be read');
     if (nb < issuer.notBefore) return fail(`notBefore ${iso(nb)} precedes the issuer's ${iso(issuer.notBefore)}`);
     return expect(na <= issuer.notAfter, () => `notAfter ${iso(na)} exceeds the issuer's ${iso(issuer.notAfter)}`);
@@ -49,8 +49,8 @@ export const validityMatchesProfile: Lint = {
   description: 'notAfter = start + the profile months (start within the backdate window), unless clamped to the issuer notAfter',
   source: 'profile validity rule (eHealth: 12 months acceptance, 36 production)',
   check: (cert, context) => {
-    const { date: nb } = cert.notBefore;
-    const { date: na } = cert.notAfter;
+    const { date: nb } = cert.validity.notBefore;
+    const { date: na } = cert.validity.notAfter;
     if (!nb || !na) return fail('validity times cannot be read');
     const earliest = addMonths(nb, context.validityMonths);
     const latest = addMonths(new Date(nb.getTime() + context.backdateSeconds * 1000), context.validityMonths);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CaError } from '../issuance/errors.js';
-import { DN_ATTRIBUTE_OIDS } from '../x509/name.js';
+import { DN_ATTRIBUTE_OIDS } from '../../x509/name.js';
 import { EXTENDED_KEY_USAGE_OIDS, KEY_USAGE_FLAGS } from '../x509/extensions.js';
 import { BUILT_IN_PROFILES } from './builtin.js';
 import type { CertificateProfile } from './types.js';

@@ -1,5 +1,5 @@
 import { isValidSsin } from '../../identifiers/ssin.js';
-import type { DnAttributeType } from '../x509/name.js';
+import type { DnAttributeType } from '../../x509/name.js';
 import type { DnForm, SubjectDnRule } from './types.js';
 
 export interface SubjectAttribute {

@@ -1,5 +1,6 @@
-import type { DnAttributeType } from '../x509/name.js';
-import type { ExtendedKeyUsageName, KeyUsageName, PolicySpec } from '../x509/extensions.js';
+import type { KeyUsageName } from '../../x509/certificate.js';
+import type { DnAttributeType } from '../../x509/name.js';
+import type { ExtendedKeyUsageName, PolicySpec } from '../x509/extensions.js';
 
 export type Environment = 'acceptance' | 'production';
 export type AllowedCurve = 'P-256' | 'P-384';

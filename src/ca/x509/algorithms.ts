@@ -1,6 +1,6 @@
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm, SignatureHash } from '../keys/key-signer.js';
-import { OID } from './oids.js';
+import { OID } from '../../x509/oids.js';
 import { encodeOid, encodeSequence } from './der.js';
 
 export type SignatureAlgorithmName =

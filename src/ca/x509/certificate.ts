@@ -1,7 +1,8 @@
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import type { KeySigner } from '../keys/key-signer.js';
-import { signerHashOf, type SignatureAlgorithm } from './algorithms.js';
-import { DerError, TAG, bitStringOctets, childrenOf, encodeBitString, encodeSequence, expectTag, readSingleTlv, tlvBytes } from './der.js';
+import type { ParsedCertificate } from '../../x509/certificate.js';
+import { signatureAlgorithmFromOid, signerHashOf, type SignatureAlgorithm } from './algorithms.js';
+import { encodeBitString, encodeSequence } from './der.js';
 
 /**
  * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }. Built by concatenation, so the
@@ -16,24 +17,6 @@ export async function signTbsCertificate(tbsDer: Buffer, signer: KeySigner, algo
   return assembleCertificate(tbsDer, algorithm, signature);
 }
 
-export interface CertificateParts {
-  /** Views into the certificate buffer. */
-  readonly tbs: Buffer;
-  readonly signatureAlgorithm: Buffer;
-  readonly signature: Buffer;
-}
-
-export function splitCertificate(certDer: Buffer): CertificateParts {
-  const root = expectTag(readSingleTlv(certDer), TAG.SEQUENCE, 'Certificate');
-  const [tbs, algorithm, signature, ...rest] = childrenOf(certDer, root);
-  if (!tbs || !algorithm || !signature || rest.length) throw new DerError('Certificate must have three elements');
-  return {
-    tbs: tlvBytes(certDer, expectTag(tbs, TAG.SEQUENCE, 'tbsCertificate')),
-    signatureAlgorithm: tlvBytes(certDer, expectTag(algorithm, TAG.SEQUENCE, 'signatureAlgorithm')),
-    signature: bitStringOctets(certDer, signature),
-  };
-}
-
 export function publicKeyObject(spkiDer: Buffer): KeyObject {
   return createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
 }
@@ -44,6 +27,17 @@ export function verifySignature(data: Uint8Array, signature: Uint8Array, algorit
   } catch {
     return false;
   }
+}
+
+/**
+ * True when `certificate` names `issuer`'s subject as its issuer (byte for byte) and its signature verifies with
+ * `issuer`'s key under one of the algorithms the CA accepts (`signatureAlgorithmFromOid`: SHA-2 only).
+ */
+export function verifyIssuedBy(certificate: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  if (!certificate.issuerDer.equals(issuer.subjectDer)) return false;
+  const algorithm = signatureAlgorithmFromOid(certificate.signatureAlgorithmOid);
+  if (algorithm === undefined) return false;
+  return verifySignature(certificate.tbsDer, certificate.signature, algorithm, issuer.publicKey);
 }
 
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {

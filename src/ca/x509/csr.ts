@@ -1,5 +1,5 @@
 import { createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { OID } from './oids.js';
+import { OID } from '../../x509/oids.js';
 import { signatureAlgorithmFromOid } from './algorithms.js';
 import { verifySignature, publicKeyObject } from './certificate.js';
 import {
@@ -17,7 +17,8 @@ import {
   tlvBytes,
   tlvValue,
 } from './der.js';
-import { decodeNameAt, encodeNameDer, type DnSequence, type EncodedNameAttribute } from './name.js';
+import { decodeName, type NameAttribute } from '../../x509/name.js';
+import { encodeNameDer, type DnSequence } from './name.js';
 
 /** A PKCS#10 request (RFC 2986), split into the parts the CA uses. Attributes (extension requests) are ignored on purpose. */
 export interface ParsedCsr {
@@ -25,7 +26,7 @@ export interface ParsedCsr {
   /** The signed CertificationRequestInfo bytes. */
   readonly infoDer: Buffer;
   readonly subjectDer: Buffer;
-  readonly subject: readonly EncodedNameAttribute[];
+  readonly subject: readonly NameAttribute[];
   readonly spkiDer: Buffer;
   readonly signatureAlgorithmOid: string;
   readonly signatureAlgorithmParameters: Buffer | undefined;
@@ -47,7 +48,7 @@ export function parseCsr(der: Buffer): ParsedCsr {
     der,
     infoDer: tlvBytes(der, info),
     subjectDer: tlvBytes(der, subject),
-    subject: decodeNameAt(der, subject),
+    subject: decodeName(der, subject),
     spkiDer: tlvBytes(der, expectTag(spki, TAG.SEQUENCE, 'SubjectPublicKeyInfo')),
     signatureAlgorithmOid: decodeOid(tlvValue(der, expectTag(algorithmOid, TAG.OID, 'algorithm'))),
     signatureAlgorithmParameters: parameters ? tlvBytes(der, parameters) : undefined,

@@ -18,19 +18,8 @@ import {
   PolicyQualifierInfo,
   SubjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
-import { OID } from './oids.js';
-
-/** RFC 5280 §4.2.1.3 names; `nonRepudiation` is X.509's `contentCommitment`. */
-export type KeyUsageName =
-  | 'digitalSignature'
-  | 'nonRepudiation'
-  | 'keyEncipherment'
-  | 'dataEncipherment'
-  | 'keyAgreement'
-  | 'keyCertSign'
-  | 'cRLSign'
-  | 'encipherOnly'
-  | 'decipherOnly';
+import type { KeyUsageName } from '../../x509/certificate.js';
+import { OID } from '../../x509/oids.js';
 
 export const KEY_USAGE_FLAGS: Readonly<Record<KeyUsageName, number>> = {
   digitalSignature: KeyUsageFlags.digitalSignature,

@@ -1,5 +1,4 @@
 /** Certificate building blocks: DER, names, algorithms, extensions, TBS encoding, assembly and PKCS#10 parsing. */
-export * from './oids.js';
 export * from './der.js';
 export * from './name.js';
 export * from './algorithms.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { OID } from './oids.js';
+import { OID } from '../../x509/oids.js';
 import { DerError, TAG, bitStringOctets, childrenOf, decodeOid, expectTag, readSingleTlv, tlvValue } from './der.js';
 
 export type CurveName = 'P-256' | 'P-384' | 'P-521';
@@ -71,4 +71,12 @@ export function describePublicKey(spkiDer: Buffer): PublicKeyDescription {
  */
 export function publicKeyIdentifier(spkiDer: Buffer): Buffer {
   return createHash('sha1').update(splitSpki(spkiDer).subjectPublicKey).digest();
+}
+
+/**
+ * The key identifier of a (CA) certificate, as the authorityKeyIdentifier of what it signs carries it: its
+ * subjectKeyIdentifier, or RFC 5280 method 1 over its key when it has none (RFC 5280 §4.2.1.1).
+ */
+export function keyIdentifierOf(certificate: { readonly subjectKeyIdentifier: Buffer | undefined; readonly spkiDer: Buffer }): Buffer {
+  return certificate.subjectKeyIdentifier ?? publicKeyIdentifier(certificate.spkiDer);
 }

@@ -11,11 +11,11 @@ import {
   extendedKeyUsageExtension,
   keyUsageExtension,
   subjectKeyIdentifierExtension,
-  type KeyUsageName,
 } from './extensions.js';
 import { encodeName, encodeNameDer, type DnAttribute } from './name.js';
-import { OID } from './oids.js';
-import { assembleCertificate, splitCertificate } from './certificate.js';
+import { splitCertificate, type KeyUsageName } from '../../x509/certificate.js';
+import { OID } from '../../x509/oids.js';
+import { assembleCertificate } from './certificate.js';
 import { encodeCertificateTime, encodeExtensionDer, encodeTbsCertificate, encodeTbsCertificateFromParts, parseSubjectPublicKeyInfo } from './tbs-certificate.js';
 
 const rsaSpki = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' });

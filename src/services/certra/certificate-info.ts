@@ -3,7 +3,7 @@ import { validateIdentifier } from '../../identifiers/index.js';
 import { certificateRegistry, type IssuedCertificateRow } from '../../storage/certificate-registry.js';
 import { certRaRequests, type CertRaRequestRow } from '../../storage/certra-requests.js';
 import type { Queryable } from '../../storage/database.js';
-import { parseCertificate } from '../../trust/index.js';
+import { parseCertificate } from '../../x509/certificate.js';
 import type { VerifiedSigner } from '../../xml/dsig/signer.js';
 import { hasLiveReplacement } from './certificate-requests.js';
 import type { CertRaDependencies } from './dependencies.js';
@@ -34,7 +34,7 @@ export async function certificateInfoForCitizen(deps: CertRaDependencies, signer
 export async function certificateInfoForAuthenticationCertificate(deps: CertRaDependencies, signerCertificate: VerifiedSigner): Promise<CertificateInfo> {
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
-    const issued = await certificateRegistry.findBySerial(tx, deps.issuer.issuerKeyId, signerCertificate.info.serialNumber);
+    const issued = await certificateRegistry.findBySerial(tx, deps.issuer.issuerKeyId, signerCertificate.info.serialNumberHex);
     if (!issued?.certificateDer || !issued.certificateDer.equals(signerCertificate.certificate)) {
       throw new ServiceError('CERTIFICATE_NOT_FOUND', 'the signing certificate is not an eHealth certificate issued by this service');
     }
@@ -100,7 +100,7 @@ async function describe(deps: CertRaDependencies, q: Queryable, request: CertRaR
     details:
       issued && parsed
         ? {
-            serialNumber: BigInt(`0x${parsed.serialNumber}`).toString(10),
+            serialNumber: BigInt(`0x${parsed.serialNumberHex}`).toString(10),
             dn: parsed.subjectDn,
             issuerDn: parsed.issuerDn,
             notBefore: issued.notBefore,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { XMLSerializer } from '@xmldom/xmldom';
-import type { CertificateInfo, KeyUsageName, RevocationChecker, TrustStore } from '../../trust/index.js';
+import type { RevocationChecker, TrustStore } from '../../trust/index.js';
+import type { KeyUsageName, ParsedCertificate } from '../../x509/certificate.js';
 import { childElements, parseXmlStrict, type Document, type Element } from '../parse.js';
 import {
   DIGEST_METHODS,
@@ -86,7 +87,7 @@ export async function verifyEnvelopedSignature(requestElement: Element, options:
   }
 
   const certificates = x509Certificates(parsed.keyInfo);
-  let signerInfo: CertificateInfo;
+  let signerInfo: ParsedCertificate;
   try {
     signerInfo = options.trust.certificate(certificates[0]!);
   } catch (error) {

@@ -1,4 +1,5 @@
-import type { CertificateInfo, TrustResult } from '../../trust/index.js';
+import type { TrustResult } from '../../trust/index.js';
+import type { ParsedCertificate } from '../../x509/certificate.js';
 
 /** Who signed a verified message: taken from the validated path, never from unverified message content. */
 export interface VerifiedSigner {
@@ -9,9 +10,9 @@ export interface VerifiedSigner {
   /** Subject serialNumber (2.5.4.5): the SSIN for Belgian eID certificates. */
   readonly subjectSerialNumber: string | undefined;
   readonly subjectDn: string;
-  readonly info: CertificateInfo;
+  readonly info: ParsedCertificate;
   /** The validated path, signer first, anchor last. */
-  readonly path: readonly CertificateInfo[];
+  readonly path: readonly ParsedCertificate[];
 }
 
 export function verifiedSigner(trust: Extract<TrustResult, { ok: true }>): VerifiedSigner {

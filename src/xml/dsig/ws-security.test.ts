@@ -173,7 +173,7 @@ describe('WS-Security: accepted envelopes', () => {
     ['X509v3', X509V3_TOKEN],
     ['SubjectKeyIdentifier', X509_SKI],
   ])('KeyInfo as a %s KeyIdentifier designating the BST', async (_, valueType) => {
-    const { parseCertificate } = await import('../../trust/index.js');
+    const { parseCertificate } = await import('../../x509/certificate.js');
     const value = valueType === X509_SKI ? parseCertificate(rsa.leaf.der).subjectKeyIdentifier!.toString('base64') : rsa.leaf.der.toString('base64');
     const xml = signEnvelope().replace(
       /<wsse:Reference [^>]*\/>/,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { XMLSerializer } from '@xmldom/xmldom';
-import type { KeyUsageName, RevocationChecker, TrustStore } from '../../trust/index.js';
+import type { RevocationChecker, TrustStore } from '../../trust/index.js';
+import type { KeyUsageName } from '../../x509/certificate.js';
 import { childElements, parseXmlStrict, XmlParseError, type Document, type Element, type ParseLimits } from '../parse.js';
 import { DIGEST_METHODS, DSIG_NS, EXC_C14N, SIGNATURE_METHODS, XMLNS_NS, type DigestMethodName, type SignatureMethodName } from './algorithms.js';
 import { canonicalizeExclusive } from './canonicalize.js';

@@ -1,4 +1,4 @@
-/** Object identifiers the CA emits or checks. One table, so lints and builders cannot drift apart. */
+/** Object identifiers of X.509 that the platform reads, emits or checks. One table, so the reader, the CA builders and the lints cannot drift apart. */
 
 export const OID = {
   // Public key algorithms and curves (RFC 3279, RFC 5480)
