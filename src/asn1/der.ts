@@ -254,6 +254,31 @@ export function encodeUnsignedInteger(magnitude: Uint8Array): Buffer {
   return encodeTlv(TAG.INTEGER, content);
 }
 
+const pad2 = (value: number): string => String(value).padStart(2, '0');
+
+function timeText(date: Date, fullYear: boolean): string {
+  if (!Number.isFinite(date.getTime())) throw new DerError('invalid date');
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) throw new DerError('date out of range');
+  const rest = `${pad2(date.getUTCMonth() + 1)}${pad2(date.getUTCDate())}${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z`;
+  return `${fullYear ? String(year).padStart(4, '0') : pad2(year % 100)}${rest}`;
+}
+
+/** GeneralizedTime YYYYMMDDHHMMSSZ (UTC, milliseconds dropped). */
+export function encodeGeneralizedTime(date: Date): Buffer {
+  return encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(timeText(date, true), 'latin1'));
+}
+
+/**
+ * A certificate or CRL time (RFC 5280 §4.1.2.5, §5.1.2.4): UTCTime YYMMDDHHMMSSZ from 1950 through 2049, GeneralizedTime
+ * otherwise (UTC, milliseconds dropped). `decodeTime` reads both.
+ */
+export function encodeTime(date: Date): Buffer {
+  const year = date.getUTCFullYear();
+  if (year >= 1950 && year < 2050) return encodeTlv(TAG.UTC_TIME, Buffer.from(timeText(date, false), 'latin1'));
+  return encodeGeneralizedTime(date);
+}
+
 export function encodeOid(oid: string): Buffer {
   const arcs = oid.split('.').map((a) => {
     if (!/^\d+$/.test(a)) throw new DerError(`bad OID ${oid}`);

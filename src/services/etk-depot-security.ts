@@ -3,11 +3,11 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { CaMaterial } from '../ca/hierarchy/index.js';
 import { generatePrivateKey, loadEncryptedKeyFile } from '../ca/keys/file-key.js';
 import { EHEALTH_PLATFORM_OU, FEDERAL_GOVERNMENT_O, etkRaSigner, type CertificateProfile, type Environment } from '../ca/profiles/index.js';
-import { fromPem } from '../ca/x509/index.js';
 import type { Clock } from '../domain/clock.js';
 import { ServiceError } from '../domain/errors.js';
 import type { Database } from '../storage/database.js';
 import type { RevocationChecker, RevocationStatus, TrustStore } from '../trust/index.js';
+import { certificatesFrom } from '../x509/certificate.js';
 import { CERTIFICATE_REVOCATION_CHANNEL } from '../storage/certificate-registry.js';
 import { NotifiedCache } from './notified-cache.js';
 import { descendantsNamed, type Document, type Element } from '../xml/parse.js';
@@ -159,7 +159,7 @@ export async function openResponseSigner(options: ResponseSignerOptions): Promis
   let certificate: Buffer;
   if (options.keyFile && options.certificateFile) {
     key = await loadEncryptedKeyFile(options.keyFile, { passphraseEnv: 'SERVER_SIGNING_KEY_PASSPHRASE' }, options.env);
-    certificate = fromPem(await readFile(options.certificateFile, 'utf8'));
+    certificate = certificatesFrom(await readFile(options.certificateFile, 'utf8'))[0]!;
   } else {
     key = generatePrivateKey('RSA');
     const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });

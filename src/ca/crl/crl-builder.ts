@@ -4,10 +4,12 @@ import {
   TAG,
   authorityKeyIdentifierExtension,
   encodeBitString,
+  encodeGeneralizedTime,
   encodeLength,
   encodeOctetString,
   encodeOid,
   encodeSequence,
+  encodeTime,
   encodeTlv,
   encodeUnsignedInteger,
   keyIdentifierOf,
@@ -77,25 +79,6 @@ const OID_CRL_NUMBER = '2.5.29.20';
 const OID_REASON_CODE = '2.5.29.21';
 const OID_INVALIDITY_DATE = '2.5.29.24';
 const VERSION_V2 = encodeTlv(TAG.INTEGER, Buffer.from([1]));
-
-const pad2 = (value: number): string => String(value).padStart(2, '0');
-
-/** RFC 5280 §5.1.2.4: UTCTime through 2049, GeneralizedTime from 2050; seconds, Zulu. */
-export function encodeTime(date: Date): Buffer {
-  const time = date.getTime();
-  if (!Number.isFinite(time)) throw new CrlError('invalid date');
-  const year = date.getUTCFullYear();
-  const rest = `${pad2(date.getUTCMonth() + 1)}${pad2(date.getUTCDate())}${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z`;
-  if (year >= 1950 && year < 2050) return encodeTlv(TAG.UTC_TIME, Buffer.from(`${pad2(year % 100)}${rest}`, 'latin1'));
-  if (year < 0 || year > 9999) throw new CrlError('date out of range');
-  return encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
-}
-
-function encodeGeneralizedTime(date: Date): Buffer {
-  const year = date.getUTCFullYear();
-  const text = `${String(year).padStart(4, '0')}${pad2(date.getUTCMonth() + 1)}${pad2(date.getUTCDate())}${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z`;
-  return encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(text, 'latin1'));
-}
 
 function encodeExtension(oid: string, valueDer: Buffer, critical = false): Buffer {
   return encodeSequence(encodeOid(oid), ...(critical ? [Buffer.from([TAG.BOOLEAN, 1, 0xff])] : []), encodeOctetString(valueDer));

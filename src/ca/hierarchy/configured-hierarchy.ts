@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { describeKeyReference, openKeySigner, parseKeyReference, validateKeyReference, type ClosableKeySigner, type KeyReference } from '../keys/key-reference.js';
-import type { KeyUsageName, ParsedCertificate } from '../../x509/certificate.js';
-import { fromPem, signatureAlgorithmFor, signerHashOf, verifyIssuedBy, verifySignature } from '../x509/index.js';
+import { certificatesFrom, type KeyUsageName, type ParsedCertificate } from '../../x509/certificate.js';
+import { signatureAlgorithmFor, signerHashOf, verifyIssuedBy, verifySignature } from '../x509/index.js';
 import {
   CA_PUBLICATION_PATHS,
   caCertificate,
@@ -141,7 +141,7 @@ async function readCertificateFile(path: string, what: string): Promise<CaCertif
   }
   try {
     const text = bytes.toString('latin1');
-    return caCertificate(text.includes('-----BEGIN CERTIFICATE-----') ? fromPem(text) : bytes);
+    return caCertificate(certificatesFrom(text.includes('-----BEGIN CERTIFICATE-----') ? text : bytes)[0]!);
   } catch (error) {
     throw new CaConfigError(`${what}: ${path} is not an X.509 certificate (${(error as Error).message})`);
   }

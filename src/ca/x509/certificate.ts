@@ -44,9 +44,3 @@ export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
 }
-
-export function fromPem(pem: string, label = 'CERTIFICATE'): Buffer {
-  const match = new RegExp(`-----BEGIN ${label}-----([\\s\\S]+?)-----END ${label}-----`).exec(pem);
-  if (!match) throw new Error(`no ${label} PEM block`);
-  return Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64');
-}

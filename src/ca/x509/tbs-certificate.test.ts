@@ -16,7 +16,8 @@ import { encodeName, encodeNameDer, type DnAttribute } from './name.js';
 import { splitCertificate, type KeyUsageName } from '../../x509/certificate.js';
 import { OID } from '../../x509/oids.js';
 import { assembleCertificate } from './certificate.js';
-import { encodeCertificateTime, encodeExtensionDer, encodeTbsCertificate, encodeTbsCertificateFromParts, parseSubjectPublicKeyInfo } from './tbs-certificate.js';
+import { DerError, decodeTime, encodeGeneralizedTime, encodeTime, readSingleTlv } from '../../asn1/der.js';
+import { encodeExtensionDer, encodeTbsCertificate, encodeTbsCertificateFromParts, parseSubjectPublicKeyInfo } from './tbs-certificate.js';
 
 const rsaSpki = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' });
 const ecSpki = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'der' });
@@ -83,9 +84,18 @@ describe('TBSCertificate encoding', () => {
     );
   });
 
-  it('switches from UTCTime to GeneralizedTime in 2050', () => {
-    expect(encodeCertificateTime(new Date('2049-12-31T23:59:59.999Z')).toString('latin1')).toBe('\x17\x0d491231235959Z');
-    expect(encodeCertificateTime(new Date('2050-01-01T00:00:00Z')).toString('latin1')).toBe('\x18\x0f20500101000000Z');
+  it('writes UTCTime from 1950 through 2049 and GeneralizedTime otherwise, as decodeTime reads them', () => {
+    expect(encodeTime(new Date('2049-12-31T23:59:59.999Z')).toString('latin1')).toBe('\x17\x0d491231235959Z');
+    expect(encodeTime(new Date('2050-01-01T00:00:00Z')).toString('latin1')).toBe('\x18\x0f20500101000000Z');
+    expect(encodeTime(new Date('1950-01-01T00:00:00Z')).toString('latin1')).toBe('\x17\x0d500101000000Z');
+    expect(encodeTime(new Date('1949-12-31T23:59:59Z')).toString('latin1')).toBe('\x18\x0f19491231235959Z');
+    expect(encodeGeneralizedTime(new Date('2026-03-01T10:00:00Z')).toString('latin1')).toBe('\x18\x0f20260301100000Z');
+    for (const iso of ['1950-01-01T00:00:00Z', '2024-02-29T12:34:56Z', '2049-12-31T23:59:59Z', '2050-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+      const der = encodeTime(new Date(iso));
+      expect(decodeTime(der, readSingleTlv(der)).toISOString()).toBe(new Date(iso).toISOString());
+    }
+    expect(() => encodeTime(new Date(Number.NaN))).toThrow(DerError);
+    expect(() => encodeTime(new Date('+010000-01-01T00:00:00Z'))).toThrow(/out of range/);
   });
 
   it('assembles a certificate that asn1-x509 parses, and splits it back into the same TBS bytes', () => {

@@ -10,7 +10,7 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { TAG, encodeSequence, encodeTlv } from './der.js';
+import { TAG, encodeSequence, encodeTime, encodeTlv } from './der.js';
 
 /**
  * Every field of a TBSCertificate, at the level of ASN.1 values. Deliberately permissive (any version, any serial
@@ -85,17 +85,6 @@ export interface TbsCertificateParts {
 }
 
 const V3_VERSION = Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02]);
-const two = (n: number): string => String(n).padStart(2, '0');
-
-/** RFC 5280 §4.1.2.5: UTCTime YYMMDDHHMMSSZ through 2049, GeneralizedTime YYYYMMDDHHMMSSZ from 2050 (seconds truncated). */
-export function encodeCertificateTime(date: Date): Buffer {
-  const year = date.getUTCFullYear();
-  const rest = `${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}Z`;
-  return year < 2050 && year >= 1950
-    ? encodeTlv(TAG.UTC_TIME, Buffer.from(`${two(year % 100)}${rest}`, 'latin1'))
-    : encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(`${String(year).padStart(4, '0')}${rest}`, 'latin1'));
-}
-
 export function encodeExtensionDer(extension: Extension): Buffer {
   return Buffer.from(AsnConvert.serialize(extension));
 }
@@ -106,7 +95,7 @@ export function encodeTbsCertificateFromParts(parts: TbsCertificateParts): Buffe
     encodeTlv(TAG.INTEGER, parts.serialNumber),
     parts.signatureAlgorithmDer,
     parts.issuerDer,
-    encodeSequence(encodeCertificateTime(parts.notBefore), encodeCertificateTime(parts.notAfter)),
+    encodeSequence(encodeTime(parts.notBefore), encodeTime(parts.notAfter)),
     parts.subjectDer,
     parts.spkiDer,
     encodeTlv(0xa3, encodeSequence(...parts.extensionDers)),
