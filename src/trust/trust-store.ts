@@ -101,7 +101,7 @@ export class TrustStore {
     }
   }
 
-  /** Parses a certificate through the cache. Throws CertificateParseError when it is not a certificate. */
+  /** Parses a certificate through the cache. Throws DerError when it is not a certificate. */
   certificate(der: Buffer): ParsedCertificate {
     const key = der.toString('base64');
     const hit = this.parsed.get(key);

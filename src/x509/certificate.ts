@@ -30,10 +30,10 @@ import { OID } from './oids.js';
  *   extensions decoded (basicConstraints, keyUsage, extendedKeyUsage, key identifiers).
  *
  * Names, serials and the TBS are kept as the exact bytes of the certificate (views into an own copy of it), so that
- * names chain and signatures verify byte for byte.
+ * names chain and signatures verify byte for byte. That is why it walks the DER with the strict reader of asn1/
+ * rather than a generic decoder (@peculiar/asn1-schema keeps no byte spans and accepts BER); the lints still decode
+ * extension values with @peculiar/asn1-x509, an independent decoder of what our encoder wrote.
  */
-
-export { DerError as CertificateParseError };
 
 /** RFC 5280 §4.2.1.3 names, in bit order; `nonRepudiation` is X.509's `contentCommitment`. */
 export const KEY_USAGE_NAMES = [
@@ -258,7 +258,7 @@ export function extensionOf(cert: DecodedCertificate, oid: string): CertificateE
 }
 
 /** Certificate signature algorithms path validation can verify (RSA PKCS#1 v1.5 and ECDSA; SHA-1 for older CAs). */
-export const CERTIFICATE_SIGNATURE_ALGORITHMS: ReadonlyMap<string, CertificateSignatureAlgorithm> = new Map([
+const CERTIFICATE_SIGNATURE_ALGORITHMS: ReadonlyMap<string, CertificateSignatureAlgorithm> = new Map([
   [OID.sha1WithRSAEncryption, { keyType: 'rsa', hash: 'sha1' }],
   [OID.sha256WithRSAEncryption, { keyType: 'rsa', hash: 'sha256' }],
   [OID.sha384WithRSAEncryption, { keyType: 'rsa', hash: 'sha384' }],
@@ -273,7 +273,7 @@ export const CERTIFICATE_SIGNATURE_ALGORITHMS: ReadonlyMap<string, CertificateSi
  * ones whose checking belongs to the caller (SAN, EKU). Policies are accepted as with RFC 5280's initial-any-policy
  * and no explicit-policy requirement. Name constraints, policy constraints and anything unknown are not.
  */
-export const HANDLED_EXTENSIONS: ReadonlySet<string> = new Set([
+const HANDLED_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.subjectKeyIdentifier,
   OID.keyUsage,
   OID.subjectAltName,
@@ -283,7 +283,7 @@ export const HANDLED_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.extKeyUsage,
 ]);
 
-/** The checked, typed view (see the module comment). Throws DerError (exported as CertificateParseError) when `der` is not a valid certificate. */
+/** The checked, typed view (see the module comment). Throws DerError when `der` is not a valid certificate. */
 export function parseCertificate(der: Buffer): ParsedCertificate {
   const decoded = decodeCertificate(der);
   const buf = decoded.der;
