@@ -10,7 +10,7 @@ import { createEtkDepotSoapService, etkDepotRestRoutes } from './frontend/etkdep
 import { createEtkRaSoapService } from './frontend/etkra/index.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
 import { projectPaths } from './project-paths.js';
-import { CertificateIssuer } from './services/certificate-issuer.js';
+import { CertificateIssuer, warnAboutOrphanIntents } from './services/certificate-issuer.js';
 import { CrlPublisher } from './services/crl-publisher.js';
 import type { PlatformContext, TrustStores } from './services/platform-context.js';
 import { ContractDocuments } from './soap/contract-documents.js';
@@ -49,13 +49,15 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       publicationUrl: config.caPublicationUrl,
       logger: { warn: (message) => logger.warn(message), info: (message) => logger.info(message) },
     });
+    // Uses of the CA key that a crash or a rolled-back caller left without a recorded certificate.
+    await warnAboutOrphanIntents(database, logger);
     const context: PlatformContext = {
       config,
       logger,
       clock,
       db: database,
       ca,
-      issuer: new CertificateIssuer(ca),
+      issuer: new CertificateIssuer(ca, database, { onJournalError: (error) => logger.error({ err: error }, 'CA key-use journal write failed') }),
       crls: new CrlPublisher(database, clock),
       trust: buildTrustStores(config, ca),
     };

@@ -1,7 +1,14 @@
 import type { Queryable } from './database.js';
 import { sqlState } from './database.js';
 
-/** The registry of every certificate our CAs issue (table issued_certificates). The only SQL for it. */
+/**
+ * The registry of every certificate our CAs issue (table issued_certificates), and the journal of every use of the
+ * issuing key: a row is an intent committed before signing, until its certificate is recorded. The only SQL for it.
+ */
+
+/** intent: committed before signing; signed / sign_failed: the signing outcome; issued: the certificate is recorded. */
+export type IntentState = 'intent' | 'signed' | 'sign_failed' | 'issued';
+
 export interface IssuedCertificateRow {
   id: bigint;
   issuerKeyId: string;
@@ -17,10 +24,49 @@ export interface IssuedCertificateRow {
   revocationReason: string | null;
 }
 
+/** What is committed before the issuing key signs. */
+export interface IssuanceIntent {
+  issuerKeyId: string;
+  serialHex: string;
+  subjectKeyId: string;
+  subjectDn: string;
+  profile: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** SHA-256 (hex) of the DER TBSCertificate about to be signed (the issuer always gives it). */
+  tbsSha256Hex?: string;
+  /** When the intent is recorded; the database's now() when omitted. */
+  intentAt?: Date;
+}
+
+/** A journalled use of the key whose certificate was never recorded: never signed, or signed and then lost. */
+export interface UnrecordedIntentRow {
+  id: bigint;
+  issuerKeyId: string;
+  serialHex: string;
+  subjectKeyId: string;
+  subjectDn: string;
+  profile: string;
+  notBefore: Date;
+  notAfter: Date;
+  tbsSha256Hex: string | null;
+  state: Exclude<IntentState, 'issued'>;
+  intentAt: Date | null;
+  signedAt: Date | null;
+}
+
 export class DuplicateSerialError extends Error {
   constructor(serialHex: string) {
     super(`serial ${serialHex} is already recorded for this issuer`);
     this.name = 'DuplicateSerialError';
+  }
+}
+
+/** recordIssued found no pending intent with this id and TBS hash: nothing was recorded. */
+export class IntentMismatchError extends Error {
+  constructor(id: bigint) {
+    super(`issued certificate #${id} has no pending intent with this TBS hash: the certificate is not recorded`);
+    this.name = 'IntentMismatchError';
   }
 }
 
@@ -54,26 +100,107 @@ export function normaliseSerialHex(serialHex: string): string {
 export const CERTIFICATE_REVOCATION_CHANNEL = 'certificate_revoked';
 
 export const certificateRegistry = {
-  /** Records the intent to issue (before signing). A duplicate serial raises DuplicateSerialError. */
-  async recordIntent(
-    q: Queryable,
-    intent: { issuerKeyId: string; serialHex: string; subjectKeyId: string; subjectDn: string; profile: string; notBefore: Date; notAfter: Date },
-  ): Promise<bigint> {
+  /**
+   * Records the intent to issue (before signing): serial, subject, validity, TBS hash. A duplicate serial raises
+   * DuplicateSerialError without aborting the surrounding transaction (ON CONFLICT), so a retry can follow in it.
+   */
+  async recordIntent(q: Queryable, intent: IssuanceIntent): Promise<bigint> {
+    let rows: Array<{ id: bigint }>;
     try {
-      const [row] = await q.query<{ id: bigint }>(
-        `INSERT INTO issued_certificates (issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        [intent.issuerKeyId, normaliseSerialHex(intent.serialHex), intent.subjectKeyId.toUpperCase(), intent.subjectDn, intent.profile, intent.notBefore, intent.notAfter],
+      rows = await q.query<{ id: bigint }>(
+        `INSERT INTO issued_certificates (issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, tbs_sha256, intent_state, intent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', COALESCE($9, now()))
+         ON CONFLICT ON CONSTRAINT issued_certificates_serial_uq DO NOTHING RETURNING id`,
+        [
+          intent.issuerKeyId,
+          normaliseSerialHex(intent.serialHex),
+          intent.subjectKeyId.toUpperCase(),
+          intent.subjectDn,
+          intent.profile,
+          intent.notBefore,
+          intent.notAfter,
+          intent.tbsSha256Hex?.toLowerCase() ?? null,
+          intent.intentAt ?? null,
+        ],
       );
-      return row!.id;
     } catch (error) {
       if (sqlState(error) === '23505') throw new DuplicateSerialError(intent.serialHex);
       throw error;
     }
+    if (rows.length === 0) throw new DuplicateSerialError(intent.serialHex);
+    return rows[0]!.id;
   },
 
-  async recordIssued(q: Queryable, id: bigint, certificateDer: Buffer, issuedAt: Date): Promise<void> {
-    await q.query('UPDATE issued_certificates SET certificate_der = $2, issued_at = $3 WHERE id = $1', [id, certificateDer, issuedAt]);
+  /** Journals the outcome of the signature of a recorded intent (signed, or the signer failed). */
+  async recordSigningOutcome(q: Queryable, id: bigint, outcome: 'signed' | 'sign_failed', at: Date): Promise<void> {
+    await q.query(
+      `UPDATE issued_certificates SET intent_state = $2, signed_at = CASE WHEN $2 = 'signed' THEN $3::timestamptz ELSE signed_at END
+       WHERE id = $1 AND intent_state = 'intent'`,
+      [id, outcome, at],
+    );
+  },
+
+  /**
+   * Records the signed certificate of a pending intent. The TBS hash must be the one recorded before signing (both
+   * absent only for rows older than migration 0004); otherwise IntentMismatchError and nothing changes.
+   */
+  async recordIssued(q: Queryable, id: bigint, certificateDer: Buffer, issuedAt: Date, tbsSha256Hex?: string): Promise<void> {
+    const rows = await q.query(
+      `UPDATE issued_certificates SET certificate_der = $2, issued_at = $3, intent_state = 'issued', signed_at = COALESCE(signed_at, $3)
+       WHERE id = $1 AND certificate_der IS NULL AND intent_state IN ('intent', 'signed') AND tbs_sha256 IS NOT DISTINCT FROM $4
+       RETURNING id`,
+      [id, certificateDer, issuedAt, tbsSha256Hex?.toLowerCase() ?? null],
+    );
+    if (rows.length !== 1) throw new IntentMismatchError(id);
+  },
+
+  /**
+   * Writes back a journalled intent that a rolled-back transaction took with it (same id, serial and TBS hash);
+   * false when the row is there (the transaction committed) or its serial was taken since.
+   */
+  async restoreIntent(q: Queryable, row: Omit<UnrecordedIntentRow, 'intentAt'> & { intentAt: Date }): Promise<boolean> {
+    const rows = await q.query(
+      `INSERT INTO issued_certificates (id, issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, tbs_sha256,
+         intent_state, intent_at, signed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        row.id,
+        row.issuerKeyId,
+        normaliseSerialHex(row.serialHex),
+        row.subjectKeyId.toUpperCase(),
+        row.subjectDn,
+        row.profile,
+        row.notBefore,
+        row.notAfter,
+        row.tbsSha256Hex?.toLowerCase() ?? null,
+        row.state,
+        row.intentAt,
+        row.signedAt,
+      ],
+    );
+    return rows.length === 1;
+  },
+
+  /** The journalled uses of the key whose certificate was never recorded, oldest first. */
+  async listUnrecordedIntents(q: Queryable): Promise<UnrecordedIntentRow[]> {
+    const rows = await q.query(
+      `SELECT id, issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, tbs_sha256, intent_state, intent_at, signed_at
+       FROM issued_certificates WHERE intent_state <> 'issued' ORDER BY id`,
+    );
+    return rows.map((r) => ({
+      id: r.id as bigint,
+      issuerKeyId: r.issuer_key_id as string,
+      serialHex: r.serial_hex as string,
+      subjectKeyId: r.subject_key_id as string,
+      subjectDn: r.subject_dn as string,
+      profile: r.profile as string,
+      notBefore: r.not_before as Date,
+      notAfter: r.not_after as Date,
+      tbsSha256Hex: (r.tbs_sha256 as string | null) ?? null,
+      state: r.intent_state as UnrecordedIntentRow['state'],
+      intentAt: (r.intent_at as Date | null) ?? null,
+      signedAt: (r.signed_at as Date | null) ?? null,
+    }));
   },
 
   async findById(q: Queryable, id: bigint): Promise<IssuedCertificateRow | undefined> {
@@ -89,8 +216,11 @@ export const certificateRegistry = {
     return row ? toRow(row) : undefined;
   },
 
+  /** The recorded certificates of a public key (an intent whose certificate was never recorded certifies nothing). */
   async findBySubjectKeyId(q: Queryable, subjectKeyId: string): Promise<IssuedCertificateRow[]> {
-    const rows = await q.query(`SELECT ${COLUMNS} FROM issued_certificates WHERE subject_key_id = $1 ORDER BY id`, [subjectKeyId.toUpperCase()]);
+    const rows = await q.query(`SELECT ${COLUMNS} FROM issued_certificates WHERE subject_key_id = $1 AND certificate_der IS NOT NULL ORDER BY id`, [
+      subjectKeyId.toUpperCase(),
+    ]);
     return rows.map(toRow);
   },
 

@@ -18,6 +18,13 @@ export interface Database extends Queryable {
   readonly engine: 'postgres' | 'pglite';
   /** Runs fn in one transaction; rolls back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in a transaction of its own that commits whatever becomes of the transactions the caller holds open, on a
+   * connection outside the pool, so that callers holding every pooled connection cannot starve it: for records that
+   * must outlive the caller's transaction (the CA's key-use journal). Absent on PGlite, whose single session runs
+   * one transaction at a time.
+   */
+  autonomousTransaction?<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs several statements separated by semicolons (migrations). */
   exec(sql: string): Promise<void>;
   /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
@@ -132,25 +139,35 @@ export function openPostgres(connectionString: string, options: { max?: number }
     entry.client = client;
   };
   const local = new LocalListeners();
+  // Autonomous transactions get their own small pool: its connections never wait for anything a caller holds.
+  let autonomousPool: pg.Pool | undefined;
+  const inTransaction = async <T>(from: pg.Pool, fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+    const client = await from.connect();
+    const sent: Array<readonly [string, string]> = [];
+    try {
+      await client.query('BEGIN');
+      const result = await fn(recordingNotifications({ query: (sql, params) => run(client, sql, params) }, sent));
+      await client.query('COMMIT');
+      local.deliver(sent);
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
   return {
     engine: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     async exec(sql) { await pool.query(sql); },
-    async transaction(fn) {
-      const client = await pool.connect();
-      const sent: Array<readonly [string, string]> = [];
-      try {
-        await client.query('BEGIN');
-        const result = await fn(recordingNotifications({ query: (sql, params) => run(client, sql, params) }, sent));
-        await client.query('COMMIT');
-        local.deliver(sent);
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
+    transaction: (fn) => inTransaction(pool, fn),
+    autonomousTransaction(fn) {
+      if (!autonomousPool) {
+        autonomousPool = new pg.Pool({ connectionString, max: 2 });
+        autonomousPool.on('error', () => undefined);
       }
+      return inTransaction(autonomousPool, fn);
     },
     async listen(channel, onPayload) {
       let entry = listeners.get(channel);
@@ -192,6 +209,7 @@ export function openPostgres(connectionString: string, options: { max?: number }
         client?.release();
       }
       listeners.clear();
+      await autonomousPool?.end();
       await pool.end();
     },
   };

@@ -329,6 +329,17 @@ describe('lint before sign', () => {
     await expectCaError(issue({ ...prepared } as PreparedCertificate), 'INVALID_INPUT');
   });
 
+  it('exposes the SHA-256 of the TBSCertificate before signing: the bytes the signer gets and the issued certificate carries', async () => {
+    const signed: Buffer[] = [];
+    const prepared = await prepareFromCsr(csrInput({ issuer: { ...issuing.issuer, signer: { ...issuing.signer, sign: (data, hash) => (signed.push(Buffer.from(data)), issuing.signer.sign(data, hash)) } } }));
+    expect(prepared.tbsSha256Hex).toBe(createHash('sha256').update(splitCertificate(prepared.lintCertificateDer).tbs).digest('hex'));
+    const issued = await issue(prepared);
+    expect(signed).toHaveLength(1);
+    expect(createHash('sha256').update(signed[0]!).digest('hex')).toBe(prepared.tbsSha256Hex);
+    expect(issued.tbsSha256Hex).toBe(prepared.tbsSha256Hex);
+    expect(createHash('sha256').update(splitCertificate(issued.der).tbs).digest('hex')).toBe(prepared.tbsSha256Hex);
+  });
+
   it('concurrent issue() calls on one prepared certificate sign once', async () => {
     const watched = countingSigner(issuing.signer);
     const prepared = await prepareFromCsr(csrInput({ issuer: { ...issuing.issuer, signer: watched.signer } }));

@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { dnEqualsUnordered, formatDn as formatDnString, parseDn } from '../../identifiers/dn.js';
 import type { KeySigner } from '../keys/key-signer.js';
 import { decodeLintCertificate } from '../lints/lint-certificate.js';
@@ -69,6 +69,11 @@ export interface PreparedCertificate {
   readonly subjectKeyIdentifierHex: string;
   /** RFC 2253 string (CN first), Java style escaping, as in Contract/DN. */
   readonly subjectDn: string;
+  /**
+   * SHA-256 (lower-case hex) of the DER TBSCertificate that `issue()` will sign: the linted bytes. Callers record it
+   * with the serial before signing, so that every use of the CA key leaves a trace of what it signed.
+   */
+  readonly tbsSha256Hex: string;
   /** The certificate the lints judged, signed by a throwaway key: for audit only, never to be published. */
   readonly lintCertificateDer: Buffer;
   readonly lintOutcomes: readonly LintOutcome[];
@@ -82,6 +87,8 @@ export interface IssuedCertificate {
   readonly notAfter: Date;
   readonly subjectKeyIdentifierHex: string;
   readonly subjectDn: string;
+  /** SHA-256 (lower-case hex) of the TBSCertificate of `der`, as signed: equal to the prepared `tbsSha256Hex`. */
+  readonly tbsSha256Hex: string;
 }
 
 interface PendingIssuance {
@@ -172,7 +179,13 @@ export async function issue(prepared: PreparedCertificate): Promise<IssuedCertif
     notAfter: prepared.notAfter,
     subjectKeyIdentifierHex: prepared.subjectKeyIdentifierHex,
     subjectDn: prepared.subjectDn,
+    tbsSha256Hex: sha256Hex(parts.tbs),
   });
+}
+
+/** SHA-256 of a DER TBSCertificate, lower-case hex: what callers record before signing. */
+function sha256Hex(tbsDer: Uint8Array): string {
+  return createHash('sha256').update(tbsDer).digest('hex');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -274,6 +287,7 @@ async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer,
     notAfter,
     subjectKeyIdentifierHex: ski.toString('hex'),
     subjectDn: dnString(subject),
+    tbsSha256Hex: sha256Hex(tbsDer),
     lintCertificateDer,
     lintOutcomes: Object.freeze(outcomes),
   });

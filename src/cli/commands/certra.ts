@@ -27,7 +27,7 @@ import { defineCommand, defineListCommand, jsonDate, jsonId, UsageError, type Ad
  */
 
 function dependencies(context: AdminContext): CertRaDependencies {
-  return createCertRaDependencies({ config: context.config, clock: context.clock, db: context.db, issuer: new CertificateIssuer(context.ca) });
+  return createCertRaDependencies({ config: context.config, clock: context.clock, db: context.db, issuer: new CertificateIssuer(context.ca, context.db) });
 }
 
 /** Service refusals read better with their code; anything else is reported as is. */
