@@ -34,7 +34,7 @@ import { generatePrivateKey } from '../src/ca/keys/file-key.js';
 import { createKeyObjectSigner } from '../src/ca/keys/key-signer.js';
 import { ehealthNaturalPerson, ehealthOrganisation } from '../src/ca/profiles/index.js';
 import { buildCsr, type DnSequence } from '../src/ca/x509/index.js';
-import { createPlatform } from '../src/composition.js';
+import { createServices } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
 import { buildEhealthDn, cbeCheckDigits, ehealthDnAttributes, nihiiCheckDigits, ssinCheckDigits, type EhealthDnInput } from '../src/identifiers/index.js';
 import { projectRoot } from '../src/project-paths.js';
@@ -92,8 +92,7 @@ function identityOf(index: number): Identity {
 
 async function seed(databaseUrl: string, dataDir: string, seedEtks: boolean): Promise<{ client: { key: KeyObject; certificate: Buffer }; identities: Identity[] }> {
   const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '0' });
-  const platform = await createPlatform(config, pino({ level: 'silent' }));
-  const { context } = platform;
+  const context = await createServices(config, pino({ level: 'silent' }));
   try {
     // Key generation would dominate seeding: a few keys serve many certificates (lookups never look at keys).
     const authenticationKeys = Array.from({ length: 8 }, () => generatePrivateKey('RSA'));
@@ -168,7 +167,7 @@ async function seed(databaseUrl: string, dataDir: string, seedEtks: boolean): Pr
     );
     return { client: { key: clientKey, certificate: client.der }, identities };
   } finally {
-    await platform.close();
+    await context.close();
   }
 }
 

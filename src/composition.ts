@@ -5,41 +5,62 @@ import { buildApp } from './app.js';
 import { loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { certRaRoutes, createCertRaSoapService } from './frontend/certra/index.js';
-import { createEtkDepotSoapService, etkDepotRestRoutes } from './frontend/etkdepot/index.js';
+import { SignedRequestAuthenticator } from './frontend/authentication/signed-request.js';
+import { certRaRoutes, createCertRaSoapService, type CertRaFrontEndDependencies } from './frontend/certra/index.js';
+import { createEtkDepotSoapService, etkDepotRestRoutes, type EtkDepotFrontEndDependencies } from './frontend/etkdepot/index.js';
+import { responseSigner, WsSecurityGate } from './frontend/etkdepot/ws-security-gate.js';
 import { createEtkRaSoapService } from './frontend/etkra/index.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
 import { projectPaths } from './project-paths.js';
 import { CertificateIssuer, warnAboutOrphanIntents } from './services/certificate-issuer.js';
+import { createCertRaDependencies, type CertRaDependencies } from './services/certra/index.js';
 import { CrlPublisher } from './services/crl-publisher.js';
-import type { PlatformContext, TrustStores } from './services/platform-context.js';
+import { EtkDirectory } from './services/etk-directory.js';
+import { EtkRegistration } from './services/etk-registration.js';
+import { registryRevocationChecker } from './services/registry-revocation.js';
+import { openResponseSigningCredential } from './services/response-signing-credential.js';
+import { SignerRevocation } from './services/signer-revocation.js';
 import { ContractDocuments } from './soap/contract-documents.js';
 import { compileEnvelopeValidator } from './soap/request-validator.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { migrate } from './storage/migrate.js';
 import { TrustStore } from './trust/index.js';
 
-export interface Platform {
-  readonly app: FastifyInstance;
-  readonly database: Database;
-  readonly context: PlatformContext;
-  /** Stops accepting requests, drains in-flight ones, then closes the database and key handles. */
+/**
+ * The composition root: the one place that knows every concrete piece and wires them together. `createServices`
+ * builds the services and what they stand on (database, CA, repositories); `createPlatform` adds the front ends (SOAP,
+ * REST, publication) around them. The admin CLI uses `createServices` alone.
+ */
+
+/** Every service of the platform, built once per process. */
+export interface PlatformServices {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly db: Database;
+  readonly ca: CaMaterial;
+  readonly issuer: CertificateIssuer;
+  readonly crls: CrlPublisher;
+  readonly certRa: CertRaDependencies;
+  readonly etkRegistration: EtkRegistration;
+  readonly etkDirectory: EtkDirectory;
+  readonly signerRevocation: SignerRevocation;
+  /** Stops LISTENs, closes key handles, and the database when it was opened here. */
   close(): Promise<void>;
 }
 
-export interface PlatformOptions {
+export interface ServicesOptions {
   /** An already-open database (tests); otherwise DATABASE_URL or the embedded PGlite in DATA_DIR. */
   database?: Database;
   clock?: Clock;
 }
 
-/** The composition root: the one place that knows every concrete piece and wires them together. */
-export async function createPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
+export async function createServices(config: Config, logger: Logger, options: ServicesOptions = {}): Promise<PlatformServices> {
   const ownsDatabase = options.database === undefined;
-  const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let ca: CaMaterial | undefined;
   try {
-    const applied = await migrate(database, projectPaths.migrations());
+    const applied = await migrate(db, projectPaths.migrations());
     if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'database migrated');
     const clock = options.clock ?? systemClock;
     ca = await loadCaMaterial({
@@ -50,49 +71,152 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       logger: { warn: (message) => logger.warn(message), info: (message) => logger.info(message) },
     });
     // Uses of the CA key that a crash or a rolled-back caller left without a recorded certificate.
-    await warnAboutOrphanIntents(database, logger);
-    const context: PlatformContext = {
+    await warnAboutOrphanIntents(db, logger);
+    const issuer = new CertificateIssuer(ca, db, { onJournalError: (error) => logger.error({ err: error }, 'CA key-use journal write failed') });
+    const crls = new CrlPublisher(db, clock);
+    const cacheSettings = { enabled: config.etkDepotCache, maxEntries: config.etkDepotCacheEntries, maxAgeSeconds: config.etkDepotCacheMaxAgeSeconds };
+    const material = ca;
+    const etkDirectory = new EtkDirectory({
+      db,
+      clock,
+      cache: config.etkDepotCache,
+      maxEntries: config.etkDepotCacheEntries,
+      maxAgeSeconds: config.etkDepotCacheMaxAgeSeconds,
+      onListenError: (error) => logger.warn({ err: error }, 'ETKDepot: LISTEN failed, lookups stay uncached'),
+    });
+    const signerRevocation = new SignerRevocation(db, ca, {
+      ...cacheSettings,
+      onListenError: (error) => logger.warn({ err: error }, 'ETKDepot: LISTEN for revocations failed, signers are checked on every request'),
+    });
+    let closed = false;
+    return {
       config,
       logger,
       clock,
-      db: database,
+      db,
       ca,
-      issuer: new CertificateIssuer(ca, database, { onJournalError: (error) => logger.error({ err: error }, 'CA key-use journal write failed') }),
-      crls: new CrlPublisher(database, clock),
-      trust: buildTrustStores(config, ca),
-    };
-    const app = await buildApp({
-      config,
-      logger,
-      soapServices: [createCertRaSoapService(context), createEtkRaSoapService(context), createEtkDepotSoapService(context)],
-      documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
-      requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
-      checkReady: async () => { await database.query('SELECT 1'); },
-      registerRoutes: async (scope) => {
-        await publicationRoutes(scope, context);
-        await etkDepotRestRoutes(scope, context);
-        await certRaRoutes(scope, context);
-      },
-    });
-    let closed = false;
-    const material = ca;
-    return {
-      app,
-      database,
-      context,
+      issuer,
+      crls,
+      certRa: createCertRaDependencies({ config, clock, db, issuer, crls }),
+      etkRegistration: new EtkRegistration({ db, clock, ca, challengeTtlSeconds: config.etkChallengeTtlSeconds }),
+      etkDirectory,
+      signerRevocation,
       async close() {
         if (closed) return;
         closed = true;
-        await app.close();
+        await Promise.all([etkDirectory.stop(), signerRevocation.stop()]);
         await material.close();
-        if (ownsDatabase) await database.close();
+        if (ownsDatabase) await db.close();
       },
     };
   } catch (error) {
     await ca?.close().catch(() => undefined);
-    if (ownsDatabase) await database.close();
+    if (ownsDatabase) await db.close();
     throw error;
   }
+}
+
+export interface Platform {
+  readonly app: FastifyInstance;
+  readonly services: PlatformServices;
+  /** Stops accepting requests, drains in-flight ones, then closes the services (database, key handles). */
+  close(): Promise<void>;
+}
+
+export type PlatformOptions = ServicesOptions;
+
+export async function createPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
+  const services = await createServices(config, logger, options);
+  try {
+    const { ca, clock, db } = services;
+    const trust = buildTrustStores(config, ca);
+    const ehealthRevocation = registryRevocationChecker(db, ca);
+    // The key usage tells the two eID keys apart: Signature = nonRepudiation only, Authentication = digitalSignature.
+    const authenticator = new SignedRequestAuthenticator({
+      clock,
+      clockSkewSeconds: config.clockSkewSeconds,
+      roles: {
+        'eid-signature': { trust: trust.eidSignature, requiredKeyUsage: ['nonRepudiation'] },
+        'eid-authentication': { trust: trust.eidAuthentication, requiredKeyUsage: ['digitalSignature'] },
+        ehealth: { trust: trust.ehealth, requiredKeyUsage: ['digitalSignature'], revocation: ehealthRevocation },
+      },
+    });
+    const certRaFrontEnd: CertRaFrontEndDependencies = {
+      certRa: services.certRa,
+      authenticator,
+      clock,
+      publicBaseUrl: config.publicUrl ?? config.caPublicationUrl,
+    };
+    const etkDepotFrontEnd: EtkDepotFrontEndDependencies = {
+      directory: services.etkDirectory,
+      wsSecurity: new WsSecurityGate({
+        clock,
+        trust: trust.wsSecurity,
+        revocation: services.signerRevocation.checker,
+        clockSkewSeconds: config.clockSkewSeconds,
+        requireSignature: config.etkDepotRequireSignature,
+      }),
+      responseSigner: config.signResponses
+        ? responseSigner(
+            await openResponseSigningCredential({
+              keyFile: config.serverSigningKeyFile,
+              certificateFile: config.serverSigningCertFile,
+              environment: config.environment,
+              db,
+              issuer: services.issuer,
+              clock,
+            }),
+            clock,
+          )
+        : undefined,
+      logger,
+    };
+    // Caches serve nothing until LISTEN is established; a failure to LISTEN is logged and leaves lookups uncached.
+    await Promise.all([services.etkDirectory.start(), services.signerRevocation.start()]);
+    const app = await buildApp({
+      config,
+      logger,
+      soapServices: [
+        createCertRaSoapService(certRaFrontEnd),
+        createEtkRaSoapService({ registration: services.etkRegistration, authenticator, clock }),
+        createEtkDepotSoapService(etkDepotFrontEnd),
+      ],
+      documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
+      requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
+      checkReady: () => db.ping(),
+      registerRoutes: async (scope) => {
+        await publicationRoutes(scope, { ca, crls: services.crls });
+        await etkDepotRestRoutes(scope, etkDepotFrontEnd);
+        await certRaRoutes(scope, certRaFrontEnd);
+      },
+    });
+    let closed = false;
+    return {
+      app,
+      services,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await app.close();
+        await services.close();
+      },
+    };
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
+}
+
+/** Trust anchors bound to the role a signature plays (docs/wire-facts.md §4). */
+interface TrustStores {
+  /** eID Signature CAs: generateCertificate, revoke. */
+  readonly eidSignature: TrustStore;
+  /** eID Authentication CAs: getActorQualities, getCertificateInfoForCitizen. */
+  readonly eidAuthentication: TrustStore;
+  /** Our own eHealth hierarchy: getCertificateInfoForAuthenticationCertificate and all of EtkRA. */
+  readonly ehealth: TrustStore;
+  /** WS-Security signers on ETKDepot: configured anchors plus our own hierarchy. */
+  readonly wsSecurity: TrustStore;
 }
 
 function buildTrustStores(config: Config, ca: CaMaterial): TrustStores {
@@ -104,11 +228,10 @@ function buildTrustStores(config: Config, ca: CaMaterial): TrustStores {
   if (eidSignature.length === 0 || eidAuthentication.length === 0) {
     throw new Error('no eID CA configured: set EID_SIGNATURE_CA_FILES and EID_AUTHENTICATION_CA_FILES');
   }
-  const ehealth = new TrustStore({ anchors: [ca.root.cert], intermediates: ca.issuingChain });
   return {
     eidSignature: new TrustStore({ anchors: eidSignature }),
     eidAuthentication: new TrustStore({ anchors: eidAuthentication }),
-    ehealth,
+    ehealth: new TrustStore({ anchors: [ca.root.cert], intermediates: ca.issuingChain }),
     wsSecurity: new TrustStore({ anchors: [ca.root.cert, ...pem(config.wssTrustAnchorFiles)], intermediates: ca.issuingChain }),
   };
 }

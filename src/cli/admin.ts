@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../logging.js';
 import { DirectoryLockedError } from '../storage/data-dir-lock.js';
@@ -42,7 +43,8 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const config = loadConfig();
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  // Logs go to stderr: stdout is the command's output alone (--json pipes into other tools).
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', pino.destination(2));
   let context;
   try {
     context = await openAdminContext(config, logger);

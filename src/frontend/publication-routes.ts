@@ -1,12 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { CA_PUBLICATION_PATHS } from '../ca/hierarchy/index.js';
-import type { PlatformContext } from '../services/platform-context.js';
+import type { CaMaterial } from '../ca/hierarchy/index.js';
+import type { CrlPublisher } from '../services/crl-publisher.js';
+
+/** What the publication routes consume. */
+export interface PublicationDependencies {
+  readonly ca: Pick<CaMaterial, 'root' | 'issuing' | 'citizenCa'>;
+  readonly crls: Pick<CrlPublisher, 'crlFor'>;
+}
 
 /**
  * The CRL distribution points and AIA caIssuers URLs written into our certificates: DER over plain HTTP
  * (application/pkix-crl, application/pkix-cert), as RFC 5280 clients expect.
  */
-export async function publicationRoutes(app: FastifyInstance, context: PlatformContext): Promise<void> {
+export async function publicationRoutes(app: FastifyInstance, context: PublicationDependencies): Promise<void> {
   const cas = [
     { paths: CA_PUBLICATION_PATHS.root, entry: context.ca.root },
     { paths: CA_PUBLICATION_PATHS.issuing, entry: context.ca.issuing },

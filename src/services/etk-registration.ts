@@ -9,13 +9,9 @@ import { findEtkIdentifierType, parseEhealthDn } from '../identifiers/index.js';
 import { auditLog, certificateRegistry } from '../storage/certificate-registry.js';
 import type { Database, Queryable } from '../storage/database.js';
 import { etkRepository, type EtkHolder } from '../storage/etk-repository.js';
-import type { TrustStore } from '../trust/index.js';
 import { extensionOf, parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
 import { OID } from '../x509/oids.js';
-import type { Element } from '../xml/parse.js';
-import type { VerifiedSigner } from '../xml/dsig/signer.js';
-import { registryRevocationChecker } from './registry-revocation.js';
-import { authenticateSignedRequest } from './request-authentication.js';
+import type { AuthenticatedSigner } from '../domain/authenticated-signer.js';
 
 /** ra.properties of the connector: etk.key.algorithm=RSA, etk.key.size=2048; Java's default exponent. */
 const ENCRYPTION_KEY_POLICY = { rsa: { minModulusBits: 2048, maxModulusBits: 2048, publicExponents: [65537] }, ecCurves: [] } as const;
@@ -29,17 +25,12 @@ export interface EtkRegistrationOptions {
   readonly db: Database;
   readonly clock: Clock;
   readonly ca: CaMaterial;
-  /** Anchors of our eHealth hierarchy: every EtkRA request is signed with an eHealth authentication certificate. */
-  readonly trust: TrustStore;
-  readonly clockSkewSeconds: number;
   readonly challengeTtlSeconds: number;
 }
 
-/** The verified signer of an EtkRA request: an eHealth authentication certificate of ours and its holder. */
+/** The signer of an EtkRA request: an eHealth authentication certificate of ours and its holder. */
 export interface AuthenticatedHolder {
-  /** The signed request element: read every request field from here. */
-  readonly request: Element;
-  readonly signer: VerifiedSigner;
+  readonly signer: AuthenticatedSigner;
   /** issued_certificates.id of the signing certificate. */
   readonly issuedCertificateId: bigint;
   /** The signing certificate (the validated signer's). */
@@ -67,20 +58,12 @@ export class EtkRegistration {
   }
 
   /**
-   * Authenticates an EtkRA request: signature, trust (our hierarchy, valid, not revoked), freshness; then the registry
-   * row and the holder identity of the signing certificate. Read the request's fields from `request` only.
+   * The holder behind an EtkRA signer (authenticated by the front end against our hierarchy, valid, not revoked):
+   * the registry row of exactly this certificate, an eHealth holder profile, and the identifier in its DN.
    */
-  async authenticate(requestElement: Element): Promise<AuthenticatedHolder> {
-    const { db, ca, clock, trust, clockSkewSeconds } = this.options;
-    const signed = await authenticateSignedRequest(requestElement, {
-      trust,
-      clock,
-      clockSkewSeconds,
-      revocation: registryRevocationChecker(db, ca),
-      requiredKeyUsage: ['digitalSignature'],
-    });
-    const row = await certificateRegistry.findBySerial(db, this.issuingKeyId, signed.signer.info.serialNumberHex);
-    if (!row || !row.certificateDer?.equals(signed.signer.certificate)) {
+  async holderOf(signer: AuthenticatedSigner): Promise<AuthenticatedHolder> {
+    const row = await certificateRegistry.findBySerial(this.options.db, this.issuingKeyId, signer.serialNumberHex);
+    if (!row || !row.certificateDer?.equals(signer.certificate)) {
       throw new ServiceError('UNTRUSTED_SIGNER', 'the signing certificate was not issued by this platform');
     }
     if (!HOLDER_PROFILES.has(row.profile)) throw new ServiceError('NOT_AUTHORIZED', 'the signing certificate is not an eHealth authentication certificate of a person or an organisation');
@@ -88,10 +71,9 @@ export class EtkRegistration {
     if (!dn) throw new ServiceError('NOT_AUTHORIZED', 'the signing certificate has no eHealth holder DN');
     if (!findEtkIdentifierType(dn.type)) throw new ServiceError('UNKNOWN_IDENTIFIER_TYPE', `${dn.type} is not an ETK identifier type`);
     return {
-      request: signed.request,
-      signer: signed.signer,
+      signer,
       issuedCertificateId: row.id,
-      certificate: signed.signer.info,
+      certificate: parseCertificate(signer.certificate),
       holder: { type: dn.type, value: dn.id, applicationId: dn.applicationId },
     };
   }

@@ -1,15 +1,19 @@
 import type { Database } from '../storage/database.js';
 
-export interface NotifiedCacheOptions {
-  readonly db: Database;
-  /** The NOTIFY channel every change of the cached data is announced on, from inside the changing transaction. */
-  readonly channel: string;
+/** How a cache keeps its entries (ETKDEPOT_CACHE, ETKDEPOT_CACHE_ENTRIES, ETKDEPOT_CACHE_MAX_AGE_SECONDS). */
+export interface NotifiedCacheSettings {
   /** Off: every get() loads (nothing is kept). */
   readonly enabled: boolean;
   readonly maxEntries: number;
   /** Entries are reloaded after this long, in case a notification is ever lost. */
   readonly maxAgeSeconds: number;
   readonly onListenError?: (error: unknown) => void;
+}
+
+export interface NotifiedCacheOptions extends NotifiedCacheSettings {
+  readonly db: Database;
+  /** The NOTIFY channel every change of the cached data is announced on, from inside the changing transaction. */
+  readonly channel: string;
 }
 
 interface Entry<V> {

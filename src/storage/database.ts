@@ -27,6 +27,8 @@ export interface Database extends Queryable {
   autonomousTransaction?<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs several statements separated by semicolons (migrations). */
   exec(sql: string): Promise<void>;
+  /** Readiness: resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
   /** Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -161,6 +163,7 @@ export function openPostgres(connectionString: string, options: { max?: number }
     engine: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     async exec(sql) { await pool.query(sql); },
+    async ping() { await pool.query('SELECT 1'); },
     transaction: (fn) => inTransaction(pool, fn),
     autonomousTransaction(fn) {
       if (!autonomousPool) {
@@ -255,6 +258,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     engine: 'pglite',
     query: async (sql, params) => toBuffers((await db.query(sql, params as unknown[] | undefined)).rows as never[]),
     async exec(sql) { await db.exec(sql); },
+    async ping() { await db.query('SELECT 1'); },
     async transaction(fn) {
       const sent: Array<readonly [string, string]> = [];
       const result = await db.transaction(async (tx) =>

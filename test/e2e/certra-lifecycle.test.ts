@@ -179,7 +179,7 @@ describe('CertRA v2 lifecycle', () => {
     const got = await client.getCertificate(pki);
     expect(got.outcome).toBe('Success');
     const chain = certificateChainOf(got);
-    const ca = t.platform.context.ca;
+    const ca = t.platform.services.ca;
     expect(chain.slice(1)).toEqual(ca.issuingChain.filter((der) => !der.equals(ca.root.cert)));
     const leaf = new X509Certificate(chain[0]!);
     expect(leaf.checkIssued(new X509Certificate(chain[1]!))).toBe(true);
@@ -388,7 +388,7 @@ describe('CertRA v2 lifecycle', () => {
   it('publishes every revoked serial in the CRL, whatever its length (the registry drops leading zeros)', async () => {
     // About one issued serial in eight starts with a zero nibble: recorded as an odd number of hex digits.
     const db = t.database.db;
-    const issuerKeyId = t.platform.context.issuer.issuerKeyId;
+    const issuerKeyId = t.platform.services.issuer.issuerKeyId;
     const id = await certificateRegistry.recordIntent(db, {
       issuerKeyId,
       serialHex: '0abc',
@@ -400,7 +400,7 @@ describe('CertRA v2 lifecycle', () => {
     });
     await certificateRegistry.recordIssued(db, id, Buffer.from('3000', 'hex'), t.clock.now());
     await certificateRegistry.revoke(db, id, t.clock.now(), 'keyCompromise');
-    t.platform.context.crls.invalidate();
+    t.platform.services.crls.invalidate();
     const crl = await t.app.inject({ method: 'GET', url: '/crl/issuing-ca.crl' });
     expect(crl.statusCode).toBe(200);
     const directory = mkdtempSync(join(tmpdir(), 'certra-crl-'));

@@ -42,7 +42,7 @@ describe('ETK lifecycle, end to end', () => {
     const chain = certificateChainOf(issued);
     const leaf = new X509Certificate(chain[0]!);
     expect(leaf.publicKey.export({ type: 'spki', format: 'der' })).toEqual(createPublicKey(requested.key).export({ type: 'spki', format: 'der' }));
-    const issuingKeyId = t.platform.context.ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
+    const issuingKeyId = t.platform.services.ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
     const record = await certificateRegistry.findBySerial(t.database.db, issuingKeyId, leaf.serialNumber);
     const holder: Holder = {
       dn: { type: 'SSIN', id: ssin, name: 'Marie Lifecycle' },
@@ -68,7 +68,7 @@ describe('ETK lifecycle, end to end', () => {
       return path;
     };
     const etkFile = file('etk.der', soap.etk!);
-    const root = file('root.pem', toPem(t.platform.context.ca.root.cert));
+    const root = file('root.pem', toPem(t.platform.services.ca.root.cert));
     const eContent = join(dir, 'econtent.der');
     execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', etkFile, '-CAfile', root, '-purpose', 'any', '-out', eContent], { stdio: 'pipe' });
     const encryptionCertificate = parseEtk(soap.etk!).encryptionCertificate;

@@ -1,7 +1,6 @@
 import pino from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { createPlatform, type Platform } from '../../src/composition.js';
-import { etkDepotFor } from '../../src/services/etk-depot.js';
 import { STATUS_SUCCESS_V2 } from '../../src/soap/namespaces.js';
 import { etkRepository } from '../../src/storage/etk-repository.js';
 import { textEl } from '../../src/xml/builder.js';
@@ -57,7 +56,7 @@ beforeAll(async () => {
       const config = loadConfig({ DATA_DIR: t.dataDir, LOG_LEVEL: 'silent', PORT: '0' });
       const platform: Platform = await createPlatform(config, pino({ level: 'silent' }), { database: t.database.db, clock: t.clock });
       stops.push(() => platform.close());
-      expect(etkDepotFor(platform.context).directory.caching).toBe(true);
+      expect(platform.services.etkDirectory.caching).toBe(true);
       depots.push(injectDepot(name, platform));
     }
   }
@@ -175,7 +174,7 @@ describe(
 
 describe('ETK cache: a load that races with a change is not kept', () => {
   it('drops the result of a lookup that was in flight when a notification arrived', async () => {
-    const directory = etkDepotFor(t.platform.context).directory;
+    const directory = t.platform.services.etkDirectory;
     expect(directory.caching).toBe(true);
     const ssin = testSsin(705);
     const holder = await mintHolder(t, { type: 'SSIN', id: ssin, name: 'Racing Holder' });

@@ -12,7 +12,6 @@ import { getEtkEnvelope, mintHolder, readGetEtkResponse, register, revokeHolder,
 import { etkState } from '../support/etk-state.js';
 import { first, readFault, signRequest, tamper, tamperAndResign, type WssSigner } from '../support/etk-wss.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { etkDepotFor } from '../../src/services/etk-depot.js';
 import { expectValidAgainstBothSchemaSets } from '../support/schemas.js';
 
 const PERSON = testSsin(401);
@@ -250,7 +249,7 @@ describe('ETKDepot refuses every WS-Security tamper and wrapping case (hardened 
   it('a signer revoked after its status was cached: REVOKED at the next request (the revocation NOTIFY flushes it)', async () => {
     const holder = await mintHolder(t, { type: 'SSIN', id: testSsin(407), name: 'Cached Client' });
     const request = () => signRequest(REQUEST, { key: holder.key, certificate: holder.certificate });
-    expect(etkDepotFor(t.platform.context).security.caching).toBe(true);
+    expect(t.platform.services.signerRevocation.caching).toBe(true);
     await expectEtk(request());
     // White-box: revoke behind the cache's back (no NOTIFY). The cached status still admits the signer...
     await t.database.db.query('UPDATE issued_certificates SET revoked_at = $2 WHERE id = $1', [holder.issued.id, t.clock.now()]);
@@ -396,7 +395,7 @@ describe('SIGN_RESPONSES', () => {
     expect(result.code).toBe(code);
     if (code === '200') expect(result.etk).toEqual(etk.etk);
     expect(body).not.toMatch(/mustUnderstand/);
-    const context = signing.platform.context;
+    const context = signing.platform.services;
     const trust = new TrustStore({ anchors: [context.ca.root.cert], intermediates: context.ca.issuingChain });
     const verified = await verifyWsSecurityXml(body, { trust, at: signing.clock.now() });
     expect(verified.signer.subjectDn).toMatch(/CN=ETKDepot/);
@@ -413,6 +412,6 @@ describe('SIGN_RESPONSES', () => {
 });
 
 function descendantsSki(certificateDer: Buffer): Buffer {
-  return new TrustStore({ anchors: [t.platform.context.ca.root.cert] }).certificate(certificateDer).subjectKeyIdentifier!;
+  return new TrustStore({ anchors: [t.platform.services.ca.root.cert] }).certificate(certificateDer).subjectKeyIdentifier!;
 }
 

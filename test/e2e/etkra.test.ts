@@ -77,9 +77,9 @@ describe('EtkRA v2: registration of a first ETK', () => {
     const etk = parseEtk(registration.etk);
     expect(etk.encryptionCertificate).toEqual(registration.encryptionCertificate);
     expect(etk.authenticationCertificate).toEqual(holder.certificate);
-    expect(etk.etkRaCertificate).toEqual(t.platform.context.ca.etkRa.cert);
-    expect(etk.chain).toEqual(t.platform.context.ca.issuingChain);
-    expect(etk.verify([t.platform.context.ca.root.cert], { now: t.clock.now() })).toEqual({ valid: true, problems: [] });
+    expect(etk.etkRaCertificate).toEqual(t.platform.services.ca.etkRa.cert);
+    expect(etk.chain).toEqual(t.platform.services.ca.issuingChain);
+    expect(etk.verify([t.platform.services.ca.root.cert], { now: t.clock.now() })).toEqual({ valid: true, problems: [] });
     const authentication = parseCertificate(holder.certificate);
     expect([etk.notBefore, etk.notAfter]).toEqual([authentication.notBefore, authentication.notAfter]);
     expect(await statusOf(holder)).toBe('VALID_ACTIVE');
@@ -306,7 +306,7 @@ describe('EtkRA v2: refusals of startETKRegistration change nothing', () => {
   });
 
   it('an eID (citizen) certificate: UNTRUSTED_SIGNER', async () => {
-    const citizenCa = t.platform.context.ca.citizenCa!;
+    const citizenCa = t.platform.services.ca.citizenCa!;
     const citizen = await mintCitizenIdentity({ ssin: testSsin(500), givenName: 'Jan', surname: 'Test' }, citizenCa);
     await expectStartRefused('UNTRUSTED_SIGNER', () => startWith(spkiOf(freshKey()), { key: citizen.authentication.privateKey, chain: [citizen.authentication.certificate, ...citizen.chain] }));
   });
@@ -322,7 +322,7 @@ describe('EtkRA v2: refusals of startETKRegistration change nothing', () => {
       { type: 'OU', value: 'eHealth-platform Belgium' },
       { type: 'CN', value: `CBE=${testCbe(501)}` },
     ] as const;
-    const context = t.platform.context;
+    const context = t.platform.services;
     const issued = await t.database.db.transaction((tx) =>
       context.issuer.issueFromCsr(
         tx,

@@ -60,7 +60,7 @@ export function authenticationCredential(person: Person): SigningCredential {
 
 /** A Belgian-eID-like identity from the development test citizen CA, valid from the platform's clock. */
 export async function mintPerson(t: TestPlatform, ssin: string, givenName: string, surname: string): Promise<Person> {
-  const citizenCa = t.platform.context.ca.citizenCa;
+  const citizenCa = t.platform.services.ca.citizenCa;
   if (!citizenCa) throw new Error('the test platform has no test citizen CA');
   return { ssin, givenName, surname, identity: await mintCitizenIdentity({ ssin, givenName, surname }, citizenCa, { now: t.clock.now() }) };
 }
@@ -429,8 +429,8 @@ export function certificateChainOf(response: CertRaResponse): Buffer[] {
 export async function runAdmin(t: TestPlatform, name: string, options: Record<string, string | true>, operator = 'officer.dupont'): Promise<string[]> {
   const command = ADMIN_COMMANDS.find((c) => c.name === name);
   if (!command) throw new Error(`no admin command ${name}`);
-  const c = t.platform.context;
-  const context: AdminContext = { config: c.config, logger: c.logger, clock: c.clock, db: c.db, ca: c.ca, operator, close: async () => undefined };
+  const c = t.platform.services;
+  const context: AdminContext = { config: c.config, logger: c.logger, clock: c.clock, db: c.db, ca: c.ca, services: c, operator, close: async () => undefined };
   const lines: string[] = [];
   // Through the command's declared options, as the CLI parses them (--key=value keeps values such as ' ' or '-x').
   const args = Object.entries(options).map(([key, value]) => (value === true ? `--${key}` : `--${key}=${value}`));

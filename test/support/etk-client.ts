@@ -56,7 +56,7 @@ export async function mintHolder(t: TestPlatform, dn: EhealthDnInput, options: {
   const key = options.key ?? freshKey();
   const subject: DnSequence = [...ehealthDnAttributes(dn)].reverse().map((a) => ({ type: a.type as DnSequence[number]['type'], value: a.value }));
   const dnString = buildEhealthDn(dn);
-  const context = t.platform.context;
+  const context = t.platform.services;
   const issued = await t.database.db.transaction((tx) =>
     context.issuer.issueFromCsr(
       tx,

@@ -3,13 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openTestDatabase, testEngine, type TestDatabase } from '../../../test/support/test-database.js';
-import { loadOrCreateDevHierarchy, type CaMaterial } from '../../ca/hierarchy/index.js';
 import { SAMPLE_PERSON_SUBJECT, sharedTestKey } from '../../ca/issuance/testing.js';
 import { ehealthNaturalPerson } from '../../ca/profiles/builtin.js';
 import { buildCsr } from '../../ca/x509/index.js';
 import { loadConfig } from '../../config/config.js';
-import { systemClock } from '../../domain/clock.js';
-import { CertificateIssuer } from '../../services/certificate-issuer.js';
+import { createServices, type PlatformServices } from '../../composition.js';
 import { normaliseSerialHex } from '../../storage/certificate-registry.js';
 import type { AdminContext } from '../admin-context.js';
 import { runAdminCommand } from '../command.js';
@@ -19,19 +17,21 @@ const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST
 
 describe(`admin command ca:intents:orphans on ${testEngine}`, () => {
   let directory: string;
-  let ca: CaMaterial;
+  let services: PlatformServices;
   let t: TestDatabase;
   let context: AdminContext;
 
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'ca-cli-'));
-    [ca, t] = await Promise.all([loadOrCreateDevHierarchy(join(directory, 'data')), openTestDatabase()]);
-    const config = loadConfig({ DATA_DIR: directory, LOG_LEVEL: 'silent' });
-    context = { config, logger: pino({ level: 'silent' }), clock: systemClock, db: t.db, ca, operator: 'officer.test', close: async () => undefined };
+    t = await openTestDatabase();
+    const config = loadConfig({ DATA_DIR: join(directory, 'data'), LOG_LEVEL: 'silent' });
+    services = await createServices(config, pino({ level: 'silent' }), { database: t.db });
+    const { logger, clock, db, ca } = services;
+    context = { config, logger, clock, db, ca, services, operator: 'officer.test', close: async () => undefined };
   });
   afterAll(async () => {
+    await services?.close();
     await t?.close();
-    await ca?.close();
     await rm(directory, { recursive: true, force: true });
   });
 
@@ -47,7 +47,7 @@ describe(`admin command ca:intents:orphans on ${testEngine}`, () => {
 
   it('lists the key uses whose certificate was never recorded, as text and as JSON', async () => {
     expect(await run([])).toEqual(['0 orphan intent(s)']);
-    const issuer = new CertificateIssuer(ca, t.db);
+    const { issuer } = services;
     let serial = '';
     await t.db
       .transaction(async (tx) => {

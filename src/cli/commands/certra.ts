@@ -1,8 +1,6 @@
 import { isServiceError } from '../../domain/errors.js';
-import { CertificateIssuer } from '../../services/certificate-issuer.js';
 import {
   approveRequest,
-  createCertRaDependencies,
   listMandates,
   listTestCases,
   pendingRequests,
@@ -13,7 +11,6 @@ import {
   registerTestCase,
   removeTestCase,
   withdrawMandate,
-  type CertRaDependencies,
 } from '../../services/certra/index.js';
 import type { CertRaRequestRow } from '../../storage/certra-requests.js';
 import type { MandateRow, TestCaseRow } from '../../storage/certra-registrations.js';
@@ -25,10 +22,6 @@ import { defineCommand, defineListCommand, jsonDate, jsonId, UsageError, type Ad
  * acceptance test cases, and the manual validation queue. The operator (ADMIN_OPERATOR, else the OS user) is recorded
  * with every change: in the audit log, and as the deciding officer on the request.
  */
-
-function dependencies(context: AdminContext): CertRaDependencies {
-  return createCertRaDependencies({ config: context.config, clock: context.clock, db: context.db, issuer: new CertificateIssuer(context.ca, context.db) });
-}
 
 /** Service refusals read better with their code; anything else is reported as is. */
 async function run<T>(action: () => Promise<T>): Promise<T> {
@@ -238,7 +231,7 @@ export const listRequestsCommand = defineListCommand({
   async list(context, options) {
     const limit = Number(options.limit);
     if (!/^[0-9]+$/.test(options.limit) || !Number.isSafeInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive number');
-    const deps = dependencies(context);
+    const deps = context.services.certRa;
     return options.all ? recentRequests(deps, limit) : pendingRequests(deps);
   },
   text: describeRequest,
@@ -279,7 +272,7 @@ export const approveRequestCommand = defineCommand({
   },
   async run(context, options, out) {
     const request = await run(() =>
-      approveRequest(dependencies(context), {
+      approveRequest(context.services.certRa, {
         publicKeyIdentifier: options.pki,
         officer: context.operator,
         ...(options.note !== undefined ? { note: options.note } : {}),
@@ -299,7 +292,7 @@ export const refuseRequestCommand = defineCommand({
     reason: { type: 'string', required: true, placeholder: 'TEXT', description: 'why the request is refused' },
   },
   async run(context, options, out) {
-    const request = await run(() => refuseRequest(dependencies(context), { publicKeyIdentifier: options.pki, officer: context.operator, reason: options.reason }));
+    const request = await run(() => refuseRequest(context.services.certRa, { publicKeyIdentifier: options.pki, officer: context.operator, reason: options.reason }));
     out(`refused: ${describeRequest(request)}`);
   },
 });

@@ -1,46 +1,36 @@
 import type { Clock } from '../../domain/clock.js';
 import type { ServiceError } from '../../domain/errors.js';
 import type { CertRaDependencies } from '../../services/certra/index.js';
-import type { PlatformContext } from '../../services/platform-context.js';
-import { registryRevocationChecker } from '../../services/registry-revocation.js';
-import { authenticateSignedRequest, type AuthenticatedRequest } from '../../services/request-authentication.js';
 import { NS } from '../../soap/namespaces.js';
 import type { SoapCall, SoapOperation } from '../../soap/service.js';
 import type { Child } from '../../xml/builder.js';
 import { canonicalizeExclusive } from '../../xml/dsig/index.js';
 import type { Element } from '../../xml/parse.js';
+import type { AuthenticatedRequest, RequestAuthenticator, RequestSignatureRole } from '../authentication/signed-request.js';
 import { errorStatus, responseElement, successStatus } from './response-writing.js';
+
+/** What the CertRA front end consumes: the CertRA services and the shared authentication of signed RA requests. */
+export interface CertRaFrontEndDependencies {
+  readonly certRa: CertRaDependencies;
+  readonly authenticator: RequestAuthenticator;
+  readonly clock: Clock;
+  /** The base URL clients reach us on, for the foreigner validation URL. */
+  readonly publicBaseUrl: string;
+}
 
 /** What every CertRA handler is given. */
 export interface CertRaHandlerContext {
   readonly deps: CertRaDependencies;
   readonly clock: Clock;
   /** Verifies the request's enveloped signature against the anchors of the role (docs/wire-facts.md §4.1). */
-  authenticate(call: SoapCall, role: SignatureRole): Promise<AuthenticatedRequest>;
+  authenticate(call: SoapCall, role: RequestSignatureRole): Promise<AuthenticatedRequest>;
 }
 
-/**
- * eid-signature: the eID "Signature" key (generateCertificate, revoke); eid-authentication: the eID "Authentication"
- * key (getActorQualities, getCertificateInfoForCitizen); ehealth: an eHealth certificate we issued, valid and not revoked
- * (getCertificateInfoForAuthenticationCertificate).
- */
-export type SignatureRole = 'eid-signature' | 'eid-authentication' | 'ehealth';
-
-export function createHandlerContext(context: PlatformContext, deps: CertRaDependencies): CertRaHandlerContext {
-  const revocation = registryRevocationChecker(context.db, context.ca);
+export function createHandlerContext(frontEnd: CertRaFrontEndDependencies): CertRaHandlerContext {
   return {
-    deps,
-    clock: context.clock,
-    authenticate(call, role) {
-      return authenticateSignedRequest(call.envelope.payload, {
-        trust: role === 'eid-signature' ? context.trust.eidSignature : role === 'eid-authentication' ? context.trust.eidAuthentication : context.trust.ehealth,
-        clock: context.clock,
-        clockSkewSeconds: context.config.clockSkewSeconds,
-        // The key usage tells the two eID keys apart: Signature = nonRepudiation only, Authentication = digitalSignature.
-        requiredKeyUsage: role === 'eid-signature' ? ['nonRepudiation'] : ['digitalSignature'],
-        ...(role === 'ehealth' ? { revocation } : {}),
-      });
-    },
+    deps: frontEnd.certRa,
+    clock: frontEnd.clock,
+    authenticate: (call, role) => frontEnd.authenticator.authenticate(call.envelope.payload, role),
   };
 }
 

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { EtkDepot } from '../../services/etk-depot.js';
-import type { VerifiedWsSecurity } from '../../services/etk-depot-security.js';
-import type { DirectoryAnswer, EtkQuery } from '../../services/etk-directory.js';
+import type { DirectoryAnswer, EtkDirectory, EtkQuery } from '../../services/etk-directory.js';
 import { NS } from '../../soap/namespaces.js';
 import type { SoapCall, SoapOperation } from '../../soap/service.js';
 import { el, raw, textEl, type Xml } from '../../xml/builder.js';
 import { oneOrMore, optional, one, sequenceElement, textElement } from '../../xml/element-shape.js';
 import { domElementView, viewChildrenNamed, viewOptionalChild, viewRequiredChild, type ElementView } from '../../xml/element-view.js';
 import { childElements } from '../../xml/parse.js';
+import type { VerifiedWsSecurity } from './ws-security-gate.js';
 
 const DEP = NS.etkdepotProtocolV1;
 
@@ -23,7 +22,7 @@ export interface GivenIdentifier extends EtkQuery {
  * the transport's fast lane (no DOM is built on the busiest path of the platform). Outcomes are normal responses (docs/wire-facts.md §3): Status 200 with
  * one ETK or with MatchingEtk entries, 404 none, 400 unknown type or invalid value, 500 internal error.
  */
-export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation {
+export function getEtkOperation(directory: Pick<EtkDirectory, 'lookup'>, logger: Logger): SoapOperation {
   return {
     name: 'GetEtk',
     requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
@@ -39,7 +38,7 @@ export function getEtkOperation(depot: EtkDepot, logger: Logger): SoapOperation 
       };
       let answer: DirectoryAnswer | Promise<DirectoryAnswer>;
       try {
-        answer = depot.directory.lookup(given);
+        answer = directory.lookup(given);
       } catch (error) {
         return failed(error);
       }

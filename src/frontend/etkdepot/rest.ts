@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EtkDepot } from '../../services/etk-depot.js';
-import type { DirectoryAnswer, DirectoryEtk } from '../../services/etk-directory.js';
+import type { DirectoryAnswer, DirectoryEtk, EtkDirectory } from '../../services/etk-directory.js';
 import { ETKDEPOT_OPENAPI } from './openapi.js';
 
 export const ETKDEPOT_REST_PATHS = { etks: '/etkdepot/v1/etks', openapi: '/etkdepot/v1/openapi.json' } as const;
@@ -22,13 +21,19 @@ type EtkQueryString = { type?: string | string[]; value?: string | string[]; app
  * applicationId; 404 none; 400 bad query; 401 every lookup while ETKDEPOT_REQUIRE_SIGNATURE is on; 500 internal.
  * Errors are RFC 9457 problem documents.
  */
-export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot): Promise<void> {
+export interface EtkDepotRestDependencies {
+  readonly directory: Pick<EtkDirectory, 'lookup'>;
+  /** False while ETKDEPOT_REQUIRE_SIGNATURE is on. */
+  readonly acceptsUnsigned: boolean;
+}
+
+export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepotRestDependencies): Promise<void> {
   app.get(ETKDEPOT_REST_PATHS.openapi, async (_request, reply) => reply.header('cache-control', 'max-age=3600').send(ETKDEPOT_OPENAPI));
 
   app.get(ETKDEPOT_REST_PATHS.etks, async (request: FastifyRequest<{ Querystring: EtkQueryString }>, reply) => {
     // ETKDEPOT_REQUIRE_SIGNATURE: the operator wants no anonymous lookup at all. The SOAP endpoint asks for a
     // WS-Security signature; REST has no authentication yet, so it refuses every lookup, before reading the query.
-    if (!depot.security.acceptsUnsigned) {
+    if (!depot.acceptsUnsigned) {
       return problem(reply.header('www-authenticate', REST_AUTHENTICATION_CHALLENGE), 401, 'AUTHENTICATION_REQUIRED', AUTHENTICATION_REQUIRED_DETAIL);
     }
     const { type, value, applicationId } = request.query;

@@ -1,25 +1,14 @@
-import { EtkRegistration } from '../../services/etk-registration.js';
-import type { PlatformContext } from '../../services/platform-context.js';
 import type { SoapService } from '../../soap/service.js';
+import type { EtkRaFrontEndDependencies } from './dependencies.js';
 import { activateEtk, completeEtkRegistration, startEtkRegistration } from './operations.js';
 
+export type { EtkRaFrontEndDependencies } from './dependencies.js';
+
 /** The EtkRa v2 SOAP endpoint: one handler per operation. No WS-Security: requests carry an enveloped signature. */
-export function createEtkRaSoapService(context: PlatformContext): SoapService {
-  const registration = new EtkRegistration({
-    db: context.db,
-    clock: context.clock,
-    ca: context.ca,
-    trust: context.trust.ehealth,
-    clockSkewSeconds: context.config.clockSkewSeconds,
-    challengeTtlSeconds: context.config.etkChallengeTtlSeconds,
-  });
+export function createEtkRaSoapService(frontEnd: EtkRaFrontEndDependencies): SoapService {
   return {
     path: '/EtkRa/v2',
     wsdlFile: 'etkra-v2.wsdl',
-    operations: [
-      startEtkRegistration(registration, context.clock),
-      completeEtkRegistration(registration, context.clock),
-      activateEtk(registration, context.clock),
-    ],
+    operations: [startEtkRegistration(frontEnd), completeEtkRegistration(frontEnd), activateEtk(frontEnd)],
   };
 }

@@ -4,7 +4,7 @@ import { certificateRegistry, type IssuedCertificateRow } from '../../storage/ce
 import { certRaRequests, type CertRaRequestRow } from '../../storage/certra-requests.js';
 import type { Queryable } from '../../storage/database.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import type { VerifiedSigner } from '../../xml/dsig/signer.js';
+import type { AuthenticatedSigner } from '../../domain/authenticated-signer.js';
 import { hasLiveReplacement } from './certificate-requests.js';
 import type { CertRaDependencies } from './dependencies.js';
 import { signerIdentity } from './identities.js';
@@ -16,7 +16,7 @@ import type { CertificateInfo, Identifier } from './types.js';
  * getCertificateInfoForCitizen: every request of the signer's own SSIN and of the organisations they hold a mandate
  * for, whatever its state, oldest first.
  */
-export async function certificateInfoForCitizen(deps: CertRaDependencies, signerCertificate: VerifiedSigner): Promise<CertificateInfo[]> {
+export async function certificateInfoForCitizen(deps: CertRaDependencies, signerCertificate: AuthenticatedSigner): Promise<CertificateInfo[]> {
   const now = deps.clock.now();
   const signer = signerIdentity(signerCertificate, now);
   return deps.db.transaction(async (tx) => {
@@ -31,10 +31,10 @@ export async function certificateInfoForCitizen(deps: CertRaDependencies, signer
  * getCertificateInfoForAuthenticationCertificate: the certificate that signed the request, which must be one we issued
  * for a CertRA request and is not revoked (the front end already validated it against our hierarchy).
  */
-export async function certificateInfoForAuthenticationCertificate(deps: CertRaDependencies, signerCertificate: VerifiedSigner): Promise<CertificateInfo> {
+export async function certificateInfoForAuthenticationCertificate(deps: CertRaDependencies, signerCertificate: AuthenticatedSigner): Promise<CertificateInfo> {
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
-    const issued = await certificateRegistry.findBySerial(tx, deps.issuer.issuerKeyId, signerCertificate.info.serialNumberHex);
+    const issued = await certificateRegistry.findBySerial(tx, deps.issuer.issuerKeyId, signerCertificate.serialNumberHex);
     if (!issued?.certificateDer || !issued.certificateDer.equals(signerCertificate.certificate)) {
       throw new ServiceError('CERTIFICATE_NOT_FOUND', 'the signing certificate is not an eHealth certificate issued by this service');
     }
@@ -66,7 +66,7 @@ export async function existingApplicationIds(deps: CertRaDependencies, organisat
 /** getActorQualities: the signer may only ask about themself; organisations are those of their active mandates. */
 export async function actorQualities(
   deps: CertRaDependencies,
-  signerCertificate: VerifiedSigner,
+  signerCertificate: AuthenticatedSigner,
   requestedSsin: Identifier,
 ): Promise<{ naturalPerson: boolean; organisations: Array<{ identifier: Identifier; name: string }> }> {
   const now = deps.clock.now();

@@ -10,7 +10,7 @@ import {
   type NewCertRaRequest,
 } from '../../storage/certra-requests.js';
 import type { Queryable } from '../../storage/database.js';
-import type { VerifiedSigner } from '../../xml/dsig/signer.js';
+import type { AuthenticatedSigner } from '../../domain/authenticated-signer.js';
 import { normaliseContactData } from './contact-data.js';
 import { verifyCertificateContract } from './contracts.js';
 import { checkCsr } from './csr-check.js';
@@ -23,7 +23,7 @@ import { profileFor } from './profiles.js';
 import type { Actor, CertificateContract, ContactData } from './types.js';
 
 export interface CertificateRequestInput {
-  readonly signer: VerifiedSigner;
+  readonly signer: AuthenticatedSigner;
   readonly contactData: ContactData;
   readonly csrDer: Buffer;
   readonly contract: CertificateContract;

@@ -1,6 +1,6 @@
 import { ServiceError } from '../../domain/errors.js';
 import { checkSsin, findEtkIdentifierType, validateIdentifier, type EtkIdentifierType } from '../../identifiers/index.js';
-import type { VerifiedSigner } from '../../xml/dsig/signer.js';
+import type { AuthenticatedSigner } from '../../domain/authenticated-signer.js';
 import type { Actor, Identifier } from './types.js';
 
 /** Who signed a request, as the eID (or eHealth) certificate says: never taken from the message body. */
@@ -10,17 +10,13 @@ export interface SignerIdentity {
   readonly surname: string | undefined;
 }
 
-const OID_SURNAME = '2.5.4.4';
-const OID_GIVEN_NAME = '2.5.4.42';
-
 /** The signer's SSIN is the serialNumber of its eID certificate; a certificate without a valid one identifies nobody. */
-export function signerIdentity(signer: VerifiedSigner, now: Date): SignerIdentity {
+export function signerIdentity(signer: AuthenticatedSigner, now: Date): SignerIdentity {
   const ssin = signer.subjectSerialNumber;
   if (ssin === undefined || !checkSsin(ssin, now).ok) {
     throw new ServiceError('UNTRUSTED_SIGNER', 'the signing certificate carries no valid SSIN in its subject serialNumber');
   }
-  const attribute = (oid: string) => signer.info.subject.find((a) => a.oid === oid)?.value;
-  return { ssin, givenName: attribute(OID_GIVEN_NAME), surname: attribute(OID_SURNAME) };
+  return { ssin, givenName: signer.givenName, surname: signer.surname };
 }
 
 /** Upper case, diacritics and punctuation spacing ignored: "Van den Bossche" = "VAN DEN BOSSCHE", "Zoë" = "ZOE". */

@@ -2,7 +2,7 @@ import { ServiceError } from '../../domain/errors.js';
 import { dnEqualsUnordered } from '../../identifiers/index.js';
 import { auditLog, certificateRegistry } from '../../storage/certificate-registry.js';
 import { certRaRequests } from '../../storage/certra-requests.js';
-import type { VerifiedSigner } from '../../xml/dsig/signer.js';
+import type { AuthenticatedSigner } from '../../domain/authenticated-signer.js';
 import { verifyRevocationContract } from './contracts.js';
 import type { CertRaDependencies } from './dependencies.js';
 import { assertSignerIs, signerIdentity } from './identities.js';
@@ -11,7 +11,7 @@ import { authorisationFor } from './mandates.js';
 import type { RevocationContract } from './types.js';
 
 export interface RevokeInput {
-  readonly signer: VerifiedSigner;
+  readonly signer: AuthenticatedSigner;
   readonly publicKeyIdentifier: string;
   readonly contract: RevocationContract;
   /** The signed request element (exclusive canonical form), kept in the audit log as evidence. */
