@@ -13,6 +13,12 @@ export interface Config {
   readonly environment: Environment;
   readonly bodyLimitBytes: number;
   readonly xmlMaxDepth: number;
+  /** Most attributes (namespace declarations included) on one element of a request. */
+  readonly xmlMaxAttributesPerElement: number;
+  /** Most attributes (namespace declarations included) in one request. */
+  readonly xmlMaxAttributes: number;
+  /** Most namespace declarations in one request. */
+  readonly xmlMaxNamespaceDeclarations: number;
   /** Accepted distance between a request's IssueInstant / Timestamp and our clock. */
   readonly clockSkewSeconds: number;
   /** PEM files of the eID Signature / Authentication CAs (development: the test citizen CA is added). */
@@ -75,6 +81,9 @@ export function loadConfig(env: Env = process.env): Config {
     environment,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     xmlMaxDepth: integer(env, 'XML_MAX_DEPTH', 64, 8, 1024),
+    xmlMaxAttributesPerElement: integer(env, 'XML_MAX_ATTRIBUTES_PER_ELEMENT', 256, 8, 4096),
+    xmlMaxAttributes: integer(env, 'XML_MAX_ATTRIBUTES', 4096, 64, 100_000),
+    xmlMaxNamespaceDeclarations: integer(env, 'XML_MAX_NAMESPACE_DECLARATIONS', 1024, 16, 100_000),
     clockSkewSeconds: integer(env, 'CLOCK_SKEW_SECONDS', 300, 0, 86_400),
     eidSignatureCaFiles: list(env.EID_SIGNATURE_CA_FILES),
     eidAuthenticationCaFiles: list(env.EID_AUTHENTICATION_CA_FILES),

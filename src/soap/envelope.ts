@@ -1,4 +1,4 @@
-import { childElements, descendantsNamed, parseXmlStrict, XmlParseError, type Document, type Element, type ParseLimits } from '../xml/parse.js';
+import { childElements, descendantsNamed, LIMIT_REJECTIONS, parseXmlStrict, XmlParseError, type Document, type Element, type ParseLimits } from '../xml/parse.js';
 import { clientFault, SoapFault } from './fault.js';
 import { NS } from './namespaces.js';
 
@@ -60,7 +60,8 @@ export function readSoapEnvelope(xml: string, limits: ParseLimits): SoapEnvelope
 /** The Client fault for a parser refusal of a request. */
 export function requestParseFault(error: XmlParseError): SoapFault {
   if (error.reason === 'DTD_FORBIDDEN' || error.reason === 'PROCESSING_INSTRUCTION') return clientFault('DTD_FORBIDDEN', error.message, error);
-  if (error.reason === 'TOO_LARGE') return clientFault('PAYLOAD_TOO_LARGE', error.message, error);
+  // Size, nesting, elements, attributes, namespace declarations: the request exceeds a limit of ours.
+  if (LIMIT_REJECTIONS.has(error.reason)) return clientFault('PAYLOAD_TOO_LARGE', error.message, error);
   return clientFault('MALFORMED_REQUEST', error.message, error);
 }
 

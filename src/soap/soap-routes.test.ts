@@ -29,7 +29,7 @@ function getEtkRequest(type: string, header = ''): string {
 }
 
 /** The transport with the real schemas and one GetEtk-shaped operation whose fast-lane reader can be made to fail. */
-async function transport(options: { readerThrows?: boolean; withReader?: boolean } = {}): Promise<{ app: FastifyInstance; seen: Seen[] }> {
+async function transport(options: { readerThrows?: boolean; withReader?: boolean; env?: Record<string, string> } = {}): Promise<{ app: FastifyInstance; seen: Seen[] }> {
   const seen: Seen[] = [];
   let readRequestCalls = 0;
   const app = Fastify();
@@ -65,7 +65,7 @@ async function transport(options: { readerThrows?: boolean; withReader?: boolean
       ],
       documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
       requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
-      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      config: loadConfig({ LOG_LEVEL: 'silent', ...options.env }),
       metrics: createMetrics({ collectProcessMetrics: false }),
     }),
   );
@@ -138,5 +138,32 @@ describe('SOAP transport fast lane (header-less requests read from a light eleme
     expect(response.status).toBe(500);
     expect(response.body).toContain(`<Code>${code}</Code>`);
     expect(seen).toEqual([]);
+  });
+
+  it('refuses attributes and namespace declarations beyond the configured limits, on both lanes', async () => {
+    const { app, seen } = await transport({ env: { XML_MAX_ATTRIBUTES_PER_ELEMENT: '300', XML_MAX_NAMESPACE_DECLARATIONS: '16' } });
+    const attributes = (n: number): string => Array.from({ length: n }, (_, i) => ` a${i}="v"`).join('');
+    const declarations = (n: number): string => Array.from({ length: n }, (_, i) => ` xmlns:q${i}="urn:q${i}"`).join('');
+    // 300 attributes on a Header entry: beyond the default (256), within the configured limit.
+    expect((await post(app, getEtkRequest('SSIN', `<soapenv:Header><x:T xmlns:x="urn:x"${attributes(299)}/></soapenv:Header>`))).status).toBe(200);
+    for (const body of [
+      getEtkRequest('SSIN', `<soapenv:Header><x:T xmlns:x="urn:x"${attributes(300)}/></soapenv:Header>`), // ordinary path
+      getEtkRequest('SSIN').replace('<p:GetEtkRequest ', `<p:GetEtkRequest${attributes(300)} `), // the fast lane gives way
+      getEtkRequest('SSIN', `<soapenv:Header><x:T xmlns:x="urn:x"${declarations(14)}/></soapenv:Header>`), // 17 declarations
+    ]) {
+      const response = await post(app, body);
+      expect(response.status).toBe(500);
+      expect(response.body).toContain('<Code>PAYLOAD_TOO_LARGE</Code>');
+      expect(response.body).toMatch(/more than (300 attributes \(namespace declarations included\) on one element|16 namespace declarations in the document)/);
+    }
+    expect(seen).toHaveLength(1);
+  });
+
+  it('refuses XML nested deeper than XML_MAX_DEPTH with PAYLOAD_TOO_LARGE, as documented', async () => {
+    const { app } = await transport({ env: { XML_MAX_DEPTH: '8' } });
+    const response = await post(app, getEtkRequest('SSIN', `<soapenv:Header>${'<x:T xmlns:x="urn:x">'.repeat(7)}${'</x:T>'.repeat(7)}</soapenv:Header>`));
+    expect(response.status).toBe(500);
+    expect(response.body).toContain('<Code>PAYLOAD_TOO_LARGE</Code>');
+    expect(response.body).toContain('XML nesting deeper than 8');
   });
 });

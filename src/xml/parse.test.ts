@@ -1,7 +1,8 @@
 import { XMLSerializer } from '@xmldom/xmldom';
-import { childElements, parseElementTree, parseXmlStrict, textOf, XmlParseError, type XmlRejection } from './parse.js';
+import fc from 'fast-check';
+import { childElements, DEFAULT_PARSE_LIMITS, parseElementTree, parseXmlStrict, screenXmlText, textOf, XmlParseError, type ParseLimits, type XmlRejection } from './parse.js';
 
-const limits = { maxBytes: 10_000, maxDepth: 8, maxElements: 50 };
+const limits: ParseLimits = { maxBytes: 10_000, maxDepth: 8, maxElements: 50, maxAttributesPerElement: 256, maxAttributes: 4096, maxNamespaceDeclarations: 1024 };
 
 function rejection(xml: string, parseLimits = limits, parse: (xml: string, limits: typeof parseLimits) => unknown = parseXmlStrict): XmlRejection | undefined {
   try {
@@ -117,6 +118,120 @@ describe('parseXmlStrict', () => {
     it('still refuses a document whose run sits where markup is malformed', () => {
       expect(rejection(`<r>${padding}<a x=">${run(400)}<"/></r>`, { ...limits, maxBytes: 100_000 })).toBe('MALFORMED');
       expect(rejection(`<r>${padding}<a>${run(400)}</b></r>`, { ...limits, maxBytes: 100_000 })).toBe('MALFORMED');
+    });
+  });
+
+  describe('attribute and namespace-declaration limits (counted on the raw text, before any parser)', () => {
+    const capped: ParseLimits = { maxBytes: 100_000, maxDepth: 8, maxElements: 50, maxAttributesPerElement: 4, maxAttributes: 10, maxNamespaceDeclarations: 6 };
+    const attributes = (n: number, name = (i: number) => `a${i}`): string => Array.from({ length: n }, (_, i) => ` ${name(i)}="v"`).join('');
+    const declarations = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => ` xmlns:p${from + i}="urn:${from + i}"`).join('');
+
+    it.each([
+      ['more attributes on one element than maxAttributesPerElement', `<r${attributes(5)}/>`, 'TOO_MANY_ATTRIBUTES'],
+      ['namespace declarations counted as attributes of their element', `<r${attributes(2)}${declarations(3)}/>`, 'TOO_MANY_ATTRIBUTES'],
+      ['more attributes in the document than maxAttributes', `<r${attributes(4)}><a${attributes(4)}/><b${attributes(3)}/></r>`, 'TOO_MANY_ATTRIBUTES'],
+      ['more namespace declarations in the document than maxNamespaceDeclarations', `<r${declarations(3)}><a${declarations(3, 3)}/><b xmlns="urn:d"/></r>`, 'TOO_MANY_NAMESPACE_DECLARATIONS'],
+      ['default namespace redeclared on every element', `<r xmlns="urn:d">${'<a xmlns="urn:d"/>'.repeat(6)}</r>`, 'TOO_MANY_NAMESPACE_DECLARATIONS'],
+      ['whitespace around =', `<r${attributes(5).replaceAll('=', ' \n= ')}/>`, 'TOO_MANY_ATTRIBUTES'],
+    ])('refuses %s (DOM and light tree alike)', (_what, xml, reason) => {
+      expect(rejection(xml, capped)).toBe(reason);
+      expect(rejection(xml, capped, parseElementTree)).toBe(reason);
+    });
+
+    it('accepts documents exactly at the limits', () => {
+      expect(rejection(`<r${attributes(2)}${declarations(2)}><a${attributes(4)}/><b${declarations(2, 2)}/></r>`, capped)).toBeUndefined();
+      expect(rejection(`<r${declarations(4)}><a${declarations(2, 4)}/></r>`, capped)).toBeUndefined();
+      // The defaults: 256 attributes on one element (namespace declarations included).
+      const at = `<r${declarations(200)}${attributes(56)}/>`;
+      expect(rejection(at, DEFAULT_PARSE_LIMITS)).toBeUndefined();
+      expect(rejection(at.replace('/>', ' one="more"/>'), DEFAULT_PARSE_LIMITS)).toBe('TOO_MANY_ATTRIBUTES');
+    });
+
+    it.each([
+      ["'=' and '>' in attribute values, either quote inside the other", `<r a="x=y>z'" b='=">=' c="&quot;=&gt;"/>`],
+      ["'=' and '>' in text, comments and CDATA", '<r>a=b&gt;c = d > e<!-- x="1" y="2" z=3 w=4 --><![CDATA[p="1" q="2" r=3 s=4>]]></r>'],
+      ['the XML declaration', '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><r a="1" b="2" c="3" d="4"/>'],
+      ['names that only start like xmlns', `<r xmlnsx="1" xmlns-a="2"${declarations(2)}><a xmlns_b="3"${declarations(3, 2)}/><b${declarations(1, 5)}/></r>`],
+      ['end tags with whitespace, empty elements', `<r a="1"   ><a b="1" c="2" d="3" e="4"  /></r  >`],
+    ])('is not misled by %s', (_what, xml) => {
+      expect(rejection(xml, capped)).toBeUndefined();
+    });
+
+    // libxml2 does not stop at a fatal error: it reads on (without building) and would pay for the attributes after
+    // it. The screen must count whatever a parser may go on to read, so these malformed documents are refused for
+    // their attributes before any parser sees them.
+    it.each([
+      ['a quoted value that runs into a start tag', `<r><a x="<b${attributes(5)}/></r>`],
+      ['a start tag interrupted by another', `<r><a y="1" <b${attributes(5)}/></r>`],
+      ['an unterminated quoted value', `<r><a x='<b${attributes(5)}/></r>`],
+      ['a comment a parser may leave at an invalid character', `<r><!-- \u0001 <b${attributes(5)}/> --></r>`],
+      ['a CDATA section a parser may leave at an invalid character', `<r><![CDATA[ \u0001 <b${attributes(5)}/> ]]></r>`],
+      ['an element name running into attributes', `<r><b${attributes(5).replace(' ', '')}/></r>`],
+    ])('counts, in a malformed document, %s', (_what, xml) => {
+      expect(() => screenXmlText(xml, capped)).toThrow(expect.objectContaining({ reason: 'TOO_MANY_ATTRIBUTES' }));
+    });
+
+    /** A well-formed document with random markup, and its true counts. */
+    interface Generated { xml: string; elements: number; mostAttributes: number; attributes: number; declarations: number }
+    const valueText = fc.stringMatching(/^[a-z =>/'"&]{0,12}$/).map((v) => v.replaceAll('&', '&amp;'));
+    const quoted = valueText.map((v) => (v.includes('"') ? `'${v.replaceAll("'", '&apos;')}'` : `"${v}"`));
+    const space = fc.constantFrom(' ', '  ', '\n', '\t ');
+    const characterData = fc.oneof(
+      fc.stringMatching(/^[a-z =>'"]{0,10}$/),
+      fc.stringMatching(/^[a-z =>'"]{0,10}$/).map((t) => `<!--${t.replaceAll('-', '')}-->`),
+      fc.stringMatching(/^[a-z =>'"]{0,10}$/).map((t) => `<![CDATA[${t}]]>`),
+    );
+    const element: fc.Memo<Generated> = fc.memo((depth) =>
+      fc
+        .record({
+          declarations: fc.array(fc.constantFrom('', 'a', 'b', 'p1', 'xmlns2'), { maxLength: 4 }),
+          // Names that only start like a namespace declaration are attributes like any other.
+          attributes: fc.array(fc.tuple(space, quoted, space, space, fc.constantFrom('at', 'xmlns', 'xmlns_', 'xmlns.a')), { maxLength: 6 }),
+          children: depth <= 1 ? fc.constant<Generated[]>([]) : fc.array(element(depth - 1), { maxLength: 3 }),
+          text: fc.array(characterData, { maxLength: 3 }),
+          selfClosing: fc.boolean(),
+        })
+        .map(({ declarations, attributes, children, text, selfClosing }) => {
+          const prefixes = [...new Set(declarations)];
+          const attributeMarkup =
+            prefixes.map((prefix) => ` ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="urn:${prefix}"`).join('') +
+            attributes.map(([before, value, around, after, name], i) => `${before}${name}${i}${around}=${after}${value}`).join('');
+          const content = children.map((child, i) => `${text[i] ?? ''}${child.xml}`).join('') + (text[children.length] ?? '');
+          const empty = selfClosing && content === '';
+          const own = prefixes.length + attributes.length;
+          return {
+            xml: empty ? `<e${attributeMarkup}/>` : `<e${attributeMarkup}>${content}</e>`,
+            elements: 1 + children.reduce((sum, child) => sum + child.elements, 0),
+            mostAttributes: Math.max(own, ...children.map((child) => child.mostAttributes)),
+            attributes: own + children.reduce((sum, child) => sum + child.attributes, 0),
+            declarations: prefixes.length + children.reduce((sum, child) => sum + child.declarations, 0),
+          };
+        }),
+    );
+
+    it('counts elements, attributes and namespace declarations of well-formed documents exactly (property)', () => {
+      fc.assert(
+        fc.property(element(4), fc.boolean(), (generated, declared) => {
+          const xml = `${declared ? '<?xml version="1.0" encoding="UTF-8"?>\n' : ''}${generated.xml}`;
+          const exact: ParseLimits = {
+            maxBytes: 1_000_000,
+            maxDepth: 64,
+            maxElements: generated.elements,
+            maxAttributesPerElement: generated.mostAttributes,
+            maxAttributes: generated.attributes,
+            maxNamespaceDeclarations: generated.declarations,
+          };
+          expect(rejection(xml, exact)).toBeUndefined(); // well-formed, and within the limits at their exact counts
+          expect(rejection(xml, exact, parseElementTree)).toBeUndefined();
+          expect(rejection(xml, { ...exact, maxElements: generated.elements - 1 })).toBe('TOO_MANY_ELEMENTS');
+          if (generated.mostAttributes > 0) expect(rejection(xml, { ...exact, maxAttributesPerElement: generated.mostAttributes - 1 })).toBe('TOO_MANY_ATTRIBUTES');
+          if (generated.attributes > 0) expect(rejection(xml, { ...exact, maxAttributes: generated.attributes - 1 })).toBe('TOO_MANY_ATTRIBUTES');
+          if (generated.declarations > 0) {
+            expect(rejection(xml, { ...exact, maxNamespaceDeclarations: generated.declarations - 1 })).toBe('TOO_MANY_NAMESPACE_DECLARATIONS');
+          }
+        }),
+        { numRuns: 500 },
+      );
     });
   });
 });

@@ -16,10 +16,34 @@ export interface ParseLimits {
   maxDepth: number;
   /** Most elements in one document (guards against huge flat documents within the byte cap). */
   maxElements: number;
+  /** Most attributes on one element, namespace declarations included. */
+  maxAttributesPerElement: number;
+  /** Most attributes in one document, namespace declarations included. */
+  maxAttributes: number;
+  /** Most namespace declarations in one document. */
+  maxNamespaceDeclarations: number;
 }
-export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxBytes: 1024 * 1024, maxDepth: 64, maxElements: 20_000 };
+export const DEFAULT_PARSE_LIMITS: ParseLimits = {
+  maxBytes: 1024 * 1024,
+  maxDepth: 64,
+  maxElements: 20_000,
+  maxAttributesPerElement: 256,
+  maxAttributes: 4096,
+  maxNamespaceDeclarations: 1024,
+};
 
-export type XmlRejection = 'TOO_LARGE' | 'DTD_FORBIDDEN' | 'PROCESSING_INSTRUCTION' | 'MALFORMED' | 'TOO_DEEP' | 'TOO_MANY_ELEMENTS';
+export type XmlRejection =
+  | 'TOO_LARGE'
+  | 'DTD_FORBIDDEN'
+  | 'PROCESSING_INSTRUCTION'
+  | 'MALFORMED'
+  | 'TOO_DEEP'
+  | 'TOO_MANY_ELEMENTS'
+  | 'TOO_MANY_ATTRIBUTES'
+  | 'TOO_MANY_NAMESPACE_DECLARATIONS';
+
+/** The refusals that are a limit of ours rather than a defect of the document. */
+export const LIMIT_REJECTIONS: ReadonlySet<XmlRejection> = new Set(['TOO_LARGE', 'TOO_DEEP', 'TOO_MANY_ELEMENTS', 'TOO_MANY_ATTRIBUTES', 'TOO_MANY_NAMESPACE_DECLARATIONS']);
 
 export class XmlParseError extends Error {
   constructor(readonly reason: XmlRejection, message: string) {
@@ -32,8 +56,8 @@ const domImplementation = new DOMImplementation();
 
 /**
  * The refusals decided on the raw text, before any parser sees it: size, DTDs and entity declarations, processing
- * instructions (an XML declaration is allowed). Run by parseXmlStrict, and by the SOAP transport before libxml2
- * validates a request.
+ * instructions (an XML declaration is allowed), and the structural limits (screenMarkup). Run by parseXmlStrict and
+ * parseElementTree, and by the SOAP transport before libxml2 validates a request.
  */
 export function screenXmlText(text: string, limits: ParseLimits): void {
   // Characters are at most 3 UTF-8 bytes (4 for a surrogate pair, i.e. 2 per UTF-16 unit): skip the exact count
@@ -48,6 +72,110 @@ export function screenXmlText(text: string, limits: ParseLimits): void {
   if (text.indexOf('<?', declarationEnd) !== -1) {
     throw new XmlParseError('PROCESSING_INSTRUCTION', 'processing instructions are not accepted');
   }
+  screenMarkup(text, limits);
+}
+
+const GT = 0x3e;
+const SLASH = 0x2f;
+const BANG = 0x21;
+const QUESTION_MARK = 0x3f;
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+const APOSTROPHE = 0x27;
+const COLON = 0x3a;
+const SPACE = 0x20;
+
+/**
+ * The structural limits, counted in one pass over the text before any parser sees it: elements, attributes per
+ * element and per document, namespace declarations per document.
+ *
+ * They bound work that is not linear in the size of the text. libxml2 (schema validation) checks each attribute and
+ * each namespace declaration of a start tag against the tag's previous ones and appends it to a linked list, and
+ * xmldom's attribute map is a list searched on every insertion: one start tag with n attributes costs n² (a SOAP
+ * Header of 20,000 namespace declarations took seconds). libxml2 also looks every prefix up through all the
+ * declarations in scope, and every element, up to the maximum, has a prefix to look up. The caps keep all of this
+ * within a small constant of a linear parse.
+ *
+ * The counts must hold for whatever a parser reads, malformed documents included: libxml2 does not stop at the first
+ * fatal error but goes on reading the rest of the document (without building it). So every '<' starts a construct,
+ * as it does for a parser resuming after an error, even inside a comment or a CDATA section; a start tag ends at its
+ * first '>' outside quotes, or at the next '<' (a parser stops a tag, quoted value included, at a '<'); each '=' outside
+ * quotes in a start tag is one attribute. Exact for a well-formed document (whose comments and CDATA sections hold no
+ * '<'), never below what libxml2, saxes or xmldom read.
+ *
+ * Linear, without allocation: one indexOf per '<'; start tags are read one character at a time, but a quoted value is
+ * skipped with indexOf, from one quote to the next of its kind, so no stretch of text is searched twice.
+ */
+function screenMarkup(text: string, limits: ParseLimits): void {
+  if (withinLimitsAtAGlance(text, limits)) return;
+  let elements = 0;
+  let attributes = 0;
+  let namespaceDeclarations = 0;
+  let open = text.indexOf('<');
+  while (open !== -1) {
+    const next = text.indexOf('<', open + 1);
+    const first = text.charCodeAt(open + 1);
+    // End tags, comments, CDATA sections, the XML declaration (DOCTYPE and processing instructions are refused above):
+    // no attributes. Anything else is read as a start tag.
+    if (first !== SLASH && first !== BANG && first !== QUESTION_MARK) {
+      if (++elements > limits.maxElements) throw new XmlParseError('TOO_MANY_ELEMENTS', `more than ${limits.maxElements} elements`);
+      const end = next === -1 ? text.length : next;
+      let attributesHere = 0;
+      for (let i = open + 1; i < end; i++) {
+        const c = text.charCodeAt(i);
+        if (c > GT) continue; // letters and '_', most of a name
+        if (c === GT) break;
+        if (c === QUOTE || c === APOSTROPHE) {
+          const close = text.indexOf(c === QUOTE ? '"' : "'", i + 1);
+          if (close === -1 || close > end) break; // the value runs into the next '<': the tag ends there
+          i = close;
+        } else if (c === EQUALS) {
+          if (++attributesHere > limits.maxAttributesPerElement) {
+            throw new XmlParseError('TOO_MANY_ATTRIBUTES', `more than ${limits.maxAttributesPerElement} attributes (namespace declarations included) on one element`);
+          }
+          if (++attributes > limits.maxAttributes) {
+            throw new XmlParseError('TOO_MANY_ATTRIBUTES', `more than ${limits.maxAttributes} attributes (namespace declarations included) in the document`);
+          }
+          if (isNamespaceDeclaration(text, open, i) && ++namespaceDeclarations > limits.maxNamespaceDeclarations) {
+            throw new XmlParseError('TOO_MANY_NAMESPACE_DECLARATIONS', `more than ${limits.maxNamespaceDeclarations} namespace declarations in the document`);
+          }
+        }
+      }
+    }
+    open = next;
+  }
+}
+
+/**
+ * A shortcut for small documents (every GetEtk): each attribute or namespace declaration has its own '=' and each
+ * element its own '<', so a document with fewer characters than the element cap and fewer '=' than the smallest
+ * attribute cap is within every limit.
+ */
+function withinLimitsAtAGlance(text: string, limits: ParseLimits): boolean {
+  if (text.length > limits.maxElements) return false;
+  const fewestAttributes = Math.min(limits.maxAttributesPerElement, limits.maxAttributes, limits.maxNamespaceDeclarations);
+  let equals = 0;
+  for (let i = text.indexOf('='); i !== -1; i = text.indexOf('=', i + 1)) {
+    if (++equals > fewestAttributes) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the attribute whose '=' is at `equals` is a namespace declaration (xmlns or xmlns:prefix). Reads its name
+ * backwards, stopping at the whitespace, quote or '=' before it: the stretches read for two attributes never overlap,
+ * so every character of a tag is read at most twice in all.
+ */
+function isNamespaceDeclaration(text: string, tagStart: number, equals: number): boolean {
+  let nameEnd = equals;
+  while (nameEnd > tagStart && text.charCodeAt(nameEnd - 1) <= SPACE) nameEnd--;
+  let nameStart = nameEnd;
+  while (nameStart > tagStart + 1) {
+    const c = text.charCodeAt(nameStart - 1);
+    if (c <= SPACE || c === QUOTE || c === APOSTROPHE || c === EQUALS) break;
+    nameStart--;
+  }
+  return text.startsWith('xmlns', nameStart) && (nameEnd === nameStart + 5 || text.charCodeAt(nameStart + 5) === COLON);
 }
 
 /**
