@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
+import { ENVIRONMENTS, isEnvironment, type Environment } from '../domain/environment.js';
 
-export type Environment = 'acceptance' | 'production';
+export type { Environment };
 
 export interface Config {
   readonly port: number;
@@ -68,8 +69,8 @@ export class ConfigError extends Error {
 /** Reads the environment, applies defaults, validates, and freezes. */
 export function loadConfig(env: Env = process.env): Config {
   const environment = (env.ENVIRONMENT ?? 'acceptance').toLowerCase();
-  if (environment !== 'acceptance' && environment !== 'production') {
-    throw new ConfigError(`ENVIRONMENT must be acceptance or production, got ${environment}`);
+  if (!isEnvironment(environment)) {
+    throw new ConfigError(`ENVIRONMENT must be ${ENVIRONMENTS.join(' or ')}, got ${environment}`);
   }
   const config: Config = {
     port: integer(env, 'PORT', 8080, 0, 65535),

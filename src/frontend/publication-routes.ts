@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CA_PUBLICATION_PATHS } from '../ca/hierarchy/index.js';
 import type { CaMaterial } from '../ca/hierarchy/index.js';
+import { formatKeyId } from '../domain/key-id.js';
 import type { CrlPublisher } from '../services/crl-publisher.js';
 
 /** What the publication routes consume. */
@@ -24,7 +25,7 @@ export async function publicationRoutes(app: FastifyInstance, context: Publicati
     const signer = entry.signer;
     app.get(paths.crl, async (_request, reply) => {
       if (!signer) return reply.code(404).type('text/plain').send('this CA publishes its CRL offline');
-      const der = await context.crls.crlFor({ keyId: entry.fields.subjectKeyIdentifier.toString('hex').toUpperCase(), certificate: entry.cert, signer });
+      const der = await context.crls.crlFor({ keyId: formatKeyId(entry.fields.subjectKeyIdentifier), certificate: entry.cert, signer });
       return reply.type('application/pkix-crl').header('cache-control', 'max-age=60').send(der);
     });
   }

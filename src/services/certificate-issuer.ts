@@ -1,6 +1,7 @@
 import { issue, prepareFromCsr, prepareFromTemplate, isCaError, type PrepareFromCsrInput, type PrepareFromTemplateInput, type PreparedCertificate } from '../ca/issuance/index.js';
 import type { CaMaterial } from '../ca/hierarchy/index.js';
 import { ServiceError } from '../domain/errors.js';
+import { formatKeyId, normaliseKeyId } from '../domain/key-id.js';
 import type { Database, Queryable } from '../storage/database.js';
 import {
   auditLog,
@@ -81,7 +82,7 @@ export class CertificateIssuer {
   }
 
   get issuerKeyId(): string {
-    return this.ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
+    return formatKeyId(this.ca.issuing.fields.subjectKeyIdentifier);
   }
 
   /** Resolves once every journal write waiting for a caller's transaction to end is done (PGlite). */
@@ -119,7 +120,7 @@ export class CertificateIssuer {
       const intent: IssuanceIntent & { tbsSha256Hex: string; intentAt: Date } = {
         issuerKeyId: this.issuerKeyId,
         serialHex: prepared.serialHex,
-        subjectKeyId: prepared.subjectKeyIdentifierHex,
+        subjectKeyId: normaliseKeyId(prepared.subjectKeyIdentifierHex),
         subjectDn: prepared.subjectDn,
         profile: prepared.profileName,
         notBefore: prepared.notBefore,
@@ -171,7 +172,7 @@ export class CertificateIssuer {
         id,
         der: issued.der,
         serialHex: issued.serialHex,
-        subjectKeyIdentifierHex: issued.subjectKeyIdentifierHex.toUpperCase(),
+        subjectKeyIdentifierHex: normaliseKeyId(issued.subjectKeyIdentifierHex),
         subjectDn: issued.subjectDn,
         notBefore: issued.notBefore,
         notAfter: issued.notAfter,
@@ -200,7 +201,7 @@ function intentAudit(actor: string, intent: Omit<IssuanceIntent, 'tbsSha256Hex'>
   return {
     actor,
     action: 'certificate.sign.intent',
-    subject: intent.subjectKeyId.toUpperCase(),
+    subject: intent.subjectKeyId,
     details: {
       registryId: id.toString(),
       serial: intent.serialHex,
@@ -220,7 +221,7 @@ function outcomeAudit(actor: string, record: JournalRecord, failure: unknown, re
     ...(failure === undefined ? {} : { reason: failure instanceof Error ? failure.message : String(failure) }),
     ...(restoredAfterRollback ? { restoredAfterRollback } : {}),
   };
-  return { actor, action: failure === undefined ? 'certificate.sign.done' : 'certificate.sign.failed', subject: record.subjectKeyId.toUpperCase(), details };
+  return { actor, action: failure === undefined ? 'certificate.sign.done' : 'certificate.sign.failed', subject: record.subjectKeyId, details };
 }
 
 /** A use of the CA key whose certificate was never recorded: the intent was committed, then nothing or a lost signature. */

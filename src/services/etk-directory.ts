@@ -1,8 +1,9 @@
 import type { Clock } from '../domain/clock.js';
+import type { EtkHolder } from '../domain/identifier.js';
 import { findEtkIdentifierType, normaliseApplicationId, normaliseForLookup, validateIdentifier } from '../identifiers/index.js';
 import type { Database } from '../storage/database.js';
 import { NotifiedCache } from './notified-cache.js';
-import { ETK_DIRECTORY_CHANNEL, directoryKey, etkRepository, type EtkHolder, type PublishedEtk } from '../storage/etk-repository.js';
+import { ETK_DIRECTORY_CHANNEL, directoryKey, etkRepository, type PublishedEtk } from '../storage/etk-repository.js';
 
 /** One identifier of a GetEtk search, as the client sent it. */
 export interface EtkQuery {
@@ -122,12 +123,9 @@ export class EtkDirectory {
   }
 }
 
-/** One identifier of a search, normalised and validated. */
-interface DirectoryIdentifier {
+/** One identifier of a search, normalised and validated, with its cache key. */
+interface DirectoryIdentifier extends EtkHolder {
   readonly key: string;
-  readonly type: string;
-  readonly value: string;
-  readonly applicationId: string | undefined;
 }
 
 /** The answer, given each identifier's published ETKs (in the same order). */

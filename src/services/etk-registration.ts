@@ -1,14 +1,16 @@
 import { constants, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import type { CaMaterial } from '../ca/hierarchy/index.js';
 import { buildEtk } from '../ca/etk/index.js';
-import { keyPolicyViolation } from '../ca/profiles/index.js';
+import { ehealthNaturalPerson, ehealthOrganisation, keyPolicyViolation } from '../ca/profiles/index.js';
 import { DerError, describePublicKey, keyIdentifierOf, verifyIssuedBy } from '../ca/x509/index.js';
 import type { Clock } from '../domain/clock.js';
 import { ServiceError } from '../domain/errors.js';
+import type { EtkHolder } from '../domain/identifier.js';
+import { formatKeyId } from '../domain/key-id.js';
 import { findEtkIdentifierType, parseEhealthDn } from '../identifiers/index.js';
 import { auditLog, certificateRegistry } from '../storage/certificate-registry.js';
 import type { Database, Queryable } from '../storage/database.js';
-import { etkRepository, type EtkHolder } from '../storage/etk-repository.js';
+import { etkRepository } from '../storage/etk-repository.js';
 import { extensionOf, parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
 import { OID } from '../x509/oids.js';
 import type { AuthenticatedSigner } from '../domain/authenticated-signer.js';
@@ -17,7 +19,7 @@ import type { AuthenticatedSigner } from '../domain/authenticated-signer.js';
 const ENCRYPTION_KEY_POLICY = { rsa: { minModulusBits: 2048, maxModulusBits: 2048, publicExponents: [65537] }, ecCurves: [] } as const;
 const CHALLENGE_SERIAL_BYTES = 16;
 /** Only certificates issued to eHealth holders (persons, organisations) may register an ETK. */
-const HOLDER_PROFILES: ReadonlySet<string> = new Set(['ehealth-natural-person', 'ehealth-organisation']);
+const HOLDER_PROFILES: ReadonlySet<string> = new Set([ehealthNaturalPerson.name, ehealthOrganisation.name]);
 /** Expired challenges are kept this long (for support), then deleted by the next startETKRegistration. */
 const CHALLENGE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -54,7 +56,7 @@ export class EtkRegistration {
   private readonly issuingKeyId: string;
 
   constructor(private readonly options: EtkRegistrationOptions) {
-    this.issuingKeyId = options.ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
+    this.issuingKeyId = formatKeyId(options.ca.issuing.fields.subjectKeyIdentifier);
   }
 
   /**
@@ -117,7 +119,7 @@ export class EtkRegistration {
       await auditLog.record(tx, {
         actor: holder.signer.subjectDn,
         action: 'etk.registered',
-        subject: keyIdentifierOf(holder.certificate).toString('hex').toUpperCase(),
+        subject: formatKeyId(keyIdentifierOf(holder.certificate)),
         details: { holder: describeHolder(holder.holder), serial: encryption.serialNumberHex, toBeActivated },
       });
       return { etk, toBeActivated };
@@ -139,7 +141,7 @@ export class EtkRegistration {
       await auditLog.record(tx, {
         actor: holder.signer.subjectDn,
         action: 'etk.activated',
-        subject: keyIdentifierOf(holder.certificate).toString('hex').toUpperCase(),
+        subject: formatKeyId(keyIdentifierOf(holder.certificate)),
         details: { holder: describeHolder(holder.holder), etkId: waiting.id.toString(), replaced: current?.id.toString() ?? null },
       });
     });

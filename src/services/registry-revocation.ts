@@ -1,4 +1,5 @@
 import type { CaMaterial } from '../ca/hierarchy/index.js';
+import { formatKeyId } from '../domain/key-id.js';
 import type { Queryable } from '../storage/database.js';
 import { certificateRegistry } from '../storage/certificate-registry.js';
 import type { RevocationChecker } from '../trust/index.js';
@@ -9,7 +10,7 @@ import type { RevocationChecker } from '../trust/index.js';
  * offline by design).
  */
 export function registryRevocationChecker(db: Queryable, ca: CaMaterial): RevocationChecker {
-  const issuingKeyId = ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
+  const issuingKeyId = formatKeyId(ca.issuing.fields.subjectKeyIdentifier);
   return async (certificate) => {
     if (ca.roleOf(certificate.der) !== undefined) return 'good';
     const row = await certificateRegistry.findBySerial(db, issuingKeyId, certificate.serialNumberHex);

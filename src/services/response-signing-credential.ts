@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generatePrivateKey, loadEncryptedKeyFile } from '../ca/keys/file-key.js';
-import { EHEALTH_PLATFORM_OU, FEDERAL_GOVERNMENT_O, etkRaSigner, type CertificateProfile, type Environment } from '../ca/profiles/index.js';
+import { EHEALTH_PLATFORM_OU, FEDERAL_GOVERNMENT_O, etkRaSigner, type CertificateProfile } from '../ca/profiles/index.js';
 import type { Clock } from '../domain/clock.js';
+import type { Environment } from '../domain/environment.js';
 import type { Database } from '../storage/database.js';
 import { certificatesFrom } from '../x509/certificate.js';
 import type { CertificateIssuer } from './certificate-issuer.js';

@@ -1,3 +1,4 @@
+import { normaliseKeyId } from '../domain/key-id.js';
 import type { Queryable } from './database.js';
 import { sqlState } from './database.js';
 
@@ -114,7 +115,7 @@ export const certificateRegistry = {
         [
           intent.issuerKeyId,
           normaliseSerialHex(intent.serialHex),
-          intent.subjectKeyId.toUpperCase(),
+          normaliseKeyId(intent.subjectKeyId),
           intent.subjectDn,
           intent.profile,
           intent.notBefore,
@@ -167,7 +168,7 @@ export const certificateRegistry = {
         row.id,
         row.issuerKeyId,
         normaliseSerialHex(row.serialHex),
-        row.subjectKeyId.toUpperCase(),
+        normaliseKeyId(row.subjectKeyId),
         row.subjectDn,
         row.profile,
         row.notBefore,
@@ -219,7 +220,7 @@ export const certificateRegistry = {
   /** The recorded certificates of a public key (an intent whose certificate was never recorded certifies nothing). */
   async findBySubjectKeyId(q: Queryable, subjectKeyId: string): Promise<IssuedCertificateRow[]> {
     const rows = await q.query(`SELECT ${COLUMNS} FROM issued_certificates WHERE subject_key_id = $1 AND certificate_der IS NOT NULL ORDER BY id`, [
-      subjectKeyId.toUpperCase(),
+      normaliseKeyId(subjectKeyId),
     ]);
     return rows.map(toRow);
   },

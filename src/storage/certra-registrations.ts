@@ -1,3 +1,4 @@
+import type { MandateRole } from '../domain/certra.js';
 import type { Queryable } from './database.js';
 import { sqlState } from './database.js';
 
@@ -5,8 +6,6 @@ import { sqlState } from './database.js';
  * What an administrator registers for CertRA: organisation mandates (table certra_mandates) and acceptance test
  * cases (certra_test_cases). The only SQL for those tables.
  */
-
-export type MandateRole = 'LEGAL_REPRESENTATIVE' | 'CERTIFICATE_MANAGER';
 
 export interface MandateRow {
   readonly id: bigint;

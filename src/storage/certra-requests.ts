@@ -1,3 +1,6 @@
+import type { CertRaEntityType, ContactData } from '../domain/certra.js';
+import type { Identifier } from '../domain/identifier.js';
+import { normaliseKeyId } from '../domain/key-id.js';
 import type { Queryable } from './database.js';
 import { sqlState, violatedConstraint } from './database.js';
 
@@ -6,14 +9,6 @@ import { sqlState, violatedConstraint } from './database.js';
 export type CertRaRequestStatus = 'PENDING' | 'ISSUED' | 'REFUSED';
 /** eid: generateCertificate signed with a Belgian eID; foreigner: submitCSRForForeigner, identity checked by an officer. */
 export type CertRaChannel = 'eid' | 'foreigner';
-export type CertRaEntityType = 'NaturalPerson' | 'Organization';
-
-export interface ContactData {
-  readonly emailPrivate: string;
-  readonly emailGeneral?: string;
-  readonly phonePrivate: string;
-  readonly phoneGeneral?: string;
-}
 
 export interface CertRaRequestRow {
   readonly id: bigint;
@@ -125,7 +120,7 @@ export const certRaRequests = {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'PENDING', $16, $17, $18, $19, $20)
          RETURNING ${COLUMNS}`,
         [
-          request.publicKeyIdentifier.toUpperCase(),
+          normaliseKeyId(request.publicKeyIdentifier),
           request.channel,
           request.dn,
           request.dnKey,
@@ -165,7 +160,7 @@ export const certRaRequests = {
 
   async findByPublicKeyIdentifier(q: Queryable, publicKeyIdentifier: string, options: { forUpdate?: boolean } = {}): Promise<CertRaRequestRow | undefined> {
     const [row] = await q.query(`SELECT ${COLUMNS} FROM certra_requests WHERE public_key_identifier = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [
-      publicKeyIdentifier.toUpperCase(),
+      normaliseKeyId(publicKeyIdentifier),
     ]);
     return row ? toRow(row) : undefined;
   },
@@ -187,7 +182,7 @@ export const certRaRequests = {
   },
 
   /** Requests whose certificate identifier is one of the given (type, value) pairs, oldest first. */
-  async listByIdentifiers(q: Queryable, identifiers: ReadonlyArray<{ type: string; value: string }>): Promise<CertRaRequestRow[]> {
+  async listByIdentifiers(q: Queryable, identifiers: readonly Identifier[]): Promise<CertRaRequestRow[]> {
     if (identifiers.length === 0) return [];
     const rows = await q.query(
       `SELECT ${COLUMNS} FROM certra_requests

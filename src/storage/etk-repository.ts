@@ -1,3 +1,5 @@
+import type { EtkStatus } from '../domain/certra.js';
+import type { EtkHolder, Identifier } from '../domain/identifier.js';
 import type { Queryable } from './database.js';
 
 /**
@@ -12,18 +14,6 @@ export const ETK_DIRECTORY_CHANNEL = 'etk_directory_changed';
 
 /** Row states. Only ACTIVE is published. */
 export type EtkState = 'WAIT_FOR_ACTIVATION' | 'ACTIVE' | 'SUPERSEDED' | 'REVOKED';
-
-/** CertRA's ETKStatusType (certra core v2). */
-export type EtkStatus = 'NOT_REQUESTED' | 'IN_REQUEST' | 'WAIT_FOR_ACTIVATION' | 'VALID_ACTIVE' | 'REVOKED' | 'EXPIRED';
-
-/** Who an ETK is published for, as read from the authentication certificate's DN. */
-export interface EtkHolder {
-  readonly type: string;
-  /** Full fixed-length identifier value. */
-  readonly value: string;
-  /** Undefined when the certificate has no application id. */
-  readonly applicationId: string | undefined;
-}
 
 export interface EtkRecord {
   readonly id: bigint;
@@ -261,7 +251,7 @@ export const etkRepository = {
   },
 
   /** Records that `alias` also designates the holder (type, value); idempotent. */
-  async recordIdentifierAlias(q: Queryable, alias: { type: string; value: string }, holder: { type: string; value: string }): Promise<void> {
+  async recordIdentifierAlias(q: Queryable, alias: Identifier, holder: Identifier): Promise<void> {
     await q.query(
       `INSERT INTO etk_identifier_aliases (alias_type, alias_value, holder_type, holder_value) VALUES ($1, $2, $3, $4)
        ON CONFLICT DO NOTHING`,

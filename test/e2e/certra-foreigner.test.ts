@@ -1,5 +1,6 @@
 import { createPublicKey, sign as nodeSign, X509Certificate, type KeyObject } from 'node:crypto';
 import { encodeBitString, encodeOid, encodeSequence, encodeTlv, publicKeyIdentifier, TAG } from '../../src/ca/x509/index.js';
+import { formatKeyId } from '../../src/domain/key-id.js';
 import { dnEquals } from '../../src/identifiers/index.js';
 import { CertRaClient, certificateChainOf, child, csrFor, rsaKey, runAdmin } from '../support/certra-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -60,7 +61,7 @@ function csrWithSubject(subjectDer: Buffer, key: KeyObject): Buffer {
 }
 
 function pkiOf(key: KeyObject): string {
-  return publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })).toString('hex').toUpperCase();
+  return formatKeyId(publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })));
 }
 
 describe('CertRA submitCSRForForeigner: the DN the eHealth connector builds', () => {

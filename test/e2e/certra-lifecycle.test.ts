@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { publicKeyIdentifier } from '../../src/ca/x509/index.js';
 import { addMonths } from '../../src/domain/clock.js';
+import { formatKeyId } from '../../src/domain/key-id.js';
 import { dnEquals } from '../../src/identifiers/index.js';
 import { NS } from '../../src/soap/namespaces.js';
 import { certificateRegistry } from '../../src/storage/certificate-registry.js';
@@ -37,7 +38,7 @@ const CERT = NS.certraCoreV2;
 const DAY = 24 * 60 * 60 * 1000;
 
 function pkiOf(key: KeyObject): string {
-  return publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })).toString('hex').toUpperCase();
+  return formatKeyId(publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })));
 }
 
 function infoFor(infos: readonly CertificateInfoView[], pki: string): CertificateInfoView {

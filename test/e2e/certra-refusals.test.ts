@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { publicKeyIdentifier } from '../../src/ca/x509/index.js';
+import { formatKeyId } from '../../src/domain/key-id.js';
 import { NS } from '../../src/soap/namespaces.js';
 import { childElements, descendantsNamed, parseXmlStrict, textOf } from '../../src/xml/parse.js';
 import {
@@ -206,7 +207,7 @@ describe('CertRA v2 refusals', () => {
 
   it('refuses a revocation contract used for another certificate: CONTRACT_INVALID', async () => {
     const contract = contractOf(await client.generateRevocationContract(jan, janPki, 'keyCompromise'));
-    const otherPki = publicKeyIdentifier(createPublicKey(rsaKey()).export({ type: 'spki', format: 'der' })).toString('hex').toUpperCase();
+    const otherPki = formatKeyId(publicKeyIdentifier(createPublicKey(rsaKey()).export({ type: 'spki', format: 'der' })));
     await expectRefusal(t, client, sign(revokeRequest(now(), { publicKeyIdentifier: otherPki, contract }), signatureCredential(jan)), 'CONTRACT_INVALID');
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEtk } from '../../src/ca/etk/index.js';
 import { toPem } from '../../src/ca/x509/index.js';
+import { formatKeyId } from '../../src/domain/key-id.js';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { certificateRegistry } from '../../src/storage/certificate-registry.js';
 import { etkRepository } from '../../src/storage/etk-repository.js';
@@ -42,7 +43,7 @@ describe('ETK lifecycle, end to end', () => {
     const chain = certificateChainOf(issued);
     const leaf = new X509Certificate(chain[0]!);
     expect(leaf.publicKey.export({ type: 'spki', format: 'der' })).toEqual(createPublicKey(requested.key).export({ type: 'spki', format: 'der' }));
-    const issuingKeyId = t.platform.services.ca.issuing.fields.subjectKeyIdentifier.toString('hex').toUpperCase();
+    const issuingKeyId = formatKeyId(t.platform.services.ca.issuing.fields.subjectKeyIdentifier);
     const record = await certificateRegistry.findBySerial(t.database.db, issuingKeyId, leaf.serialNumber);
     const holder: Holder = {
       dn: { type: 'SSIN', id: ssin, name: 'Marie Lifecycle' },

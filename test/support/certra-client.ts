@@ -3,6 +3,7 @@ import { mintCitizenIdentity, type CitizenIdentity } from '../../src/ca/hierarch
 import { buildCsr } from '../../src/ca/x509/index.js';
 import type { DnAttributeType } from '../../src/x509/name.js';
 import type { AdminContext } from '../../src/cli/admin-context.js';
+import type { ContactData } from '../../src/domain/certra.js';
 import { runAdminCommand } from '../../src/cli/command.js';
 import { ADMIN_COMMANDS } from '../../src/cli/commands/index.js';
 import { parseDn } from '../../src/identifiers/index.js';
@@ -39,13 +40,6 @@ export interface SigningCredential {
   readonly privateKey: KeyObject;
   /** Signer first, then its chain. */
   readonly chain: readonly Buffer[];
-}
-
-export interface ContactData {
-  readonly emailPrivate: string;
-  readonly phonePrivate: string;
-  readonly emailGeneral?: string;
-  readonly phoneGeneral?: string;
 }
 
 export const CONTACT: ContactData = { emailPrivate: 'jan.test@example.be', phonePrivate: '+32 2 123 45 67' };

@@ -1,6 +1,7 @@
 import type { KeySigner } from '../keys/key-signer.js';
 import { issue, prepareFromTemplate } from '../issuance/index.js';
-import type { CertificateProfile, Environment } from '../profiles/types.js';
+import type { Environment } from '../../domain/environment.js';
+import type { CertificateProfile } from '../profiles/types.js';
 import type { DnSequence } from '../x509/index.js';
 import type { ParsedCertificate } from '../../x509/certificate.js';
 

@@ -6,7 +6,8 @@ import { DEFAULT_LINTS, runLints, type LintOutcome } from '../lints/registry.js'
 import type { Lint, LintContext, LintIssuer } from '../lints/types.js';
 import { keyPolicyViolation } from '../profiles/key-policy.js';
 import { subjectDnProblems } from '../profiles/subject-rule.js';
-import type { CertificateProfile, Environment } from '../profiles/types.js';
+import type { Environment } from '../../domain/environment.js';
+import type { CertificateProfile } from '../profiles/types.js';
 import { addMonths } from '../../domain/clock.js';
 import { truncateToSeconds } from '../profiles/validity.js';
 import { signerHashOf, type SignatureAlgorithm } from '../x509/algorithms.js';

@@ -1,8 +1,8 @@
+import type { Environment } from '../../domain/environment.js';
 import type { KeyUsageName } from '../../x509/certificate.js';
 import type { DnAttributeType } from '../../x509/name.js';
 import type { ExtendedKeyUsageName, PolicySpec } from '../x509/extensions.js';
 
-export type Environment = 'acceptance' | 'production';
 export type AllowedCurve = 'P-256' | 'P-384';
 
 /** Which subject keys a profile accepts. A key outside it is refused with WEAK_KEY or UNSUPPORTED_KEY. */

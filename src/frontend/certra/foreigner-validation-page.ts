@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { foreignerRequestByReference, type CertRaDependencies } from '../../services/certra/index.js';
+import type { CertRaLanguage } from '../../domain/certra.js';
+import { foreignerRequestByReference, hasLapsed, type CertRaDependencies } from '../../services/certra/index.js';
 import { el } from '../../xml/builder.js';
 
 /**
@@ -18,11 +19,9 @@ export async function foreignerValidationRoutes(app: FastifyInstance, deps: Cert
     const { reference } = request.params as { reference: string };
     const found = await foreignerRequestByReference(deps, reference);
     if (!found || found.channel !== 'foreigner') return reply.code(404).type('text/plain; charset=utf-8').send('unknown validation reference\n');
-    const now = deps.clock.now();
-    const lapsed = found.status === 'PENDING' && found.validationExpiresAt !== null && found.validationExpiresAt.getTime() <= now.getTime();
-    const state = lapsed ? 'LAPSED' : found.status;
+    const state = hasLapsed(found, deps.clock.now()) ? 'LAPSED' : found.status;
     const expires = found.validationExpiresAt?.toISOString() ?? '';
-    const texts: Record<'fr' | 'nl' | 'en', Record<typeof state, string>> = {
+    const texts: Record<CertRaLanguage, Record<typeof state, string>> = {
       en: {
         PENDING: `Your request waits for the validation of your identity. Contact the eHealth certificates service with an identity document before ${expires}; an officer checks it and approves the request.`,
         ISSUED: 'Your identity was validated and your certificate issued: retrieve it in your certificate manager.',

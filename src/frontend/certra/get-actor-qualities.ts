@@ -1,12 +1,10 @@
+import { CERTRA_LANGUAGES } from '../../domain/certra.js';
 import { actorQualities } from '../../services/certra/index.js';
 import type { SoapOperation } from '../../soap/service.js';
 import { el } from '../../xml/builder.js';
 import { CRP, readIdentifier, requiredChild } from './request-reading.js';
 import { textTypeXml } from './response-writing.js';
 import { certRaOperation, type CertRaHandlerContext } from './operation.js';
-
-/** Organisation names are not translated: the registered name is given in each contract language. */
-const NAME_LANGUAGES = ['fr', 'nl', 'en'] as const;
 
 /** getActorQualities (eID Authentication key): may the signer request for themself, and for which organisations. */
 export function getActorQualitiesOperation(ctx: CertRaHandlerContext): SoapOperation {
@@ -24,7 +22,8 @@ export function getActorQualitiesOperation(ctx: CertRaHandlerContext): SoapOpera
             el(
               'crp:OrganizationAuthorization',
               null,
-              textTypeXml('cert:Name', NAME_LANGUAGES.map((lang) => ({ lang, text: organisation.name }))),
+              // Organisation names are not translated: the registered name is given in each language.
+              textTypeXml('cert:Name', CERTRA_LANGUAGES.map((lang) => ({ lang, text: organisation.name }))),
               el('cert:Identifier', { Type: organisation.identifier.type }, organisation.identifier.value),
             ),
           ),

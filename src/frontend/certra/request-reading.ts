@@ -1,6 +1,8 @@
+import { REVOCATION_REASONS, type Actor, type ContactData, type RevocationReason } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
-import type { Actor, CertificateContract, ContactData, Identifier, LocalizedText, RevocationContract, RevocationReason } from '../../services/certra/index.js';
-import { REVOCATION_REASONS } from '../../services/certra/index.js';
+import type { Identifier } from '../../domain/identifier.js';
+import { normaliseKeyId } from '../../domain/key-id.js';
+import type { CertificateContract, LocalizedText, RevocationContract } from '../../services/certra/index.js';
 import { NS } from '../../soap/namespaces.js';
 import { childrenNamed, optionalChild, textOf, type Element } from '../../xml/parse.js';
 
@@ -90,9 +92,9 @@ export function readBase64(element: Element): Buffer {
   return Buffer.from(textOf(element).replace(/\s+/g, ''), 'base64');
 }
 
-/** etee PublicKeyIdentifier (hexBinary, 20 bytes), upper case as JAXB writes it. */
+/** etee PublicKeyIdentifier (hexBinary, 20 bytes), spelt as we store it. */
 export function readPublicKeyIdentifier(element: Element): string {
-  const value = textOf(element).trim().toUpperCase();
+  const value = normaliseKeyId(textOf(element).trim());
   if (!/^[0-9A-F]{40}$/u.test(value)) throw new ServiceError('INVALID_REQUEST', 'PublicKeyIdentifier must be 20 bytes in hex');
   return value;
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Actor, ContactData } from '../../domain/certra.js';
 import type { Clock } from '../../domain/clock.js';
 import { ERROR_CATALOGUE, type ErrorCode, type ServiceError } from '../../domain/errors.js';
-import type { Actor, CertificateInfo, ContactData, LocalizedText } from '../../services/certra/index.js';
+import type { CertificateInfo, LocalizedText } from '../../services/certra/index.js';
 import { NS, STATUS_SUCCESS_V2 } from '../../soap/namespaces.js';
 import type { SoapCall } from '../../soap/service.js';
 import { el, textEl, type Child, type Xml } from '../../xml/builder.js';

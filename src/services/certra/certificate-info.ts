@@ -1,4 +1,5 @@
 import { ServiceError } from '../../domain/errors.js';
+import type { Identifier } from '../../domain/identifier.js';
 import { validateIdentifier } from '../../identifiers/index.js';
 import { certificateRegistry, type IssuedCertificateRow } from '../../storage/certificate-registry.js';
 import { certRaRequests, type CertRaRequestRow } from '../../storage/certra-requests.js';
@@ -10,7 +11,7 @@ import type { CertRaDependencies } from './dependencies.js';
 import { signerIdentity } from './identities.js';
 import { certificateStatus, lifecycleState } from './lifecycle.js';
 import { authorisationFor, organisationsManagedBy } from './mandates.js';
-import type { CertificateInfo, Identifier } from './types.js';
+import type { CertificateInfo } from './types.js';
 
 /**
  * getCertificateInfoForCitizen: every request of the signer's own SSIN and of the organisations they hold a mandate

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Actor, ContactData } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
 import { buildEhealthDn, dnCanonicalKey, EhealthDnError, isBisNumber } from '../../identifiers/index.js';
 import { auditLog, certificateRegistry, type IssuedCertificateRow } from '../../storage/certificate-registry.js';
@@ -20,7 +21,7 @@ import { hasLapsed, isLiveReplacement } from './lifecycle.js';
 import { authorisationFor, hasTestCase } from './mandates.js';
 import { BASE_SERVICES, isAutomaticallyValidated, replacementPeriodStart } from './policy.js';
 import { profileFor } from './profiles.js';
-import type { Actor, CertificateContract, ContactData } from './types.js';
+import type { CertificateContract } from './types.js';
 
 export interface CertificateRequestInput {
   readonly signer: AuthenticatedSigner;

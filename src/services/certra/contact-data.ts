@@ -1,5 +1,5 @@
+import type { ContactData } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
-import type { ContactData } from './types.js';
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/u;
 const PHONE = /^[0-9+()./\s-]{4,32}$/u;

@@ -1,9 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Actor, RevocationReason } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
+import { normaliseKeyId } from '../../domain/key-id.js';
 import { dnCanonicalKey } from '../../identifiers/index.js';
 import type { Queryable } from '../../storage/database.js';
 import { certRaSecrets } from '../../storage/certra-registrations.js';
-import type { Actor, LocalizedText, RevocationReason } from './types.js';
+import type { LocalizedText } from './types.js';
 
 /**
  * Contracts are sealed rather than stored: generateContract and generateRevocationContract are public, so they must
@@ -99,7 +101,7 @@ export class ContractSealer {
       facts.signer.firstNames,
       facts.signer.name,
       facts.revocationReason ?? null,
-      facts.publicKeyIdentifier?.toUpperCase() ?? null,
+      facts.publicKeyIdentifier === undefined ? null : normaliseKeyId(facts.publicKeyIdentifier),
       texts.map((t) => [t.lang, t.text]),
     ]);
     return createHmac('sha256', key).update(canonical, 'utf8').digest();

@@ -1,14 +1,12 @@
-import type { Environment } from '../../config/config.js';
+import { CERTRA_LANGUAGES, type Actor, type CertRaLanguage, type RevocationReason } from '../../domain/certra.js';
+import type { Environment } from '../../domain/environment.js';
 import type { EhealthDn } from '../../identifiers/index.js';
-import type { Actor, LocalizedText, RevocationReason } from './types.js';
+import type { LocalizedText } from './types.js';
 
 /**
  * The human-readable contracts (TextType: one HTML5 document per language, xml:lang fr, nl, en). Clients must show
  * them before the user signs, and the seal binds them, so they are rendered deterministically from their inputs.
  */
-
-type Language = 'fr' | 'nl' | 'en';
-const LANGUAGES: readonly Language[] = ['fr', 'nl', 'en'];
 
 function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -22,7 +20,7 @@ function dateText(date: Date): string {
   return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
 }
 
-function page(lang: Language, title: string, sealMeta: string, body: string): string {
+function page(lang: CertRaLanguage, title: string, sealMeta: string, body: string): string {
   return (
     `<!DOCTYPE html>\n<html lang="${lang}"><head><meta charset="utf-8">${sealMeta}<title>${escapeHtml(title)}</title></head>\n` +
     `<body><h1>${escapeHtml(title)}</h1>\n${body}\n</body></html>`
@@ -49,13 +47,13 @@ export interface CertificateContractTextInput {
   readonly validUntil: Date;
 }
 
-const CERTIFICATE_TITLES: Record<Language, string> = {
+const CERTIFICATE_TITLES: Record<CertRaLanguage, string> = {
   fr: 'Contrat de demande d’un certificat eHealth',
   nl: 'Contract voor de aanvraag van een eHealth-certificaat',
   en: 'eHealth certificate request contract',
 };
 
-const ENVIRONMENT_NAMES: Record<Language, Record<Environment, string>> = {
+const ENVIRONMENT_NAMES: Record<CertRaLanguage, Record<Environment, string>> = {
   fr: { acceptance: 'acceptation', production: 'production' },
   nl: { acceptance: 'acceptatie', production: 'productie' },
   en: { acceptance: 'acceptance', production: 'production' },
@@ -71,7 +69,7 @@ export function certificateContractTexts(input: CertificateContractTextInput, se
   const renewal = String(input.replacementMonths);
   const issued = escapeHtml(dateText(input.issuedAt));
   const until = escapeHtml(dateText(input.validUntil));
-  const bodies: Record<Language, string> = {
+  const bodies: Record<CertRaLanguage, string> = {
     fr:
       paragraphs(
         `Le soussigné ${signer} demande à la plate-forme eHealth un certificat d’authentification eHealth (environnement ${ENVIRONMENT_NAMES.fr[input.environment]}) au nom de ${holder}, avec le nom distinctif ${dn}.`,
@@ -121,7 +119,7 @@ export function certificateContractTexts(input: CertificateContractTextInput, se
       '\n' +
       paragraphs(`Contract issued on ${issued}, to be signed and returned before ${until}.`),
   };
-  return LANGUAGES.map((lang) => ({ lang, text: page(lang, CERTIFICATE_TITLES[lang], sealMeta, bodies[lang]) }));
+  return CERTRA_LANGUAGES.map((lang) => ({ lang, text: page(lang, CERTIFICATE_TITLES[lang], sealMeta, bodies[lang]) }));
 }
 
 export interface RevocationContractTextInput {
@@ -134,13 +132,13 @@ export interface RevocationContractTextInput {
   readonly validUntil: Date;
 }
 
-const REVOCATION_TITLES: Record<Language, string> = {
+const REVOCATION_TITLES: Record<CertRaLanguage, string> = {
   fr: 'Contrat de révocation d’un certificat eHealth',
   nl: 'Contract voor de herroeping van een eHealth-certificaat',
   en: 'eHealth certificate revocation contract',
 };
 
-const REASONS: Record<Language, Record<RevocationReason, string>> = {
+const REASONS: Record<CertRaLanguage, Record<RevocationReason, string>> = {
   fr: {
     keyCompromise: 'compromission de la clé privée',
     affiliationChanged: 'changement d’affiliation',
@@ -167,7 +165,7 @@ export function revocationContractTexts(input: RevocationContractTextInput, seal
   const key = `<code>${escapeHtml(input.publicKeyIdentifier)}</code>`;
   const issued = escapeHtml(dateText(input.issuedAt));
   const until = escapeHtml(dateText(input.validUntil));
-  const bodies: Record<Language, string> = {
+  const bodies: Record<CertRaLanguage, string> = {
     fr: paragraphs(
       `Le soussigné ${signer} demande la révocation du certificat eHealth ${dn} (identifiant de clé publique ${key}) pour le motif suivant : <strong>${escapeHtml(REASONS.fr[input.reason])}</strong>.`,
       'La révocation est immédiate et définitive. La clé de chiffrement (ETK) associée au certificat est révoquée en même temps et n’est plus publiée ; les messages chiffrés pour elle ne pourront plus être envoyés.',
@@ -184,5 +182,5 @@ export function revocationContractTexts(input: RevocationContractTextInput, seal
       `Contract issued on ${issued}, to be signed and returned before ${until}.`,
     ),
   };
-  return LANGUAGES.map((lang) => ({ lang, text: page(lang, REVOCATION_TITLES[lang], sealMeta, bodies[lang]) }));
+  return CERTRA_LANGUAGES.map((lang) => ({ lang, text: page(lang, REVOCATION_TITLES[lang], sealMeta, bodies[lang]) }));
 }

@@ -1,3 +1,4 @@
+import type { Actor, ContactData, RevocationReason } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
 import { buildEhealthDn, EhealthDnError, parseEhealthDn, type EhealthDn } from '../../identifiers/index.js';
 import { certificateRegistry } from '../../storage/certificate-registry.js';
@@ -9,7 +10,7 @@ import type { CertRaDependencies } from './dependencies.js';
 import { requireValidIdentifier, ssinOf } from './identities.js';
 import { certificateStatus } from './lifecycle.js';
 import { isCertifiableOrganisationType, profileFor } from './profiles.js';
-import type { Actor, CertificateContract, ContactData, RevocationContract, RevocationReason } from './types.js';
+import type { CertificateContract, RevocationContract } from './types.js';
 
 export interface GenerateContractInput {
   readonly contactData: ContactData;

@@ -1,6 +1,7 @@
 import { keyPolicyViolation, type CertificateProfile } from '../../ca/profiles/index.js';
 import { checkCsrSignature, describePublicKey, parseCsr, publicKeyIdentifier, type ParsedCsr } from '../../ca/x509/index.js';
 import { ServiceError } from '../../domain/errors.js';
+import { formatKeyId } from '../../domain/key-id.js';
 import { dnEqualsUnordered, formatDn } from '../../identifiers/index.js';
 
 export interface CheckedCsr {
@@ -37,5 +38,5 @@ export function checkCsr(csrDer: Buffer, expectedDn: string, profile: Certificat
     const shown = formatDn([...subject].reverse().map((a) => ({ type: a.type, value: a.value })));
     throw new ServiceError('DN_MISMATCH', `the CSR subject ${shown.slice(0, 300)} is not ${expectedDnLabel} ${expectedDn}`);
   }
-  return { publicKeyIdentifier: publicKeyIdentifier(csr.spkiDer).toString('hex').toUpperCase() };
+  return { publicKeyIdentifier: formatKeyId(publicKeyIdentifier(csr.spkiDer)) };
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/config.js';
+import type { EtkStatus } from '../../domain/certra.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import { etkRepository } from '../../storage/etk-repository.js';
@@ -6,7 +7,6 @@ import type { CertificateIssuer } from '../certificate-issuer.js';
 import type { CrlPublisher } from '../crl-publisher.js';
 import { ContractSealer } from './contract-seal.js';
 import { defaultCertRaPolicy, type CertRaPolicy } from './policy.js';
-import type { EtkStatus } from './types.js';
 
 /** What CertRA needs of the ETK side (implemented by storage/etk-repository.ts): revocation and status, in our transaction. */
 export interface EtkLifecycle {

@@ -1,14 +1,14 @@
+import type { Actor } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
+import type { Identifier } from '../../domain/identifier.js';
 import { checkSsin, findEtkIdentifierType, validateIdentifier, type EtkIdentifierType } from '../../identifiers/index.js';
 import type { AuthenticatedSigner } from '../../domain/authenticated-signer.js';
-import type { Actor, Identifier } from './types.js';
 
-/** Who signed a request, as the eID (or eHealth) certificate says: never taken from the message body. */
-export interface SignerIdentity {
-  readonly ssin: string;
-  readonly givenName: string | undefined;
-  readonly surname: string | undefined;
-}
+/**
+ * Who signed a request, as the eID (or eHealth) certificate says, never taken from the message body: the names of the
+ * AuthenticatedSigner, and its subject serialNumber once checked to be a valid SSIN.
+ */
+export type SignerIdentity = Pick<AuthenticatedSigner, 'givenName' | 'surname'> & { readonly ssin: string };
 
 /** The signer's SSIN is the serialNumber of its eID certificate; a certificate without a valid one identifies nobody. */
 export function signerIdentity(signer: AuthenticatedSigner, now: Date): SignerIdentity {

@@ -1,5 +1,8 @@
 /** CertRA v2: contracts, certificate requests and their lifecycle, mandates. Policy lives here; no XML, no SQL. */
 export * from './types.js';
+// The domain vocabulary these services speak (defined in domain/), for callers that import the CertRA services alone.
+export { REVOCATION_REASONS, type Actor, type CertificateStatus, type CertRaEntityType, type ContactData, type EtkStatus, type RevocationReason } from '../../domain/certra.js';
+export type { Identifier } from '../../domain/identifier.js';
 export * from './policy.js';
 export * from './dependencies.js';
 export { ContractSealer } from './contract-seal.js';
@@ -32,4 +35,4 @@ export {
   withdrawMandate,
   type RegistrationDeps,
 } from './mandates.js';
-export { lifecycleState, certificateStatus } from './lifecycle.js';
+export { lifecycleState, certificateStatus, hasLapsed } from './lifecycle.js';

@@ -1,7 +1,7 @@
+import type { CertificateStatus } from '../../domain/certra.js';
 import type { CertRaRequestRow } from '../../storage/certra-requests.js';
 import type { IssuedCertificateRow } from '../../storage/certificate-registry.js';
 import { replacementPeriodStart, type CertRaPolicy } from './policy.js';
-import type { CertificateStatus } from './types.js';
 
 /**
  * Where a request stands at a given time, derived from the request row and the registry row of its certificate:

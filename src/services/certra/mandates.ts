@@ -1,12 +1,13 @@
+import type { MandateRole } from '../../domain/certra.js';
 import type { Clock } from '../../domain/clock.js';
 import { ServiceError } from '../../domain/errors.js';
+import type { Identifier } from '../../domain/identifier.js';
 import { checkSsin, normaliseDnName } from '../../identifiers/index.js';
 import { auditLog } from '../../storage/certificate-registry.js';
-import { mandates, testCases, type MandateRole, type MandateRow, type TestCaseRow } from '../../storage/certra-registrations.js';
+import { mandates, testCases, type MandateRow, type TestCaseRow } from '../../storage/certra-registrations.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import { requireValidIdentifier } from './identities.js';
 import { isCertifiableOrganisationType } from './profiles.js';
-import type { Identifier } from './types.js';
 
 /**
  * Who may act for an organisation, after the eHealth UMan roles and the IGC-Santé habilitation forms: the legal

@@ -1,5 +1,5 @@
-import type { Environment } from '../../config/config.js';
 import { addMonths } from '../../domain/clock.js';
+import type { Environment } from '../../domain/environment.js';
 
 /**
  * How requests are validated:

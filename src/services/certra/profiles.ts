@@ -1,6 +1,6 @@
+import type { CertRaEntityType } from '../../domain/certra.js';
 import { ehealthNaturalPerson, ehealthOrganisation, type CertificateProfile } from '../../ca/profiles/index.js';
 import { ORGANIZATION_IDENTIFIER_TYPES, type EtkIdentifierType } from '../../identifiers/index.js';
-import type { CertRaEntityType } from './types.js';
 
 /** The CA profile of a CertRA certificate: persons (SSIN) and organisations (every other ETK type). */
 export function profileFor(entityType: CertRaEntityType): CertificateProfile {

@@ -1,23 +1,8 @@
 /**
- * The CertRA v2 vocabulary as the services see it: plain values read from the signed request by the front end.
- * No XML here.
+ * What the CertRA services take and answer, built from the domain vocabulary (domain/certra.ts): plain values read
+ * from the signed request by the front end. No XML here.
  */
-import type { CertRaEntityType, ContactData } from '../../storage/certra-requests.js';
-
-export type { CertRaEntityType, ContactData };
-
-export interface Identifier {
-  /** ETK identifier type, e.g. SSIN, NIHII-HOSPITAL, CBE (commons IdType/@Type). */
-  readonly type: string;
-  readonly value: string;
-}
-
-/** commons:core:v2 ActorType: Id+, FirstName*, Name. */
-export interface Actor {
-  readonly ids: readonly Identifier[];
-  readonly firstNames: readonly string[];
-  readonly name: string;
-}
+import type { Actor, CertificateStatus, CertRaEntityType, ContactData, EtkStatus, RevocationReason } from '../../domain/certra.js';
 
 /** A TextType Value: an HTML5 document in one language (xml:lang). */
 export interface LocalizedText {
@@ -31,18 +16,9 @@ export interface CertificateContract {
   readonly texts: readonly LocalizedText[];
 }
 
-export const REVOCATION_REASONS = ['keyCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation'] as const;
-export type RevocationReason = (typeof REVOCATION_REASONS)[number];
-
 export interface RevocationContract extends CertificateContract {
   readonly reason: RevocationReason;
 }
-
-/** certra core CertificateStatusType. */
-export type CertificateStatus = 'IN_PROGRESS' | 'VALID_ACTIVE' | 'REFUSED' | 'REVOKED' | 'EXPIRED';
-
-/** certra core ETKStatusType. */
-export type EtkStatus = 'NOT_REQUESTED' | 'IN_REQUEST' | 'WAIT_FOR_ACTIVATION' | 'VALID_ACTIVE' | 'REVOKED' | 'EXPIRED';
 
 /** certra core CertificateInfoType. */
 export interface CertificateInfo {
