@@ -1,7 +1,15 @@
 /** CertRA v2: contracts, certificate requests and their lifecycle, mandates. Policy lives here; no XML, no SQL. */
 export * from './types.js';
 // The domain vocabulary these services speak (defined in domain/), for callers that import the CertRA services alone.
-export { REVOCATION_REASONS, type Actor, type CertificateStatus, type CertRaEntityType, type ContactData, type EtkStatus, type RevocationReason } from '../../domain/certra.js';
+export {
+  REVOCATION_REASONS,
+  type Actor,
+  type CertificateStatus,
+  type CertRaEntityType,
+  type ContactData,
+  type EtkStatus,
+  type RevocationReason,
+} from '../../domain/certra.js';
 export type { Identifier } from '../../domain/identifier.js';
 export * from './policy.js';
 export * from './dependencies.js';
