@@ -115,7 +115,7 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
     oneDimensional: boolean;
   }
   const name = (base: string, p: ShapeParameters): string => (base + 'n'.repeat(40)).slice(0, Math.max(base.length, p.nameLength));
-  const valueOf = (p: ShapeParameters, length: number): string => {
+  const attributeValue = (p: ShapeParameters, length: number): string => {
     const unit = { plain: 'v', references: '&amp;', markupCharacters: "=>/'" }[p.value];
     return unit.repeat(Math.max(1, Math.ceil(length / unit.length)));
   };
@@ -128,13 +128,13 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
     return text;
   };
   const SHAPES: Record<string, Shape> = {
-    manyAttributes: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` ${name('a', p)}${id(i)}="${valueOf(p, 1)}"`)}/>` },
+    manyAttributes: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` ${name('a', p)}${id(i)}="${attributeValue(p, 1)}"`)}/>` },
     manyNamespaces: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` xmlns:${name('p', p)}${id(i)}="u${id(i)}"`)}/>` },
     manyNamespacesOneUri: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` xmlns:${name('p', p)}${id(i)}="u"`)}/>` },
-    prefixedAttributes: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h" xmlns:q="urn:q"${fill(length, (i) => ` q:${name('a', p)}${id(i)}="${valueOf(p, 1)}"`)}/>` },
+    prefixedAttributes: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h" xmlns:q="urn:q"${fill(length, (i) => ` q:${name('a', p)}${id(i)}="${attributeValue(p, 1)}"`)}/>` },
     attributesOnManyElements: {
       oneDimensional: true,
-      build: (length, p) => `<h:X xmlns:h="urn:h">${fill(length, () => `<h:Y${repeat(p.perElement, (i) => ` ${name('a', p)}${i}="${valueOf(p, 1)}"`)}/>`)}</h:X>`,
+      build: (length, p) => `<h:X xmlns:h="urn:h">${fill(length, () => `<h:Y${repeat(p.perElement, (i) => ` ${name('a', p)}${i}="${attributeValue(p, 1)}"`)}/>`)}</h:X>`,
     },
     defaultNamespaceOnEveryElement: { oneDimensional: true, build: (length, p) => `<X xmlns="urn:h">${fill(length, () => `<${name('Y', p)} xmlns="urn:h"/>`)}</X>` },
     distinctPrefixesOnNestedElements: {
@@ -162,7 +162,7 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
     longElementName: { oneDimensional: true, build: (length, p) => `<h:${name('n', p)}${'n'.repeat(length)} xmlns:h="urn:h"/>` },
     longAttributeName: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h" ${name('a', p)}${'a'.repeat(length)}="v"/>` },
     longPrefix: { oneDimensional: true, build: (length) => `<${'p'.repeat(length)}:X xmlns:${'p'.repeat(length)}="urn:h"/>` },
-    longAttributeValue: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h" ${name('a', p)}="${valueOf(p, length)}"/>` },
+    longAttributeValue: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h" ${name('a', p)}="${attributeValue(p, length)}"/>` },
     longNamespaceName: { oneDimensional: true, build: (length) => `<h:X xmlns:h="urn:${'u'.repeat(length)}"/>` },
     manyElements: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h">${fill(length, () => `<h:${name('a', p)}/>`)}</h:X>` },
     // Malformed: libxml2 reads on after a fatal error and reports every further one (~20 µs each).

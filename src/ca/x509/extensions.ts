@@ -117,6 +117,7 @@ export function certificatePoliciesExtension(policies: readonly PolicySpec[]): E
 }
 
 function ia5String(value: string): ArrayBuffer {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII, control characters included, on purpose
   if (!/^[\x00-\x7f]*$/.test(value) || value.length > 127) throw new Error('CPS URI must be short ASCII');
   const bytes = Buffer.concat([Buffer.from([0x16, value.length]), Buffer.from(value, 'ascii')]);
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);

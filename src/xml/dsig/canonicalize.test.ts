@@ -152,7 +152,7 @@ function render(element: GenElement, scope: Map<string | null, string>): string 
 
 function elementPaths(element: GenElement, prefix: number[] = []): number[][] {
   const out = [prefix];
-  element.children.filter((c): c is GenElement => typeof c !== 'string').forEach((child, i) => out.push(...elementPaths(child, [...prefix, i])));
+  for (const [i, child] of element.children.filter((c): c is GenElement => typeof c !== 'string').entries()) out.push(...elementPaths(child, [...prefix, i]));
   return out;
 }
 
