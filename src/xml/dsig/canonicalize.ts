@@ -14,6 +14,7 @@ class Canonicalizer extends ExclusiveCanonicalization {
     super();
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: xml-crypto declares processInner with untyped parameters; we only pass them on
   override processInner(node: any, prefixesInScope: any, defaultNs: any, defaultNsForPrefix: any, inclusivePrefixes: string[]): string {
     if (node === this.excluded) return '';
     if ((node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && !node.data) return '';
