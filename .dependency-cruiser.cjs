@@ -28,7 +28,19 @@ module.exports = {
       comment: 'The CA signs and lints; it knows nothing of SOAP, XML, SQL, HTTP or the services that call it.',
       severity: 'error',
       from: { path: layer('ca'), pathNot: TEST },
-      to: { path: [layer('storage'), layer('xml'), layer('soap'), layer('frontend'), layer('services'), layer('cli'), layer('config'), DATABASE_DRIVERS, HTTP_FRAMEWORK] },
+      to: {
+        path: [
+          layer('storage'),
+          layer('xml'),
+          layer('soap'),
+          layer('frontend'),
+          layer('services'),
+          layer('cli'),
+          layer('config'),
+          DATABASE_DRIVERS,
+          HTTP_FRAMEWORK,
+        ],
+      },
     },
     {
       name: 'storage-stays-below-services',
@@ -70,7 +82,19 @@ module.exports = {
       comment: 'asn1/, x509/, identifiers/, trust/ and xml/ are shared building blocks below every layer that uses them.',
       severity: 'error',
       from: { path: '^src/(asn1|x509|identifiers|trust|xml)/', pathNot: TEST },
-      to: { path: [layer('services'), layer('storage'), layer('soap'), layer('frontend'), layer('cli'), layer('ca'), layer('config'), HTTP_FRAMEWORK, DATABASE_DRIVERS] },
+      to: {
+        path: [
+          layer('services'),
+          layer('storage'),
+          layer('soap'),
+          layer('frontend'),
+          layer('cli'),
+          layer('ca'),
+          layer('config'),
+          HTTP_FRAMEWORK,
+          DATABASE_DRIVERS,
+        ],
+      },
     },
     {
       name: 'only-the-root-imports-the-root',
@@ -98,7 +122,11 @@ module.exports = {
     exclude: { path: '(^|/)(dist|node_modules)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -139,10 +139,17 @@ async function crlBuildSeconds(issuing: TestCa, count: number): Promise<number> 
   const now = new Date();
   const entries: RevokedCertificateEntry[] = [];
   for (let i = 0; i < count; i++) {
-    entries.push({ serialNumber: (0x4000_0000_0000_0000_0000_0000_0000_0000n + BigInt(i) * 7919n).toString(16), revocationDate: now, reason: i % 3 === 0 ? 'keyCompromise' : 'superseded' });
+    entries.push({
+      serialNumber: (0x4000_0000_0000_0000_0000_0000_0000_0000n + BigInt(i) * 7919n).toString(16),
+      revocationDate: now,
+      reason: i % 3 === 0 ? 'keyCompromise' : 'superseded',
+    });
   }
   const start = performance.now();
-  const der = await buildCrl({ certificate: issuing.certificateDer, signer: issuing.signer }, { thisUpdate: now, nextUpdate: new Date(now.getTime() + 7 * 86_400_000), crlNumber: 1, entries });
+  const der = await buildCrl(
+    { certificate: issuing.certificateDer, signer: issuing.signer },
+    { thisUpdate: now, nextUpdate: new Date(now.getTime() + 7 * 86_400_000), crlNumber: 1, entries },
+  );
   const seconds = (performance.now() - start) / 1000;
   console.log(`  CRL with ${count.toLocaleString('en')} entries: ${(der.length / 1024 / 1024).toFixed(1)} MiB DER`);
   return seconds;
@@ -151,7 +158,11 @@ async function crlBuildSeconds(issuing: TestCa, count: number): Promise<number> 
 const verdict = (ok: boolean): string => (ok ? 'MET' : 'MISSED');
 
 async function main(): Promise<void> {
-  console.log(`CA bench: node ${process.version}, ${cpus().length} CPU(s), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${ROUNDS} rounds × ${ROUND_SECONDS}s`);
+  console.log(
+    `CA bench: node ${process.version}, ${cpus().length} CPU(s), load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, ${ROUNDS} rounds × ${ROUND_SECONDS}s`,
+  );
   const { root, issuing } = await createTestHierarchy({ now: new Date() });
   const leafKey = sharedTestKey('RSA-2048', 1);
   const csrDer = buildCsr(SUBJECT, leafKey);
@@ -162,7 +173,16 @@ async function main(): Promise<void> {
     naive: await naiveIssuance(issuing, leafKey),
     csr: csrIssuance(issuing.issuer, csrDer),
     template: async () =>
-      issue(await prepareFromTemplate({ subject: SUBJECT, subjectPublicKeySpki: spkiOf(leafKey), profile: ehealthNaturalPerson, environment: 'production', now: new Date(), issuer: issuing.issuer })),
+      issue(
+        await prepareFromTemplate({
+          subject: SUBJECT,
+          subjectPublicKeySpki: spkiOf(leafKey),
+          profile: ehealthNaturalPerson,
+          environment: 'production',
+          now: new Date(),
+          issuer: issuing.issuer,
+        }),
+      ),
   });
   console.log(`  naive X509CertificateGenerator.create: ${rates.naive!.toFixed(0)}/s`);
   console.log(`  prepareFromCsr + lint + issue:        ${rates.csr!.toFixed(0)}/s (${(rates.csr! / rates.naive!).toFixed(2)}× naive)`);

@@ -28,19 +28,30 @@ async function measure(name: string, operation: () => unknown): Promise<void> {
     now = process.hrtime.bigint();
   }
   const elapsed = Number(now - start) / 1e9;
-  console.log(`${name.padEnd(58)} ${Math.round(count / elapsed).toString().padStart(7)} /s  ${((elapsed / count) * 1e6).toFixed(0).padStart(6)} µs`);
+  console.log(
+    `${name.padEnd(58)} ${Math.round(count / elapsed)
+      .toString()
+      .padStart(7)} /s  ${((elapsed / count) * 1e6).toFixed(0).padStart(6)} µs`,
+  );
 }
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
 
 /** A GetEtkRequest padded so that the signed envelope weighs about `targetBytes`. */
 function etkEnvelope(padding: number): string {
-  const criteria = Array.from({ length: padding }, (_, i) => `<SearchCriteria><Identifier><Type>CBE</Type><Value>08093944${String(i % 100).padStart(2, '0')}</Value><ApplicationID/></Identifier></SearchCriteria>`).join('');
+  const criteria = Array.from(
+    { length: padding },
+    (_, i) =>
+      `<SearchCriteria><Identifier><Type>CBE</Type><Value>08093944${String(i % 100).padStart(2, '0')}</Value><ApplicationID/></Identifier></SearchCriteria>`,
+  ).join('');
   return `<soapenv:Envelope xmlns:soapenv="${SOAP}"><soapenv:Header/><soapenv:Body><ns2:GetEtkRequest xmlns:ns2="urn:be:fgov:ehealth:etkdepot:1_0:protocol">${criteria}</ns2:GetEtkRequest></soapenv:Body></soapenv:Envelope>`;
 }
 
 function certraEnvelope(padding: number): string {
-  const contact = Array.from({ length: padding }, (_, i) => `<ContactData><Name>Alice ${i}</Name><Email>alice${i}@example.be</Email><Phone>+32 2 000 00 ${String(i).padStart(2, '0')}</Phone></ContactData>`).join('');
+  const contact = Array.from(
+    { length: padding },
+    (_, i) => `<ContactData><Name>Alice ${i}</Name><Email>alice${i}@example.be</Email><Phone>+32 2 000 00 ${String(i).padStart(2, '0')}</Phone></ContactData>`,
+  ).join('');
   return (
     `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${SOAP}"><SOAP-ENV:Body>` +
     `<ns2:GenerateCertificateRequest xmlns:ns2="urn:be:fgov:ehealth:certra:protocol:v2" xmlns="urn:be:fgov:ehealth:certra:core:v2" Id="_0d0e3c1a-6e1f-4bb8-9d2f-3b1f8e0a7c55" IssueInstant="2026-11-22T10:00:00.000+01:00">` +
@@ -97,7 +108,9 @@ async function main(): Promise<void> {
   const signature = sign('sha256', data, key);
   console.log('\nReference');
   await measure('TrustStore.validate (cached path)', () => trust.validate(pki.leaf.der, { at }));
-  await measure('raw RSA-2048 PKCS#1 verify (node:crypto)', () => verify('sha256', data, { key: pki.leaf.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature));
+  await measure('raw RSA-2048 PKCS#1 verify (node:crypto)', () =>
+    verify('sha256', data, { key: pki.leaf.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature),
+  );
   await measure('raw RSA-2048 PKCS#1 sign (node:crypto)', () => sign('sha256', data, key));
 }
 

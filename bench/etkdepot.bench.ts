@@ -90,7 +90,11 @@ function identityOf(index: number): Identity {
   return { type: 'SSIN', id: `${base}${ssinCheckDigits(base, 1900)}`, name: `Person ${index}` };
 }
 
-async function seed(databaseUrl: string, dataDir: string, seedEtks: boolean): Promise<{ client: { key: KeyObject; certificate: Buffer }; identities: Identity[] }> {
+async function seed(
+  databaseUrl: string,
+  dataDir: string,
+  seedEtks: boolean,
+): Promise<{ client: { key: KeyObject; certificate: Buffer }; identities: Identity[] }> {
   const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '0' });
   const context = await createServices(config, pino({ level: 'silent' }));
   try {
@@ -156,7 +160,10 @@ async function seed(databaseUrl: string, dataDir: string, seedEtks: boolean): Pr
       context.issuer.issueFromCsr(
         tx,
         {
-          csrDer: buildCsr([...ehealthDnAttributes(clientIdentity)].reverse().map((a) => ({ type: a.type, value: a.value })) as unknown as DnSequence, clientKey),
+          csrDer: buildCsr(
+            [...ehealthDnAttributes(clientIdentity)].reverse().map((a) => ({ type: a.type, value: a.value })) as unknown as DnSequence,
+            clientKey,
+          ),
           expectedSubjectDn: buildEhealthDn(clientIdentity),
           profile: ehealthNaturalPerson,
           environment: config.environment,
@@ -302,7 +309,9 @@ interface Measurement {
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime + stime
 }
 
@@ -347,7 +356,11 @@ function describe(name: string, m: Measurement): string {
 
 function getEtkEnvelope(identity: Identity): string {
   return wrapInEnvelope(
-    el('p:GetEtkRequest', { 'xmlns:p': NS.etkdepotProtocolV1 }, el('p:SearchCriteria', null, el('p:Identifier', null, textEl('p:Type', identity.type), textEl('p:Value', identity.id)))).markup,
+    el(
+      'p:GetEtkRequest',
+      { 'xmlns:p': NS.etkdepotProtocolV1 },
+      el('p:SearchCriteria', null, el('p:Identifier', null, textEl('p:Type', identity.type), textEl('p:Value', identity.id))),
+    ).markup,
   );
 }
 
@@ -372,7 +385,11 @@ async function main(): Promise<void> {
   const servers: Server[] = [];
   let failed = false;
   try {
-    process.stdout.write(`ETKDepot benchmark: ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(
+      `ETKDepot benchmark: ${cpus().length} CPU(s) (${cpus()[0]?.model ?? '?'}), load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
     process.stdout.write(reuse ? `reusing ${databaseName} and ${dataDir}\n` : `seeding ${fmt(ETK_COUNT)} ETKs into ${databaseName} ...\n`);
     const { client, identities } = await seed(databaseUrl.toString(), dataDir, !reuse);
     const [count] = (await queryOnce(databaseUrl.toString(), "SELECT count(*)::int AS n FROM etks WHERE status = 'ACTIVE'")) as Array<{ n: number }>;
@@ -392,17 +409,32 @@ async function main(): Promise<void> {
     const unsignedBodies = pick(identities, REQUEST_VARIETY).map(getEtkEnvelope);
     const sample = await fetch(unsecured.url, { method: 'POST', body: unsignedBodies[0], headers: { 'content-type': 'text/xml; charset=utf-8' } });
     const sampleBody = await sample.text();
-    if (!sampleBody.includes('<Code>200</Code>') || !sampleBody.includes('<dep:ETK>')) throw new Error(`GetEtk does not answer an ETK:\n${sampleBody.slice(0, 500)}`);
-    const bare = await startServer('bare fastify', ['--input-type=module', '-e', BARE_SERVER_SOURCE], { BARE_BODY_BYTES: String(Buffer.byteLength(sampleBody)) }, '/bare');
+    if (!sampleBody.includes('<Code>200</Code>') || !sampleBody.includes('<dep:ETK>'))
+      throw new Error(`GetEtk does not answer an ETK:\n${sampleBody.slice(0, 500)}`);
+    const bare = await startServer(
+      'bare fastify',
+      ['--input-type=module', '-e', BARE_SERVER_SOURCE],
+      { BARE_BODY_BYTES: String(Buffer.byteLength(sampleBody)) },
+      '/bare',
+    );
     servers.push(bare);
-    if (!hasWrk) process.stdout.write('WARNING: wrk is missing (apt-get install wrk): autocannon, one JavaScript thread, saturates before the bare route does, so the ratio to it is understated.\n');
-    process.stdout.write(`GetEtk response: ${fmt(Buffer.byteLength(sampleBody))} bytes; load: ${hasWrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up${hasTaskset ? ', server on CPU 0, load on CPU 1' : ''}\n\n`);
+    if (!hasWrk)
+      process.stdout.write(
+        'WARNING: wrk is missing (apt-get install wrk): autocannon, one JavaScript thread, saturates before the bare route does, so the ratio to it is understated.\n',
+      );
+    process.stdout.write(
+      `GetEtk response: ${fmt(Buffer.byteLength(sampleBody))} bytes; load: ${hasWrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up${hasTaskset ? ', server on CPU 0, load on CPU 1' : ''}\n\n`,
+    );
 
     // Signed requests carry a Timestamp: sign them right before each run (valid 5 minutes).
-    const signBodies = () => pick(identities, 500).map((identity) => signEnvelopeWsSecurity(getEtkEnvelope(identity), { key: client.key, certificate: client.certificate, mustUnderstand: true, timestampTtlSeconds: 280 }));
+    const signBodies = () =>
+      pick(identities, 500).map((identity) =>
+        signEnvelopeWsSecurity(getEtkEnvelope(identity), { key: client.key, certificate: client.certificate, mustUnderstand: true, timestampTtlSeconds: 280 }),
+      );
     const signedSample = await fetch(signedServer.url, { method: 'POST', body: signBodies()[0], headers: { 'content-type': 'text/xml; charset=utf-8' } });
     const signedSampleBody = await signedSample.text();
-    if (!signedSampleBody.includes('<Code>200</Code>') || !signedSampleBody.includes('wsse:Security')) throw new Error(`signed GetEtk failed:\n${signedSampleBody.slice(0, 800)}`);
+    if (!signedSampleBody.includes('<Code>200</Code>') || !signedSampleBody.includes('wsse:Security'))
+      throw new Error(`signed GetEtk failed:\n${signedSampleBody.slice(0, 800)}`);
 
     const variants = [
       { name: 'bare fastify route (same body size)', server: bare, bodies: () => unsignedBodies },
@@ -429,14 +461,18 @@ async function main(): Promise<void> {
     }) as [LoadResult, LoadResult, LoadResult];
     const results = [...measured.values()].flat();
     const steal = Math.max(...results.map((m) => m.stealPercent));
-    if (steal > 5) process.stdout.write(`\nWARNING: up to ${steal.toFixed(0)} % of the CPUs' time was stolen by the hypervisor during a run: figures are unreliable.\n`);
+    if (steal > 5)
+      process.stdout.write(`\nWARNING: up to ${steal.toFixed(0)} % of the CPUs' time was stolen by the hypervisor during a run: figures are unreliable.\n`);
 
     const peak = Math.max(rssOf(unsecured).peakMb, rssOf(signedServer).peakMb);
     const ratio = unsecuredResult.requestsPerSecond / bareResult.requestsPerSecond;
     const targets = [
       [`unsecured GetEtk ≥ 1/3 of the bare route (${(ratio * 100).toFixed(0)}%)`, ratio >= TARGETS.ratioToBare],
       [`unsecured GetEtk p99 < ${TARGETS.p99Ms} ms (${unsecuredResult.p99Ms.toFixed(2)} ms)`, unsecuredResult.p99Ms < TARGETS.p99Ms],
-      [`signed round trips ≥ ${fmt(TARGETS.signedPerSecond)}/s (${fmt(signedResult.requestsPerSecond)}/s)`, signedResult.requestsPerSecond >= TARGETS.signedPerSecond],
+      [
+        `signed round trips ≥ ${fmt(TARGETS.signedPerSecond)}/s (${fmt(signedResult.requestsPerSecond)}/s)`,
+        signedResult.requestsPerSecond >= TARGETS.signedPerSecond,
+      ],
       [`server RSS < ${TARGETS.rssMb} MB (peak ${fmt(peak)} MB)`, peak < TARGETS.rssMb],
       ['no errors or non-200 answers', results.every((m) => m.result.errors === 0)],
     ] as const;

@@ -16,7 +16,14 @@ const violations = [];
 
 const cruiser = spawnSync(
   process.execPath,
-  [join(repoRoot, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), 'src', '--config', join(repoRoot, '.dependency-cruiser.cjs'), '--output-type', 'json'],
+  [
+    join(repoRoot, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+    'src',
+    '--config',
+    join(repoRoot, '.dependency-cruiser.cjs'),
+    '--output-type',
+    'json',
+  ],
   { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
 );
 if (cruiser.error || (cruiser.status !== 0 && !cruiser.stdout.startsWith('{'))) {
@@ -30,7 +37,8 @@ for (const v of report.summary.violations) {
 }
 
 // Statement keywords as SQL writes them (upper case), inside a quoted or template string.
-const SQL_STATEMENT = /(['"`])\s*(SELECT\s+[\w*$(]|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|CREATE\s+(TABLE|INDEX|UNIQUE)\b|ALTER\s+TABLE\b|DROP\s+TABLE\b|LISTEN\s|NOTIFY\s)/;
+const SQL_STATEMENT =
+  /(['"`])\s*(SELECT\s+[\w*$(]|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|CREATE\s+(TABLE|INDEX|UNIQUE)\b|ALTER\s+TABLE\b|DROP\s+TABLE\b|LISTEN\s|NOTIFY\s)/;
 const storageDir = join(root, 'src', 'storage') + sep;
 function* sourceFiles(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

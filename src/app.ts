@@ -66,13 +66,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  await app.register(async (scope) => soapRoutes(scope, {
-    services: deps.soapServices,
-    documents: deps.documents,
-    requestValidator: deps.requestValidator,
-    config: deps.config,
-    metrics,
-  }));
+  await app.register(async (scope) =>
+    soapRoutes(scope, {
+      services: deps.soapServices,
+      documents: deps.documents,
+      requestValidator: deps.requestValidator,
+      config: deps.config,
+      metrics,
+    }),
+  );
   if (deps.registerRoutes) await app.register(async (scope) => deps.registerRoutes!(scope));
   return app;
 }

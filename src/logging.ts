@@ -3,8 +3,16 @@ import type { FastifyBaseLogger } from 'fastify';
 
 /** Paths that could ever carry secrets are redacted, whatever logs them. */
 export const REDACTED_PATHS = [
-  'passphrase', '*.passphrase', 'pin', '*.pin', 'privateKey', '*.privateKey', 'password', '*.password',
-  'req.headers.authorization', 'req.headers.cookie',
+  'passphrase',
+  '*.passphrase',
+  'pin',
+  '*.pin',
+  'privateKey',
+  '*.privateKey',
+  'password',
+  '*.password',
+  'req.headers.authorization',
+  'req.headers.cookie',
 ];
 
 /**
@@ -59,12 +67,24 @@ class DeferredChildLogger implements FastifyBaseLogger {
     if ((this.#child ?? this.parent).isLevelEnabled(level)) (this.made[level] as (...a: LogArguments) => void)(...args);
   }
 
-  fatal(...args: LogArguments): void { this.log('fatal', args); }
-  error(...args: LogArguments): void { this.log('error', args); }
-  warn(...args: LogArguments): void { this.log('warn', args); }
-  info(...args: LogArguments): void { this.log('info', args); }
-  debug(...args: LogArguments): void { this.log('debug', args); }
-  trace(...args: LogArguments): void { this.log('trace', args); }
+  fatal(...args: LogArguments): void {
+    this.log('fatal', args);
+  }
+  error(...args: LogArguments): void {
+    this.log('error', args);
+  }
+  warn(...args: LogArguments): void {
+    this.log('warn', args);
+  }
+  info(...args: LogArguments): void {
+    this.log('info', args);
+  }
+  debug(...args: LogArguments): void {
+    this.log('debug', args);
+  }
+  trace(...args: LogArguments): void {
+    this.log('trace', args);
+  }
   silent(): void {}
 
   child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): FastifyBaseLogger {

@@ -7,8 +7,16 @@ describe('revocation status from stored rows', () => {
     expect(revocationStatusOf(undefined)).toEqual({ status: 'unknown' });
     expect(revocationStatusOf({ serialNumber: '01', revokedAt: null, revocationReason: null, issued: false })).toEqual({ status: 'unknown' });
     expect(revocationStatusOf({ serialNumber: '01', revokedAt: null, revocationReason: null })).toEqual({ status: 'good' });
-    expect(revocationStatusOf({ serialNumber: '01', revokedAt, revocationReason: 'keyCompromise' })).toEqual({ status: 'revoked', revokedAt, reason: 'keyCompromise' });
-    expect(revocationStatusOf({ serialNumber: '01', revokedAt: '2026-03-01T10:00:00.000Z', revocationReason: null })).toEqual({ status: 'revoked', revokedAt, reason: undefined });
+    expect(revocationStatusOf({ serialNumber: '01', revokedAt, revocationReason: 'keyCompromise' })).toEqual({
+      status: 'revoked',
+      revokedAt,
+      reason: 'keyCompromise',
+    });
+    expect(revocationStatusOf({ serialNumber: '01', revokedAt: '2026-03-01T10:00:00.000Z', revocationReason: null })).toEqual({
+      status: 'revoked',
+      revokedAt,
+      reason: undefined,
+    });
   });
 
   it('maps the eHealth RevocationReasonType values, RFC 5280 names in any case, and numeric codes', () => {

@@ -28,7 +28,11 @@ describe('admin command options', () => {
   it('hands the command typed values: defaults, empty lists and false for what is absent', () => {
     expect(parseCommandOptions(probe, ['--id', '7'])).toEqual({ id: '7', tag: [], mode: 'fast', note: undefined, all: false });
     expect(parseCommandOptions(probe, ['--id=7', '--tag', 'a', '--tag=b', '--mode', 'slow', '--note= ', '--all'])).toEqual({
-      id: '7', tag: ['a', 'b'], mode: 'slow', note: ' ', all: true,
+      id: '7',
+      tag: ['a', 'b'],
+      mode: 'slow',
+      note: ' ',
+      all: true,
     });
   });
 
@@ -62,7 +66,9 @@ describe('admin command options', () => {
 
   it('refuses declarations it could not parse as declared', () => {
     expect(() => defineCommand({ name: 'x', summary: 'x', options: { help: { type: 'boolean', description: 'mine' } }, async run() {} })).toThrow(/reserved/);
-    expect(() => defineCommand({ name: 'x', summary: 'x', options: { on: { type: 'boolean', required: true, description: 'on' } }, async run() {} })).toThrow(/boolean/);
+    expect(() => defineCommand({ name: 'x', summary: 'x', options: { on: { type: 'boolean', required: true, description: 'on' } }, async run() {} })).toThrow(
+      /boolean/,
+    );
   });
 
   it('gives every list command --json, printing one array of objects with the keys of `json`', async () => {
@@ -77,19 +83,25 @@ describe('admin command options', () => {
     });
     const lines: string[] = [];
     await list.run(undefined as never, parseCommandOptions(list, ['--json']), (line) => lines.push(line));
-    expect(JSON.parse(lines.join('\n'))).toEqual([{ n: '1', none: null }, { n: '2', none: null }]);
+    expect(JSON.parse(lines.join('\n'))).toEqual([
+      { n: '1', none: null },
+      { n: '2', none: null },
+    ]);
     lines.length = 0;
     await list.run(undefined as never, parseCommandOptions(list, []), (line) => lines.push(line));
     expect(lines).toEqual(['#1', '#2', '2 row(s)']);
   });
 
-  it.each(ADMIN_COMMANDS.map((command) => [command.name, command] as [string, AdminCommand]))('%s: its help describes each declared option', (_name, command) => {
-    const help = commandHelp(command);
-    for (const [name, spec] of Object.entries(command.options)) {
-      expect(help).toContain(`--${name}`);
-      expect(help).toContain(spec.description);
-    }
-  });
+  it.each(ADMIN_COMMANDS.map((command) => [command.name, command] as [string, AdminCommand]))(
+    '%s: its help describes each declared option',
+    (_name, command) => {
+      const help = commandHelp(command);
+      for (const [name, spec] of Object.entries(command.options)) {
+        expect(help).toContain(`--${name}`);
+        expect(help).toContain(spec.description);
+      }
+    },
+  );
 
   it('keeps command names unique', () => {
     const names = ADMIN_COMMANDS.map((c) => c.name);

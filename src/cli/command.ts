@@ -60,7 +60,10 @@ export interface AdminCommand<O extends OptionSpecs = OptionSpecs> {
 
 /** A command's invocation was wrong (exit code 2, the command's usage on stderr). */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: AdminCommand) {
+  constructor(
+    message: string,
+    readonly command?: AdminCommand,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -108,7 +111,13 @@ export function defineListCommand<const O extends OptionSpecs, R>(command: {
     async run(context, options, out) {
       const rows = await command.list(context, options);
       if (options.json) {
-        out(JSON.stringify(rows.map((row) => command.json(row)), null, 2));
+        out(
+          JSON.stringify(
+            rows.map((row) => command.json(row)),
+            null,
+            2,
+          ),
+        );
         return;
       }
       for (const row of rows) out(command.text(row));
@@ -173,9 +182,15 @@ export function usageLine(command: AdminCommand): string {
 
 export function commandHelp(command: AdminCommand): string {
   const rows: Array<[string, string]> = Object.entries(command.options).map(([name, spec]) => {
-    const notes = [spec.required ? 'required' : undefined, spec.multiple ? 'repeatable' : undefined, spec.default !== undefined ? `default: ${JSON.stringify(spec.default)}` : undefined]
-      .filter((note) => note !== undefined);
-    return [spec.type === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder ?? 'VALUE'}`, `${spec.description}${notes.length ? ` (${notes.join(', ')})` : ''}`];
+    const notes = [
+      spec.required ? 'required' : undefined,
+      spec.multiple ? 'repeatable' : undefined,
+      spec.default !== undefined ? `default: ${JSON.stringify(spec.default)}` : undefined,
+    ].filter((note) => note !== undefined);
+    return [
+      spec.type === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder ?? 'VALUE'}`,
+      `${spec.description}${notes.length ? ` (${notes.join(', ')})` : ''}`,
+    ];
   });
   rows.push(['-h, --help', 'print this help']);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;

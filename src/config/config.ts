@@ -142,5 +142,8 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(/[,:]/).map((item) => item.trim()).filter(Boolean);
+  return (raw ?? '')
+    .split(/[,:]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
 }

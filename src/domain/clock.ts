@@ -1,13 +1,21 @@
 /** Injected wherever time matters, so tests can move it (replacement windows, expiries, freshness). */
-export interface Clock { now(): Date }
+export interface Clock {
+  now(): Date;
+}
 
 export const systemClock: Clock = { now: () => new Date() };
 
 export class FixedClock implements Clock {
   constructor(private current: Date) {}
-  now(): Date { return new Date(this.current.getTime()); }
-  set(date: Date): void { this.current = new Date(date.getTime()); }
-  advance(milliseconds: number): void { this.current = new Date(this.current.getTime() + milliseconds); }
+  now(): Date {
+    return new Date(this.current.getTime());
+  }
+  set(date: Date): void {
+    this.current = new Date(date.getTime());
+  }
+  advance(milliseconds: number): void {
+    this.current = new Date(this.current.getTime() + milliseconds);
+  }
 }
 
 /**

@@ -41,7 +41,10 @@ export const ERROR_CATALOGUE = {
   ETK_INVALID: { fault: null, message: 'The certificate to be registered does not meet the ETK rules' },
   ETK_SUBJECT_MISMATCH: { fault: null, message: "The certificate to be registered must have the authentication certificate's subject as subject and issuer" },
   ETK_VALIDITY_MISMATCH: { fault: null, message: "The certificate to be registered must copy the authentication certificate's validity" },
-  ETK_KEY_USAGE_INVALID: { fault: null, message: 'The certificate to be registered must have a critical keyUsage of keyEncipherment and dataEncipherment only' },
+  ETK_KEY_USAGE_INVALID: {
+    fault: null,
+    message: 'The certificate to be registered must have a critical keyUsage of keyEncipherment and dataEncipherment only',
+  },
   ETK_KEY_MISMATCH: { fault: null, message: 'The certificate to be registered does not carry the public key announced in startETKRegistration' },
   ETK_SIGNATURE_INVALID: { fault: null, message: 'The certificate to be registered is not signed by the authentication key' },
   ETK_NOT_FOUND: { fault: null, message: 'No ETK matches' },
@@ -51,7 +54,10 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
-export interface ErrorParameter { name: string; value: string }
+export interface ErrorParameter {
+  name: string;
+  value: string;
+}
 
 export class ServiceError extends Error {
   readonly code: ErrorCode;

@@ -161,13 +161,10 @@ describe('parseDn', () => {
     expect(parseDn('   ')).toEqual([]);
   });
 
-  test.each(['CN', 'CN=a,', 'CN=a+', '=a', ',CN=a', 'CN="abc', 'CN=a\\', 'CN="a"b', 'CN=a,,OU=b', 'C N=a', 'CN=\uD800'])(
-    '%j is rejected',
-    (bad) => {
-      expect(() => parseDn(bad)).toThrow(DnParseError);
-      expect(tryParseDn(bad)).toBeNull();
-    },
-  );
+  test.each(['CN', 'CN=a,', 'CN=a+', '=a', ',CN=a', 'CN="abc', 'CN=a\\', 'CN="a"b', 'CN=a,,OU=b', 'C N=a', 'CN=\uD800'])('%j is rejected', (bad) => {
+    expect(() => parseDn(bad)).toThrow(DnParseError);
+    expect(tryParseDn(bad)).toBeNull();
+  });
 
   test('DnParseError carries the offset', () => {
     try {
@@ -219,8 +216,18 @@ describe('formatDn / escapeDnValue', () => {
     expect(formatDn(attributes)).toBe('CN=a\\+b+SERIALNUMBER=123,O=x\\,y,C=BE');
     expect(parseDn(formatDn(attributes))).toEqual(attributes);
     const ber = Uint8Array.from([0x01, 0x01, 0xff]); // BOOLEAN TRUE: not a directory string
-    expect(formatDn([{ type: '1.2.3.4', value: '#0101ff', ber }, { type: 'C', value: 'BE' }])).toBe('1.2.3.4=#0101ff,C=BE');
-    expect(dnEqualsOrdered('1.2.3.4=#0101ff,C=BE', [{ type: '1.2.3.4', value: '#0101ff' }, { type: 'C', value: 'BE' }])).toBe(true);
+    expect(
+      formatDn([
+        { type: '1.2.3.4', value: '#0101ff', ber },
+        { type: 'C', value: 'BE' },
+      ]),
+    ).toBe('1.2.3.4=#0101ff,C=BE');
+    expect(
+      dnEqualsOrdered('1.2.3.4=#0101ff,C=BE', [
+        { type: '1.2.3.4', value: '#0101ff' },
+        { type: 'C', value: 'BE' },
+      ]),
+    ).toBe(true);
   });
 
   test('display style reproduces the .NET form of §6', () => {
@@ -239,7 +246,12 @@ describe('formatDn / escapeDnValue', () => {
 
   test('multi-valued RDNs are joined with "+"; attributes without rdn are separate RDNs', () => {
     expect(formatDn(parseDn('CN=a+SERIALNUMBER=1,C=BE'))).toBe('CN=a+SERIALNUMBER=1,C=BE');
-    expect(formatDn([{ type: 'CN', value: 'a' }, { type: 'C', value: 'BE' }])).toBe('CN=a,C=BE');
+    expect(
+      formatDn([
+        { type: 'CN', value: 'a' },
+        { type: 'C', value: 'BE' },
+      ]),
+    ).toBe('CN=a,C=BE');
   });
 });
 
@@ -326,7 +338,18 @@ const HEX = (ch: string) => Array.from(new TextEncoder().encode(ch), (b) => `\\$
  * around separators and '='; ',' or ';' between RDNs; keyword or OID types.
  */
 function variantArb(attrs: DnAttribute[]): fc.Arbitrary<string> {
-  const OIDS: Record<string, string> = { CN: '2.5.4.3', OU: '2.5.4.11', O: '2.5.4.10', C: '2.5.4.6', L: '2.5.4.7', ST: '2.5.4.8', SERIALNUMBER: '2.5.4.5', GIVENNAME: '2.5.4.42', SN: '2.5.4.4', EMAILADDRESS: '1.2.840.113549.1.9.1' };
+  const OIDS: Record<string, string> = {
+    CN: '2.5.4.3',
+    OU: '2.5.4.11',
+    O: '2.5.4.10',
+    C: '2.5.4.6',
+    L: '2.5.4.7',
+    ST: '2.5.4.8',
+    SERIALNUMBER: '2.5.4.5',
+    GIVENNAME: '2.5.4.42',
+    SN: '2.5.4.4',
+    EMAILADDRESS: '1.2.840.113549.1.9.1',
+  };
   const ws = fc.constantFrom('', ' ', '  ', '\t', '\n');
   const n = attrs.length;
   return fc
@@ -346,7 +369,12 @@ function variantArb(attrs: DnAttribute[]): fc.Arbitrary<string> {
         const chars = Array.from(a.value);
         let v: string;
         if (quote[k]) {
-          v = '"' + chars.map((ch, i) => (ch === '"' ? (modes[k]![i % 64] === 0 ? '""' : '\\"') : ch === '\\' ? '\\\\' : modes[k]![i % 64] === 2 ? HEX(ch) : ch)).join('') + '"';
+          v =
+            '"' +
+            chars
+              .map((ch, i) => (ch === '"' ? (modes[k]![i % 64] === 0 ? '""' : '\\"') : ch === '\\' ? '\\\\' : modes[k]![i % 64] === 2 ? HEX(ch) : ch))
+              .join('') +
+            '"';
         } else {
           v = chars
             .map((ch, i) => {
@@ -414,7 +442,7 @@ describe('DN properties', () => {
     fc.assert(
       fc.property(dnArb, fc.nat(), fc.constantFrom('x', 'É', '=', ','), (attrs, pick, extra) => {
         const k = pick % attrs.length;
-        const changed = attrs.map((a, i) => (i === k ? { ...a, value: a.value + extra + 'q' } : a));
+        const changed = attrs.map((a, i) => (i === k ? { ...a, value: `${a.value + extra}q` } : a));
         expect(dnEqualsUnordered(formatDn(attrs), formatDn(changed))).toBe(false);
         expect(dnEqualsOrdered(formatDn(attrs), formatDn(changed))).toBe(false);
       }),

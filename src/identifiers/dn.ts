@@ -54,26 +54,63 @@ export class DnParseError extends Error {
 }
 
 const TYPE_ALIASES: Readonly<Record<string, string>> = {
-  CN: 'CN', COMMONNAME: 'CN', '2.5.4.3': 'CN',
-  OU: 'OU', ORGANIZATIONALUNITNAME: 'OU', '2.5.4.11': 'OU',
-  O: 'O', ORGANIZATIONNAME: 'O', '2.5.4.10': 'O',
-  C: 'C', COUNTRYNAME: 'C', '2.5.4.6': 'C',
-  L: 'L', LOCALITYNAME: 'L', '2.5.4.7': 'L',
-  ST: 'ST', S: 'ST', STATEORPROVINCENAME: 'ST', '2.5.4.8': 'ST',
-  STREET: 'STREET', STREETADDRESS: 'STREET', '2.5.4.9': 'STREET',
-  SERIALNUMBER: 'SERIALNUMBER', '2.5.4.5': 'SERIALNUMBER',
+  CN: 'CN',
+  COMMONNAME: 'CN',
+  '2.5.4.3': 'CN',
+  OU: 'OU',
+  ORGANIZATIONALUNITNAME: 'OU',
+  '2.5.4.11': 'OU',
+  O: 'O',
+  ORGANIZATIONNAME: 'O',
+  '2.5.4.10': 'O',
+  C: 'C',
+  COUNTRYNAME: 'C',
+  '2.5.4.6': 'C',
+  L: 'L',
+  LOCALITYNAME: 'L',
+  '2.5.4.7': 'L',
+  ST: 'ST',
+  S: 'ST',
+  STATEORPROVINCENAME: 'ST',
+  '2.5.4.8': 'ST',
+  STREET: 'STREET',
+  STREETADDRESS: 'STREET',
+  '2.5.4.9': 'STREET',
+  SERIALNUMBER: 'SERIALNUMBER',
+  '2.5.4.5': 'SERIALNUMBER',
   // RFC 4519: SN is the surname (BouncyCastle's BCStyle.SN is serialNumber, but as an OID, not a string keyword).
-  SN: 'SN', SURNAME: 'SN', '2.5.4.4': 'SN',
-  GIVENNAME: 'GIVENNAME', G: 'GIVENNAME', GN: 'GIVENNAME', '2.5.4.42': 'GIVENNAME',
-  T: 'TITLE', TITLE: 'TITLE', '2.5.4.12': 'TITLE',
-  INITIALS: 'INITIALS', '2.5.4.43': 'INITIALS',
-  GENERATION: 'GENERATIONQUALIFIER', GENERATIONQUALIFIER: 'GENERATIONQUALIFIER', '2.5.4.44': 'GENERATIONQUALIFIER',
-  DNQ: 'DNQUALIFIER', DNQUALIFIER: 'DNQUALIFIER', '2.5.4.46': 'DNQUALIFIER',
-  PSEUDONYM: 'PSEUDONYM', '2.5.4.65': 'PSEUDONYM',
-  ORGANIZATIONIDENTIFIER: 'ORGANIZATIONIDENTIFIER', '2.5.4.97': 'ORGANIZATIONIDENTIFIER',
-  E: 'EMAILADDRESS', EMAIL: 'EMAILADDRESS', EMAILADDRESS: 'EMAILADDRESS', '1.2.840.113549.1.9.1': 'EMAILADDRESS',
-  DC: 'DC', DOMAINCOMPONENT: 'DC', '0.9.2342.19200300.100.1.25': 'DC',
-  UID: 'UID', USERID: 'UID', '0.9.2342.19200300.100.1.1': 'UID',
+  SN: 'SN',
+  SURNAME: 'SN',
+  '2.5.4.4': 'SN',
+  GIVENNAME: 'GIVENNAME',
+  G: 'GIVENNAME',
+  GN: 'GIVENNAME',
+  '2.5.4.42': 'GIVENNAME',
+  T: 'TITLE',
+  TITLE: 'TITLE',
+  '2.5.4.12': 'TITLE',
+  INITIALS: 'INITIALS',
+  '2.5.4.43': 'INITIALS',
+  GENERATION: 'GENERATIONQUALIFIER',
+  GENERATIONQUALIFIER: 'GENERATIONQUALIFIER',
+  '2.5.4.44': 'GENERATIONQUALIFIER',
+  DNQ: 'DNQUALIFIER',
+  DNQUALIFIER: 'DNQUALIFIER',
+  '2.5.4.46': 'DNQUALIFIER',
+  PSEUDONYM: 'PSEUDONYM',
+  '2.5.4.65': 'PSEUDONYM',
+  ORGANIZATIONIDENTIFIER: 'ORGANIZATIONIDENTIFIER',
+  '2.5.4.97': 'ORGANIZATIONIDENTIFIER',
+  E: 'EMAILADDRESS',
+  EMAIL: 'EMAILADDRESS',
+  EMAILADDRESS: 'EMAILADDRESS',
+  '1.2.840.113549.1.9.1': 'EMAILADDRESS',
+  DC: 'DC',
+  DOMAINCOMPONENT: 'DC',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  UID: 'UID',
+  USERID: 'UID',
+  '0.9.2342.19200300.100.1.1': 'UID',
 };
 
 /**
@@ -84,7 +121,11 @@ const TYPE_ALIASES: Readonly<Record<string, string>> = {
 export function normaliseAttributeType(type: string): string {
   let t = type.trim();
   if (/^oid\./iu.test(t)) t = t.slice(4);
-  if (/^[0-9]+(?:\.[0-9]+)*$/u.test(t)) t = t.split('.').map((arc) => BigInt(arc).toString()).join('.');
+  if (/^[0-9]+(?:\.[0-9]+)*$/u.test(t))
+    t = t
+      .split('.')
+      .map((arc) => BigInt(arc).toString())
+      .join('.');
   else t = t.toUpperCase();
   return TYPE_ALIASES[t] ?? t;
 }

@@ -12,15 +12,8 @@
  * `parseEhealthDn` reproduces the connector's `CertificateParser`; `buildEhealthDn` refuses any input the
  * connector would read back differently (see `EhealthDnError`).
  */
-import {
-  type DnAttribute,
-  type DnAttributeInput,
-  formatDn,
-  normaliseAttributeType,
-  tryParseDn,
-} from './dn.js';
+import { type DnAttribute, type DnAttributeInput, formatDn, normaliseAttributeType, tryParseDn } from './dn.js';
 import { findEtkIdentifierType } from './etk-identifier-types.js';
-
 
 export const EHEALTH_OU = 'eHealth-platform Belgium';
 export const EHEALTH_O = 'Federal Government';
@@ -72,7 +65,10 @@ export class EhealthDnError extends Error {
 
 /** The connector's `DistinguishedName.normalize`: upper case, NFD, combining diacritical marks (U+0300–U+036F) removed. */
 function connectorNormalize(s: string): string {
-  return s.toUpperCase().normalize('NFD').replace(/[\u0300-\u036f]+/gu, '');
+  return s
+    .toUpperCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]+/gu, '');
 }
 
 /**

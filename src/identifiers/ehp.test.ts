@@ -7,9 +7,7 @@ function singleDigitMutations(value: string): string[] {
   return out;
 }
 
-const validEhpArb = fc
-  .string({ unit: fc.constantFrom(...'0123456789'), minLength: 8, maxLength: 8 })
-  .map((base) => base + ehpCheckDigits(base));
+const validEhpArb = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 8, maxLength: 8 }).map((base) => base + ehpCheckDigits(base));
 
 describe('EHP (wire facts §7)', () => {
   test('1990001916 is valid (19900019 mod 97 = 81 → 16)', () => {

@@ -99,7 +99,12 @@ describe('ETK identifier type table', () => {
     expect(findEtkIdentifierType('SITE')!.validationRegex).toBe('[0-9]{4}');
     for (const t of ETK_IDENTIFIER_TYPES) {
       const re = new RegExp(`^(?:${t.validationRegex})$`);
-      expect([t.type, re.test('1'.repeat(t.length)), re.test('1'.repeat(t.length + 1)), re.test('1'.repeat(t.length - 1))]).toEqual([t.type, true, false, false]);
+      expect([t.type, re.test('1'.repeat(t.length)), re.test('1'.repeat(t.length + 1)), re.test('1'.repeat(t.length - 1))]).toEqual([
+        t.type,
+        true,
+        false,
+        false,
+      ]);
       // only constructs whose meaning is the same in Java and JavaScript
       expect(t.validationRegex).toMatch(/^(\[[0-9-]+\](\{\d+\})?)+$/u);
     }

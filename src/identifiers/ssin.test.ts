@@ -267,11 +267,11 @@ describe('SSIN properties', () => {
 
   test('the century-swap mutation exists (documented limitation)', () => {
     const original = makeSsin(26, 1, 15, 11, 1900); // born 1926
-    const mutated = original[0] + '0' + original.slice(2); // second year digit 6 → 0
+    const mutated = `${original[0]}0${original.slice(2)}`; // second year digit 6 → 0
     expect(parseSsin(mutated, NOW)!.birthDateIso).toBe('2020-01-15');
     // …but when the other-century date is in the future it is caught.
     const late = makeSsin(96, 1, 15, 11, 1900); // 1996 → 2090
-    expect(checkSsin(late[0] + '0' + late.slice(2), NOW)).toEqual({ ok: false, reason: 'FUTURE_BIRTH_DATE' });
+    expect(checkSsin(`${late[0]}0${late.slice(2)}`, NOW)).toEqual({ ok: false, reason: 'FUTURE_BIRTH_DATE' });
   });
 
   test('normaliseSsin accepts any separator layout of a valid number', () => {

@@ -101,8 +101,7 @@ export function checkSsin(value: string, now: Date = new Date()): SsinCheckResul
   if (month !== 0 && dd !== 0 && dd > daysInMonth(year, month)) return { ok: false, reason: 'BAD_DATE' };
 
   const birthDate: SsinBirthDate = { year, month: month === 0 ? null : month, day: dd === 0 ? null : dd };
-  const birthDateIso =
-    month !== 0 && dd !== 0 ? `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(dd).padStart(2, '0')}` : null;
+  const birthDateIso = month !== 0 && dd !== 0 ? `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(dd).padStart(2, '0')}` : null;
   const sexHint = isBis && !bisSexKnown ? null : sequence % 2 === 1 ? 'male' : 'female';
   return { ok: true, info: { ssin: value, isBis, bisSexKnown, century, birthDate, birthDateIso, sequence, sexHint } };
 }

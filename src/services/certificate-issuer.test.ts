@@ -149,9 +149,16 @@ describe(`CertificateIssuer key-use journal on ${testEngine}`, () => {
     };
     const issuer = new CertificateIssuer(withSigner(ca, observing), t.db);
     const issued =
-      t.db.engine === 'postgres' ? await t.db.transaction((tx) => issuer.issueFromCsr(tx, csrInput(), 'test')) : await issuer.issueFromCsr(t.db, csrInput(), 'test');
+      t.db.engine === 'postgres'
+        ? await t.db.transaction((tx) => issuer.issueFromCsr(tx, csrInput(), 'test'))
+        : await issuer.issueFromCsr(t.db, csrInput(), 'test');
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ serial_hex: normaliseSerialHex(issued.serialHex), tbs_sha256: tbsSha256Of(issued.der), intent_state: 'intent', certificate_der: null });
+    expect(seen[0]).toMatchObject({
+      serial_hex: normaliseSerialHex(issued.serialHex),
+      tbs_sha256: tbsSha256Of(issued.der),
+      intent_state: 'intent',
+      certificate_der: null,
+    });
   });
 
   it('retries with a new serial when the serial is taken, without breaking the caller transaction', async () => {
@@ -187,7 +194,12 @@ describe(`CertificateIssuer key-use journal on ${testEngine}`, () => {
   it('journals a signature that does not verify as sign_failed and issues nothing', async () => {
     // A faulty signer (an HSM answering with another key): a real signature, by the wrong key.
     const wrongKey = createKeyObjectSigner(sharedTestKey('RSA-2048', 299), 'wrong key');
-    const faulty: KeySigner = { keyAlgorithm: ca.issuing.signer.keyAlgorithm, publicKeySpki: ca.issuing.signer.publicKeySpki, description: 'faulty', sign: (d, h) => wrongKey.sign(d, h) };
+    const faulty: KeySigner = {
+      keyAlgorithm: ca.issuing.signer.keyAlgorithm,
+      publicKeySpki: ca.issuing.signer.publicKeySpki,
+      description: 'faulty',
+      sign: (d, h) => wrongKey.sign(d, h),
+    };
     const issuer = new CertificateIssuer(withSigner(ca, faulty), t.db);
     const error = await t.db.transaction((tx) => issuer.issueFromCsr(tx, csrInput(), 'test')).catch((e: unknown) => e);
     await issuer.settled();

@@ -1,15 +1,17 @@
-import { issue, prepareFromCsr, prepareFromTemplate, isCaError, type PrepareFromCsrInput, type PrepareFromTemplateInput, type PreparedCertificate } from '../ca/issuance/index.js';
+import {
+  issue,
+  prepareFromCsr,
+  prepareFromTemplate,
+  isCaError,
+  type PrepareFromCsrInput,
+  type PrepareFromTemplateInput,
+  type PreparedCertificate,
+} from '../ca/issuance/index.js';
 import type { CaMaterial } from '../ca/hierarchy/index.js';
 import { ServiceError } from '../domain/errors.js';
 import { formatKeyId, normaliseKeyId } from '../domain/key-id.js';
 import type { Database, Queryable } from '../storage/database.js';
-import {
-  auditLog,
-  certificateRegistry,
-  DuplicateSerialError,
-  type IssuanceIntent,
-  type UnrecordedIntentRow,
-} from '../storage/certificate-registry.js';
+import { auditLog, certificateRegistry, DuplicateSerialError, type IssuanceIntent, type UnrecordedIntentRow } from '../storage/certificate-registry.js';
 
 export interface IssuedRecord {
   /** issued_certificates.id */
@@ -64,11 +66,7 @@ export class CertificateIssuer {
   ) {}
 
   /** `tx`: the caller's transaction (or the Database itself), in which the issued certificate is recorded. */
-  async issueFromCsr(
-    tx: Queryable,
-    input: Omit<PrepareFromCsrInput, 'issuer'>,
-    actor: string,
-  ): Promise<IssuedRecord> {
+  async issueFromCsr(tx: Queryable, input: Omit<PrepareFromCsrInput, 'issuer'>, actor: string): Promise<IssuedRecord> {
     return this.run(tx, actor, () => prepareFromCsr({ ...input, issuer: this.issuerInput() }));
   }
 
@@ -197,7 +195,12 @@ export class CertificateIssuer {
   }
 }
 
-function intentAudit(actor: string, intent: Omit<IssuanceIntent, 'tbsSha256Hex'> & { tbsSha256Hex?: string | null }, id: bigint, restoredAfterRollback = false) {
+function intentAudit(
+  actor: string,
+  intent: Omit<IssuanceIntent, 'tbsSha256Hex'> & { tbsSha256Hex?: string | null },
+  id: bigint,
+  restoredAfterRollback = false,
+) {
   return {
     actor,
     action: 'certificate.sign.intent',

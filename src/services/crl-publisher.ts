@@ -17,7 +17,10 @@ export class CrlPublisher {
   private readonly cache = new Map<string, { der: Buffer; nextUpdate: Date }>();
   private readonly building = new Map<string, Promise<Buffer>>();
 
-  constructor(private readonly db: Database, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
 
   invalidate(issuerKeyId?: string): void {
     if (issuerKeyId) this.cache.delete(issuerKeyId);

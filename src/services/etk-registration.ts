@@ -65,10 +65,11 @@ export class EtkRegistration {
    */
   async holderOf(signer: AuthenticatedSigner): Promise<AuthenticatedHolder> {
     const row = await certificateRegistry.findBySerial(this.options.db, this.issuingKeyId, signer.serialNumberHex);
-    if (!row || !row.certificateDer?.equals(signer.certificate)) {
+    if (!row?.certificateDer?.equals(signer.certificate)) {
       throw new ServiceError('UNTRUSTED_SIGNER', 'the signing certificate was not issued by this platform');
     }
-    if (!HOLDER_PROFILES.has(row.profile)) throw new ServiceError('NOT_AUTHORIZED', 'the signing certificate is not an eHealth authentication certificate of a person or an organisation');
+    if (!HOLDER_PROFILES.has(row.profile))
+      throw new ServiceError('NOT_AUTHORIZED', 'the signing certificate is not an eHealth authentication certificate of a person or an organisation');
     const dn = parseEhealthDn(row.subjectDn);
     if (!dn) throw new ServiceError('NOT_AUTHORIZED', 'the signing certificate has no eHealth holder DN');
     if (!findEtkIdentifierType(dn.type)) throw new ServiceError('UNKNOWN_IDENTIFIER_TYPE', `${dn.type} is not an ETK identifier type`);
@@ -189,7 +190,8 @@ function checkEncryptionKey(spki: Buffer, authentication: ParsedCertificate) {
   const violation = keyPolicyViolation(description, ENCRYPTION_KEY_POLICY);
   if (violation) throw new ServiceError('WEAK_KEY', `PublicEncryptionKey: ${violation.reason}; an RSA-2048 key is required`);
   // Separate keys for authentication and encryption: one compromise must not give the other.
-  if (spki.equals(authentication.spkiDer)) throw new ServiceError('WEAK_KEY', 'PublicEncryptionKey is the authentication key; the encryption key must be a new key');
+  if (spki.equals(authentication.spkiDer))
+    throw new ServiceError('WEAK_KEY', 'PublicEncryptionKey is the authentication key; the encryption key must be a new key');
   try {
     return createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (error) {
@@ -215,12 +217,16 @@ function checkEncryptionCertificate(der: Buffer, authentication: ParsedCertifica
   }
   const extensionOids = (fields.extensions ?? []).map((extension) => extension.oid);
   const keyUsage = extensionOf(fields, OID.keyUsage);
-  if (!keyUsage || !keyUsage.critical) throw new ServiceError('ETK_KEY_USAGE_INVALID', 'keyUsage is missing or not critical');
+  if (!keyUsage?.critical) throw new ServiceError('ETK_KEY_USAGE_INVALID', 'keyUsage is missing or not critical');
   const usages = [...(fields.keyUsage ?? [])].sort();
   if (usages.length !== 2 || usages[0] !== 'dataEncipherment' || usages[1] !== 'keyEncipherment') {
     throw new ServiceError('ETK_KEY_USAGE_INVALID', `keyUsage is ${usages.join(' + ') || 'empty'}; keyEncipherment + dataEncipherment only`);
   }
-  if (extensionOids.length !== 1) throw new ServiceError('ETK_INVALID', `ToBeRegistered has extensions other than keyUsage: ${extensionOids.filter((oid) => oid !== OID.keyUsage).join(', ')}`);
+  if (extensionOids.length !== 1)
+    throw new ServiceError(
+      'ETK_INVALID',
+      `ToBeRegistered has extensions other than keyUsage: ${extensionOids.filter((oid) => oid !== OID.keyUsage).join(', ')}`,
+    );
   if (fields.notBefore.getTime() !== authentication.notBefore.getTime() || fields.notAfter.getTime() !== authentication.notAfter.getTime()) {
     throw new ServiceError('ETK_VALIDITY_MISMATCH');
   }

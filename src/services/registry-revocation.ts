@@ -14,7 +14,7 @@ export function registryRevocationChecker(db: Queryable, ca: CaMaterial): Revoca
   return async (certificate) => {
     if (ca.roleOf(certificate.der) !== undefined) return 'good';
     const row = await certificateRegistry.findBySerial(db, issuingKeyId, certificate.serialNumberHex);
-    if (!row || !row.certificateDer || !row.certificateDer.equals(certificate.der)) return 'unknown';
+    if (!row?.certificateDer?.equals(certificate.der)) return 'unknown';
     return row.revokedAt ? 'revoked' : 'good';
   };
 }

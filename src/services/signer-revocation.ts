@@ -22,7 +22,11 @@ export class SignerRevocation {
     this.checker = async (certificate, issuer) => {
       if (ca.roleOf(issuer.der) === undefined && ca.roleOf(certificate.der) === undefined) return 'good';
       // Keyed by the whole certificate: the registry check compares the stored DER with the presented one.
-      return this.statuses.get(certificate.der.toString('base64'), () => registry(certificate, issuer), (status) => status !== 'unknown');
+      return this.statuses.get(
+        certificate.der.toString('base64'),
+        () => registry(certificate, issuer),
+        (status) => status !== 'unknown',
+      );
     };
   }
 

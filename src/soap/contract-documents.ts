@@ -11,7 +11,10 @@ export class ContractDocuments {
   private readonly wsdls = new Map<string, string>();
   private readonly xsds = new Map<string, string>();
 
-  constructor(readonly wsdlDirectory: string, readonly xsdDirectory: string) {
+  constructor(
+    readonly wsdlDirectory: string,
+    readonly xsdDirectory: string,
+  ) {
     for (const file of readdirSync(xsdDirectory)) if (file.endsWith('.xsd')) this.xsds.set(file, readFileSync(join(xsdDirectory, file), 'utf8'));
   }
 

@@ -1,4 +1,13 @@
-import { childElements, descendantsNamed, LIMIT_REJECTIONS, parseXmlStrict, XmlParseError, type Document, type Element, type ParseLimits } from '../xml/parse.js';
+import {
+  childElements,
+  descendantsNamed,
+  LIMIT_REJECTIONS,
+  parseXmlStrict,
+  XmlParseError,
+  type Document,
+  type Element,
+  type ParseLimits,
+} from '../xml/parse.js';
 import { clientFault, SoapFault } from './fault.js';
 import { NS } from './namespaces.js';
 

@@ -81,13 +81,42 @@ const documentArbitrary = fc.record({
   soapPrefix: fc.constantFrom('soapenv', 's', 'SOAP-ENV', ''),
   payloadPrefix: fc.constantFrom('p', 'ns2', ''),
   declareAtRoot: fc.boolean(),
-  declaration: fc.constantFrom('', '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-8"?>', "<?xml version='1.0' encoding='utf-8' standalone='yes'?>"),
+  declaration: fc.constantFrom(
+    '',
+    '<?xml version="1.0"?>',
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    "<?xml version='1.0' encoding='utf-8' standalone='yes'?>",
+  ),
   fillers: fc.array(filler, { minLength: 12, maxLength: 12 }),
   textStyle: fc.integer({ min: 0, max: 3 }),
   mutation: fc.constantFrom<Mutation>(
-    'none', 'none', 'none', 'none', 'attribute', 'xsiType', 'xmlLang', 'extraElement', 'missingValue', 'repeatedType', 'swappedTypeValue',
-    'foreignNamespaceChild', 'unqualifiedChild', 'textBetween', 'whitespaceCdataBetween', 'childInText', 'header', 'emptyHeader', 'headerAttribute', 'headerComment',
-    'secondBodyChild', 'noIdentifier', 'elementAfterBody', 'xml11', 'latin1', 'utf16', 'wrongPayloadNamespace',
+    'none',
+    'none',
+    'none',
+    'none',
+    'attribute',
+    'xsiType',
+    'xmlLang',
+    'extraElement',
+    'missingValue',
+    'repeatedType',
+    'swappedTypeValue',
+    'foreignNamespaceChild',
+    'unqualifiedChild',
+    'textBetween',
+    'whitespaceCdataBetween',
+    'childInText',
+    'header',
+    'emptyHeader',
+    'headerAttribute',
+    'headerComment',
+    'secondBodyChild',
+    'noIdentifier',
+    'elementAfterBody',
+    'xml11',
+    'latin1',
+    'utf16',
+    'wrongPayloadNamespace',
   ),
   mutationTarget: fc.nat(),
 });
@@ -108,7 +137,8 @@ function render(spec: DocumentSpec): string {
   const attribute = (index: number) => {
     if (target % 5 !== index) return '';
     if (spec.mutation === 'attribute') return ' Id="_1"';
-    if (spec.mutation === 'xsiType') return ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string" xmlns:xs="http://www.w3.org/2001/XMLSchema"';
+    if (spec.mutation === 'xsiType')
+      return ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string" xmlns:xs="http://www.w3.org/2001/XMLSchema"';
     if (spec.mutation === 'xmlLang') return ' xml:lang="en"';
     return '';
   };
@@ -145,7 +175,10 @@ function render(spec: DocumentSpec): string {
           : spec.mutation === 'headerComment'
             ? `<${s('Header')}> <!-- <x:Security xmlns:x="urn:x"/> --> </${s('Header')}>`
             : '';
-  const declaration = spec.mutation === 'xml11' ? '<?xml version="1.1"?>' : spec.mutation === 'latin1'
+  const declaration =
+    spec.mutation === 'xml11'
+      ? '<?xml version="1.1"?>'
+      : spec.mutation === 'latin1'
         ? '<?xml version="1.0" encoding="ISO-8859-1"?>'
         : spec.mutation === 'utf16'
           ? '<?xml version="1.0" encoding="UTF-16"?>'

@@ -1,6 +1,6 @@
 import { el, textEl, type Xml } from '../xml/builder.js';
 import type { Environment } from '../config/config.js';
-import { ServiceError, type ErrorCode } from '../domain/errors.js';
+import type { ServiceError, ErrorCode } from '../domain/errors.js';
 import { NS } from './namespaces.js';
 
 export type FaultCode = 'Client' | 'Server' | 'VersionMismatch' | 'MustUnderstand';

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceError } from '../domain/errors.js';
-import type { ElementView } from '../xml/element-view.js';
+import type { ElementView } from '../xml/element-view-interface.js';
 import type { ElementShape } from '../xml/element-shape.js';
 import type { SoapEnvelope } from './envelope.js';
 

@@ -3,7 +3,8 @@ import { loadConfig } from '../config/config.js';
 import { createMetrics } from '../metrics.js';
 import { projectPaths } from '../project-paths.js';
 import { GET_ETK_FAST_LANE } from '../frontend/etkdepot/get-etk.js';
-import { viewRequiredChild, type ElementView } from '../xml/element-view.js';
+import { viewRequiredChild } from '../xml/element-view.js';
+import type { ElementView } from '../xml/element-view-interface.js';
 import { childElements, textOf } from '../xml/parse.js';
 import { ContractDocuments } from './contract-documents.js';
 import { NS } from './namespaces.js';
@@ -29,7 +30,9 @@ function getEtkRequest(type: string, header = ''): string {
 }
 
 /** The transport with the real schemas and one GetEtk-shaped operation whose fast-lane reader can be made to fail. */
-async function transport(options: { readerThrows?: boolean; withReader?: boolean; env?: Record<string, string> } = {}): Promise<{ app: FastifyInstance; seen: Seen[] }> {
+async function transport(
+  options: { readerThrows?: boolean; withReader?: boolean; env?: Record<string, string> } = {},
+): Promise<{ app: FastifyInstance; seen: Seen[] }> {
   const seen: Seen[] = [];
   let readRequestCalls = 0;
   const app = Fastify();
@@ -51,7 +54,9 @@ async function transport(options: { readerThrows?: boolean; withReader?: boolean
                       read(payload: ElementView) {
                         readRequestCalls++;
                         if (options.readerThrows) throw new Error('reader refuses');
-                        return { type: viewRequiredChild(viewRequiredChild(viewRequiredChild(payload, DEP, 'SearchCriteria'), DEP, 'Identifier'), DEP, 'Type').text() };
+                        return {
+                          type: viewRequiredChild(viewRequiredChild(viewRequiredChild(payload, DEP, 'SearchCriteria'), DEP, 'Identifier'), DEP, 'Type').text(),
+                        };
                       },
                     },
               async handle(call: SoapCall) {
@@ -98,7 +103,13 @@ describe('SOAP transport fast lane (header-less requests read from a light eleme
 
   it.each([
     ['an attribute on the payload', getEtkRequest('SSIN').replace('<p:GetEtkRequest ', '<p:GetEtkRequest Id="x" ')],
-    ['xsi:type on a text element', getEtkRequest('SSIN').replace('<p:Type>', '<p:Type xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string" xmlns:xs="http://www.w3.org/2001/XMLSchema">')],
+    [
+      'xsi:type on a text element',
+      getEtkRequest('SSIN').replace(
+        '<p:Type>',
+        '<p:Type xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string" xmlns:xs="http://www.w3.org/2001/XMLSchema">',
+      ),
+    ],
     ['CDATA between elements', getEtkRequest('SSIN').replace('<p:Identifier>', '<p:Identifier><![CDATA[ ]]>')],
     ['an XML declaration naming another encoding', `<?xml version="1.0" encoding="ISO-8859-1"?>${getEtkRequest('SSIN')}`],
     ['an XML 1.1 declaration', `<?xml version="1.1"?>${getEtkRequest('SSIN')}`],
@@ -130,7 +141,13 @@ describe('SOAP transport fast lane (header-less requests read from a light eleme
     ['a processing instruction', getEtkRequest('SSIN').replace('<soapenv:Body>', '<soapenv:Body><?pi x?>'), 'DTD_FORBIDDEN'],
     ['a SOAP 1.2 envelope', getEtkRequest('SSIN').replaceAll(NS.soap11, NS.soap12), 'VERSION_MISMATCH'],
     ['text beside the payload', getEtkRequest('SSIN').replace('</soapenv:Body>', 'text</soapenv:Body>'), 'MALFORMED_REQUEST'],
-    ['a payload that is the root', getEtkRequest('SSIN').replace(/^.*<soapenv:Body>/, '').replace('</soapenv:Body></soapenv:Envelope>', ''), 'MALFORMED_REQUEST'],
+    [
+      'a payload that is the root',
+      getEtkRequest('SSIN')
+        .replace(/^.*<soapenv:Body>/, '')
+        .replace('</soapenv:Body></soapenv:Envelope>', ''),
+      'MALFORMED_REQUEST',
+    ],
     ['malformed XML', getEtkRequest('SSIN').replace('</p:Type>', '</p:Typo>'), 'MALFORMED_REQUEST'],
   ])('refuses %s with its usual fault, never reaching the operation', async (_what, body, code) => {
     const { app, seen } = await transport();

@@ -53,7 +53,10 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
 
   // SystemError/@Id is the request id (also in X-Request-Id and in every log line of the request as requestId).
   const sendFault = (reply: FastifyReply, fault: SoapFault) =>
-    reply.code(500).type('text/xml; charset=utf-8').send(renderFault(fault, config.environment, String(reply.request.id)));
+    reply
+      .code(500)
+      .type('text/xml; charset=utf-8')
+      .send(renderFault(fault, config.environment, String(reply.request.id)));
 
   for (const service of options.services) {
     const byQName = new Map<string, SoapOperation>();
@@ -82,7 +85,10 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
       let operation: SoapOperation | undefined;
       let call: SoapCall | undefined;
       try {
-        const mediaType = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        const mediaType = String(request.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
         if (!XML_CONTENT_TYPES.includes(mediaType) || typeof request.body !== 'string') {
           throw clientFault('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 requests must be sent as text/xml');
         }
@@ -183,14 +189,19 @@ class TransportCall implements SoapCall {
  */
 const HEADER_WITH_ENTRY = /<(?:[A-Za-z_][\w.-]*:)?Header(?:\s[^<>]*)?>\s*<(?!\/)/;
 /** Declarations the fast lane's parser reads exactly as libxml2 does: XML 1.0, in UTF-8 (what the text was decoded as). */
-const FAST_LANE_DECLARATION = /^\uFEFF?<\?xml\s+version\s*=\s*(["'])1\.0\1(?:\s+encoding\s*=\s*(["'])utf-8\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\3)?\s*\?>/i;
+const FAST_LANE_DECLARATION =
+  /^\uFEFF?<\?xml\s+version\s*=\s*(["'])1\.0\1(?:\s+encoding\s*=\s*(["'])utf-8\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\3)?\s*\?>/i;
 
 /**
  * The fast lane: accepts only Envelope/Body/payload in the SOAP 1.1 namespace (an empty Header allowed: SAAJ clients
  * such as the connector always send one), no attributes but namespace declarations, whitespace and comments between elements, a payload with its operation's declared shape, and a read
  * that succeeds; undefined otherwise, for the ordinary path, which gives every refusal its usual fault.
  */
-export function readOnFastLane(xml: string, limits: ParseLimits, byQName: ReadonlyMap<string, SoapOperation>): { operation: SoapOperation; request: unknown } | undefined {
+export function readOnFastLane(
+  xml: string,
+  limits: ParseLimits,
+  byQName: ReadonlyMap<string, SoapOperation>,
+): { operation: SoapOperation; request: unknown } | undefined {
   if (HEADER_WITH_ENTRY.test(xml)) return undefined;
   if (xml.includes('<?') && !FAST_LANE_DECLARATION.test(xml)) return undefined;
   let root: LightElement;

@@ -21,8 +21,12 @@ const intent = (serialHex: string, tbsSha256Hex: string | undefined = TBS) => ({
 
 describe(`certificate registry: key-use journal on ${testEngine}`, () => {
   let t: TestDatabase;
-  beforeAll(async () => { t = await openTestDatabase(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('refuses a duplicate serial without aborting the surrounding transaction', async () => {
     const ids = await t.db.transaction(async (tx) => {
@@ -36,7 +40,9 @@ describe(`certificate registry: key-use journal on ${testEngine}`, () => {
 
   it('records a certificate only against its pending intent with the same TBS hash', async () => {
     const id = await certificateRegistry.recordIntent(t.db, intent('0b01'));
-    await expect(certificateRegistry.recordIssued(t.db, id, Buffer.from('3000', 'hex'), new Date(), 'ef'.repeat(32))).rejects.toBeInstanceOf(IntentMismatchError);
+    await expect(certificateRegistry.recordIssued(t.db, id, Buffer.from('3000', 'hex'), new Date(), 'ef'.repeat(32))).rejects.toBeInstanceOf(
+      IntentMismatchError,
+    );
     await expect(certificateRegistry.recordIssued(t.db, id, Buffer.from('3000', 'hex'), new Date())).rejects.toBeInstanceOf(IntentMismatchError);
     await certificateRegistry.recordSigningOutcome(t.db, id, 'signed', new Date());
     await certificateRegistry.recordIssued(t.db, id, Buffer.from('3000', 'hex'), new Date(), TBS.toUpperCase());
@@ -74,14 +80,21 @@ describe(`certificate registry: key-use journal on ${testEngine}`, () => {
 
   it('writes a rolled-back intent back once, under its id', async () => {
     const intentAt = new Date('2026-02-03T04:05:06Z');
-    const id = await t.db.transaction(async (tx) => certificateRegistry.recordIntent(tx, intent('0c01'))).then(async (recorded) => {
-      await t.db.query('DELETE FROM issued_certificates WHERE id = $1', [recorded]);
-      return recorded;
-    });
+    const id = await t.db
+      .transaction(async (tx) => certificateRegistry.recordIntent(tx, intent('0c01')))
+      .then(async (recorded) => {
+        await t.db.query('DELETE FROM issued_certificates WHERE id = $1', [recorded]);
+        return recorded;
+      });
     const row = { ...intent('0c01'), id, tbsSha256Hex: TBS, state: 'signed' as const, intentAt, signedAt: intentAt };
     expect(await certificateRegistry.restoreIntent(t.db, row)).toBe(true);
     expect(await certificateRegistry.restoreIntent(t.db, row)).toBe(false);
-    expect((await certificateRegistry.listUnrecordedIntents(t.db)).find((o) => o.id === id)).toMatchObject({ serialHex: 'c01', state: 'signed', intentAt, tbsSha256Hex: TBS });
+    expect((await certificateRegistry.listUnrecordedIntents(t.db)).find((o) => o.id === id)).toMatchObject({
+      serialHex: 'c01',
+      state: 'signed',
+      intentAt,
+      tbsSha256Hex: TBS,
+    });
   });
 });
 
@@ -95,7 +108,9 @@ describe(`migration 0004 on ${testEngine}`, () => {
       }
       await migrate(t.db, before);
       const columns = `issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after`;
-      await t.db.query(`INSERT INTO issued_certificates (${columns}, certificate_der, issued_at) VALUES ('CA', '1', 'AA', 'CN=a', 'p', now(), now(), '\\x3000', '2025-05-05T00:00:00Z')`);
+      await t.db.query(
+        `INSERT INTO issued_certificates (${columns}, certificate_der, issued_at) VALUES ('CA', '1', 'AA', 'CN=a', 'p', now(), now(), '\\x3000', '2025-05-05T00:00:00Z')`,
+      );
       await t.db.query(`INSERT INTO issued_certificates (${columns}) VALUES ('CA', '2', 'BB', 'CN=b', 'p', now(), now())`);
       await migrate(t.db, projectPaths.migrations());
       const rows = await t.db.query<{ serial_hex: string; intent_state: string; intent_at: Date | null; signed_at: Date | null; tbs_sha256: string | null }>(

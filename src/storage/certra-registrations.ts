@@ -81,10 +81,7 @@ function toTestCase(r: Record<string, unknown>): TestCaseRow {
 }
 
 export const mandates = {
-  async insert(
-    q: Queryable,
-    mandate: Omit<MandateRow, 'id' | 'withdrawnAt' | 'withdrawnBy' | 'withdrawalReason'>,
-  ): Promise<MandateRow> {
+  async insert(q: Queryable, mandate: Omit<MandateRow, 'id' | 'withdrawnAt' | 'withdrawnBy' | 'withdrawalReason'>): Promise<MandateRow> {
     try {
       const [row] = await q.query(
         `INSERT INTO certra_mandates (organisation_type, organisation_id, organisation_name, holder_ssin, role, designated_by_mandate_id,
@@ -132,7 +129,10 @@ export const mandates = {
     return rows.map(toMandate);
   },
 
-  async list(q: Queryable, filter: { organisationType?: string; organisationId?: string; holderSsin?: string; includeWithdrawn?: boolean }): Promise<MandateRow[]> {
+  async list(
+    q: Queryable,
+    filter: { organisationType?: string; organisationId?: string; holderSsin?: string; includeWithdrawn?: boolean },
+  ): Promise<MandateRow[]> {
     const rows = await q.query(
       `SELECT ${MANDATE_COLUMNS} FROM certra_mandates
        WHERE ($1::text IS NULL OR organisation_type = $1) AND ($2::text IS NULL OR organisation_id = $2)
@@ -180,7 +180,9 @@ export const testCases = {
   },
 
   async list(q: Queryable, options: { includeRemoved?: boolean } = {}): Promise<TestCaseRow[]> {
-    const rows = await q.query(`SELECT ${TEST_CASE_COLUMNS} FROM certra_test_cases WHERE $1::boolean OR removed_at IS NULL ORDER BY id`, [options.includeRemoved ?? false]);
+    const rows = await q.query(`SELECT ${TEST_CASE_COLUMNS} FROM certra_test_cases WHERE $1::boolean OR removed_at IS NULL ORDER BY id`, [
+      options.includeRemoved ?? false,
+    ]);
     return rows.map(toTestCase);
   },
 

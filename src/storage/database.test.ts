@@ -9,8 +9,12 @@ import { join } from 'node:path';
 
 describe(`database adapter on ${testEngine}`, () => {
   let t: TestDatabase;
-  beforeAll(async () => { t = await openTestDatabase(); });
-  afterAll(async () => { await t.close(); });
+  beforeAll(async () => {
+    t = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('normalises int8 to bigint and bytea to Buffer on both engines', async () => {
     const [row] = await t.db.query<{ big: unknown; bytes: unknown; n: unknown; at: unknown }>(
@@ -30,11 +34,15 @@ describe(`database adapter on ${testEngine}`, () => {
 
   it('commits a transaction and rolls back a throwing one', async () => {
     await t.db.exec('CREATE TABLE tx_probe (v int PRIMARY KEY)');
-    await t.db.transaction(async (tx) => { await tx.query('INSERT INTO tx_probe VALUES (1)'); });
-    await expect(t.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO tx_probe VALUES (2)');
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await t.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO tx_probe VALUES (1)');
+    });
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.query('INSERT INTO tx_probe VALUES (2)');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     const rows = await t.db.query<{ v: number }>('SELECT v FROM tx_probe ORDER BY v');
     expect(rows.map((r) => r.v)).toEqual([1]);
   });
@@ -50,23 +58,31 @@ describe(`database adapter on ${testEngine}`, () => {
 
   it('keeps concurrent FOR UPDATE increments exact', async () => {
     await t.db.exec(`CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0)`);
-    await Promise.all(Array.from({ length: 20 }, () => t.db.transaction(async (tx) => {
-      const [row] = await tx.query<{ n: number }>('SELECT n FROM counter WHERE id = 1 FOR UPDATE');
-      await tx.query('UPDATE counter SET n = $1 WHERE id = 1', [row!.n + 1]);
-    })));
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.db.transaction(async (tx) => {
+          const [row] = await tx.query<{ n: number }>('SELECT n FROM counter WHERE id = 1 FOR UPDATE');
+          await tx.query('UPDATE counter SET n = $1 WHERE id = 1', [row!.n + 1]);
+        }),
+      ),
+    );
     const [row] = await t.db.query<{ n: number }>('SELECT n FROM counter');
     expect(row!.n).toBe(20);
   });
 
-  it('delivers a committed transaction\'s notifications to this process before transaction() returns', async () => {
+  it("delivers a committed transaction's notifications to this process before transaction() returns", async () => {
     const received: string[] = [];
     const unlisten = await t.db.listen('local_channel', (payload) => received.push(payload));
-    await t.db.transaction(async (tx) => { await tx.query('SELECT pg_notify($1, $2)', ['local_channel', 'now']); });
+    await t.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_notify($1, $2)', ['local_channel', 'now']);
+    });
     expect(received[0]).toBe('now');
-    await expect(t.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_notify($1, $2)', ['local_channel', 'rolled-back']);
-      throw new Error('abort');
-    })).rejects.toThrow('abort');
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.query('SELECT pg_notify($1, $2)', ['local_channel', 'rolled-back']);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
     await new Promise((r) => setTimeout(r, 100));
     expect(received).not.toContain('rolled-back');
     await unlisten();
@@ -86,8 +102,12 @@ describe(`database adapter on ${testEngine}`, () => {
 if (testEngine === 'postgres') {
   describe('LISTEN on PostgreSQL', () => {
     let t: TestDatabase;
-    beforeAll(async () => { t = await openTestDatabase(); });
-    afterAll(async () => { await t.close(); });
+    beforeAll(async () => {
+      t = await openTestDatabase();
+    });
+    afterAll(async () => {
+      await t.close();
+    });
 
     it('re-establishes a lost LISTEN connection and tells subscribers to assume anything changed', async () => {
       const payloads: string[] = [];
@@ -105,8 +125,11 @@ if (testEngine === 'postgres') {
       expect(listener?.pid).toEqual(expect.any(Number));
       await t.db.query('SELECT pg_terminate_backend($1)', [listener!.pid]);
       await waitFor(() => payloads.includes(''), 'the connection-lost signal');
-      await waitFor(() => payloads.includes('after'), 'a notification after reconnection', () =>
-        t.db.query(`SELECT pg_notify('reconnect_channel', 'after')`));
+      await waitFor(
+        () => payloads.includes('after'),
+        'a notification after reconnection',
+        () => t.db.query(`SELECT pg_notify('reconnect_channel', 'after')`),
+      );
       await unlisten();
     });
   });
@@ -176,7 +199,7 @@ describe('PGlite file-backed storage', () => {
     mkdirSync(join(directory, 'db'));
     try {
       const first = await openPglite(join(directory, 'db'));
-      await first.exec('CREATE TABLE kept (v text); INSERT INTO kept VALUES (\'yes\')');
+      await first.exec("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('yes')");
       await first.close();
       const second = await openPglite(join(directory, 'db'));
       const rows = await second.query<{ v: string }>('SELECT v FROM kept');

@@ -71,7 +71,10 @@ const INT8_OID = 20;
 const BYTEA_OID = 17;
 
 /** Error raised by either engine, normalised so storage code can branch on the SQLSTATE. */
-export interface DatabaseErrorShape { code?: string; constraint?: string }
+export interface DatabaseErrorShape {
+  code?: string;
+  constraint?: string;
+}
 export function sqlState(error: unknown): string | undefined {
   return (error as DatabaseErrorShape | null)?.code;
 }
@@ -120,7 +123,9 @@ export function openPostgres(connectionString: string, options: { max?: number }
         setTimeout(() => {
           if (closing || listeners.get(channel) !== entry) return;
           connectListener(channel, entry).then(
-            () => { for (const handler of entry.handlers) handler(''); },
+            () => {
+              for (const handler of entry.handlers) handler('');
+            },
             () => retry(Math.min(delayMs * 2, 5_000)),
           );
         }, delayMs).unref();
@@ -162,8 +167,12 @@ export function openPostgres(connectionString: string, options: { max?: number }
   return {
     engine: 'postgres',
     query: (sql, params) => run(pool, sql, params),
-    async exec(sql) { await pool.query(sql); },
-    async ping() { await pool.query('SELECT 1'); },
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
     transaction: (fn) => inTransaction(pool, fn),
     autonomousTransaction(fn) {
       if (!autonomousPool) {
@@ -257,8 +266,12 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   return {
     engine: 'pglite',
     query: async (sql, params) => toBuffers((await db.query(sql, params as unknown[] | undefined)).rows as never[]),
-    async exec(sql) { await db.exec(sql); },
-    async ping() { await db.query('SELECT 1'); },
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    async ping() {
+      await db.query('SELECT 1');
+    },
     async transaction(fn) {
       const sent: Array<readonly [string, string]> = [];
       const result = await db.transaction(async (tx) =>

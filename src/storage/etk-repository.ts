@@ -55,7 +55,11 @@ const RECORD_COLUMNS = `id, issued_certificate_id, identifier_type, identifier_v
 
 function holderOf(r: Record<string, unknown>): EtkHolder {
   const applicationId = r.application_id as string;
-  return { type: r.identifier_type as string, value: r.identifier_value as string, applicationId: applicationId === NO_APPLICATION_ID ? undefined : applicationId };
+  return {
+    type: r.identifier_type as string,
+    value: r.identifier_value as string,
+    applicationId: applicationId === NO_APPLICATION_ID ? undefined : applicationId,
+  };
 }
 
 function toRecord(r: Record<string, unknown>): EtkRecord {
@@ -119,7 +123,10 @@ export const etkRepository = {
 
   /** Serialises registrations and activations of one holder until the end of the transaction. */
   async lockHolder(q: Queryable, holder: EtkHolder): Promise<void> {
-    await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [HOLDER_LOCK_CLASS, `${holder.type}|${holder.value}|${holder.applicationId ?? NO_APPLICATION_ID}`]);
+    await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      HOLDER_LOCK_CLASS,
+      `${holder.type}|${holder.value}|${holder.applicationId ?? NO_APPLICATION_ID}`,
+    ]);
   },
 
   /** The ACTIVE ETK of exactly this holder (application id included), whatever its validity. */
@@ -133,7 +140,9 @@ export const etkRepository = {
   },
 
   async findWaitingForCertificate(q: Queryable, issuedCertificateId: bigint): Promise<EtkRecord | undefined> {
-    const [row] = await q.query(`SELECT ${RECORD_COLUMNS} FROM etks WHERE issued_certificate_id = $1 AND status = 'WAIT_FOR_ACTIVATION'`, [issuedCertificateId]);
+    const [row] = await q.query(`SELECT ${RECORD_COLUMNS} FROM etks WHERE issued_certificate_id = $1 AND status = 'WAIT_FOR_ACTIVATION'`, [
+      issuedCertificateId,
+    ]);
     return row ? toRecord(row) : undefined;
   },
 
@@ -167,7 +176,10 @@ export const etkRepository = {
 
   /** WAIT_FOR_ACTIVATION → ACTIVE. False when the row was no longer waiting. */
   async activate(q: Queryable, etkId: bigint, at: Date): Promise<boolean> {
-    const rows = await q.query(`UPDATE etks SET status = 'ACTIVE', activated_at = $2 WHERE id = $1 AND status = 'WAIT_FOR_ACTIVATION' RETURNING id`, [etkId, at]);
+    const rows = await q.query(`UPDATE etks SET status = 'ACTIVE', activated_at = $2 WHERE id = $1 AND status = 'WAIT_FOR_ACTIVATION' RETURNING id`, [
+      etkId,
+      at,
+    ]);
     return rows.length === 1;
   },
 
@@ -201,10 +213,9 @@ export const etkRepository = {
    * published: REVOKED); without any ETK, an open challenge means IN_REQUEST.
    */
   async statusForCertificate(q: Queryable, issuedCertificateId: bigint, now: Date): Promise<EtkStatus> {
-    const rows = await q.query<{ status: EtkState; not_after: Date }>(
-      'SELECT status, not_after FROM etks WHERE issued_certificate_id = $1 ORDER BY id DESC',
-      [issuedCertificateId],
-    );
+    const rows = await q.query<{ status: EtkState; not_after: Date }>('SELECT status, not_after FROM etks WHERE issued_certificate_id = $1 ORDER BY id DESC', [
+      issuedCertificateId,
+    ]);
     const expiredOr = (row: { not_after: Date }, status: EtkStatus): EtkStatus => (row.not_after.getTime() <= now.getTime() ? 'EXPIRED' : status);
     const active = rows.find((r) => r.status === 'ACTIVE');
     if (active) return expiredOr(active, 'VALID_ACTIVE');
@@ -212,10 +223,10 @@ export const etkRepository = {
     if (waiting) return expiredOr(waiting, 'WAIT_FOR_ACTIVATION');
     const newest = rows[0];
     if (newest) return newest.status === 'REVOKED' ? 'REVOKED' : expiredOr(newest, 'REVOKED');
-    const [open] = await q.query(
-      'SELECT 1 FROM etk_challenges WHERE issued_certificate_id = $1 AND used_at IS NULL AND expires_at > $2 LIMIT 1',
-      [issuedCertificateId, now],
-    );
+    const [open] = await q.query('SELECT 1 FROM etk_challenges WHERE issued_certificate_id = $1 AND used_at IS NULL AND expires_at > $2 LIMIT 1', [
+      issuedCertificateId,
+      now,
+    ]);
     return open ? 'IN_REQUEST' : 'NOT_REQUESTED';
   },
 

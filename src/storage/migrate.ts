@@ -6,7 +6,10 @@ import type { Database } from './database.js';
 const MIGRATION_LOCK_KEY = 7_351_002_100;
 const MIGRATION_FILE = /^(\d{4})_[a-z0-9_]+\.sql$/;
 
-export interface AppliedMigration { version: number; name: string }
+export interface AppliedMigration {
+  version: number;
+  name: string;
+}
 
 /**
  * Applies migrations/NNNN_name.sql in order, once each, recorded in schema_migrations.
@@ -62,7 +65,10 @@ export function splitStatements(sql: string): string[] {
     if (c === "'" || c === '"') {
       let j = i + 1;
       while (j < sql.length) {
-        if (sql[j] === c && sql[j + 1] === c) { j += 2; continue; }
+        if (sql[j] === c && sql[j + 1] === c) {
+          j += 2;
+          continue;
+        }
         if (sql[j] === c) break;
         j++;
       }

@@ -55,7 +55,12 @@ describe('TrustStore path building', () => {
 
   test('a look-alike root and intermediate (same names, attacker keys) do not reach the anchor', async () => {
     const fakeRoot = await issueCertificate({ subject: rsa.root.certificate.subject, keys: await testKeys('rsa-2048', 7), ca: true });
-    const fakeIntermediate = await issueCertificate({ subject: rsa.intermediate.certificate.subject, issuer: fakeRoot, keys: await testKeys('rsa-2048', 8), ca: true });
+    const fakeIntermediate = await issueCertificate({
+      subject: rsa.intermediate.certificate.subject,
+      issuer: fakeRoot,
+      keys: await testKeys('rsa-2048', 8),
+      ca: true,
+    });
     const fakeLeaf = await issueCertificate({ subject: rsa.leaf.certificate.subject, issuer: fakeIntermediate, keys: await testKeys('rsa-2048', 9) });
     const result = await storeOf(rsa).validate(fakeLeaf.der, { chain: [fakeIntermediate.der, fakeRoot.der], at: now });
     expectFailure(result, 'UNTRUSTED');
@@ -68,7 +73,12 @@ describe('TrustStore path building', () => {
       ca: true,
       omitKeyIdentifiers: true,
     });
-    const fakeLeaf = await issueCertificate({ subject: 'CN=Mallory, C=BE', issuer: fakeIntermediate, keys: await testKeys('rsa-2048', 9), omitKeyIdentifiers: true });
+    const fakeLeaf = await issueCertificate({
+      subject: 'CN=Mallory, C=BE',
+      issuer: fakeIntermediate,
+      keys: await testKeys('rsa-2048', 9),
+      omitKeyIdentifiers: true,
+    });
     // fakeIntermediate is self-signed under the intermediate's name: the real root must not verify it.
     const result = await storeOf(rsa, { intermediates: [rsa.intermediate.der] }).validate(fakeLeaf.der, { chain: [fakeIntermediate.der], at: now });
     expectFailure(result, 'BAD_SIGNATURE');
@@ -147,13 +157,25 @@ describe('TrustStore path checks', () => {
   });
 
   test('an intermediate without basicConstraints is not a CA', async () => {
-    const noBc = await issueCertificate({ subject: 'CN=No BC, C=BE', issuer: rsa.root, keys: await testKeys('rsa-2048', 11), omitBasicConstraints: true, keyUsage: x509.KeyUsageFlags.keyCertSign });
+    const noBc = await issueCertificate({
+      subject: 'CN=No BC, C=BE',
+      issuer: rsa.root,
+      keys: await testKeys('rsa-2048', 11),
+      omitBasicConstraints: true,
+      keyUsage: x509.KeyUsageFlags.keyCertSign,
+    });
     const leaf = await issueCertificate({ subject: 'CN=Bob, C=BE', issuer: noBc, keys: await testKeys('rsa-2048', 12) });
     expectFailure(await storeOf(rsa).validate(leaf.der, { chain: [noBc.der], at: now }), 'NOT_A_CA');
   });
 
   test('a CA without keyCertSign cannot sign certificates', async () => {
-    const crlOnly = await issueCertificate({ subject: 'CN=CRL only, C=BE', issuer: rsa.root, keys: await testKeys('rsa-2048', 11), ca: true, keyUsage: x509.KeyUsageFlags.cRLSign });
+    const crlOnly = await issueCertificate({
+      subject: 'CN=CRL only, C=BE',
+      issuer: rsa.root,
+      keys: await testKeys('rsa-2048', 11),
+      ca: true,
+      keyUsage: x509.KeyUsageFlags.cRLSign,
+    });
     const leaf = await issueCertificate({ subject: 'CN=Bob, C=BE', issuer: crlOnly, keys: await testKeys('rsa-2048', 12) });
     expectFailure(await storeOf(rsa).validate(leaf.der, { chain: [crlOnly.der], at: now }), 'NOT_A_CA');
   });

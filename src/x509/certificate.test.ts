@@ -120,7 +120,9 @@ describe('decodeCertificate keeps the encoding, parseCertificate judges it', () 
     expect(decoded.serialNumber.toString('hex')).toBe('0102030405060708');
     expect(decoded.tbsSignatureAlgorithmDer).toEqual(SHA256_RSA);
     expect(decoded.validity.notBefore).toEqual({ tag: TAG.UTC_TIME, text: '250101000000Z', date: new Date('2025-01-01T00:00:00Z') });
-    expect(decoded.extensions).toEqual([{ oid: OID.keyUsage, critical: true, criticalEncoding: 'TRUE', value: encodeTlv(TAG.BIT_STRING, Buffer.from([0x07, 0x80])) }]);
+    expect(decoded.extensions).toEqual([
+      { oid: OID.keyUsage, critical: true, criticalEncoding: 'TRUE', value: encodeTlv(TAG.BIT_STRING, Buffer.from([0x07, 0x80])) },
+    ]);
     const parsed = parseCertificate(der);
     expect(parsed.keyUsage).toEqual(new Set(['digitalSignature']));
     expect(parsed.subjectDn).toBe('CN=Subject');
@@ -166,14 +168,20 @@ describe('decodeCertificate keeps the encoding, parseCertificate judges it', () 
   test('unique identifiers are recorded; fields out of order or unknown are not a certificate', () => {
     const subjectUniqueId = encodeTlv(0x82, Buffer.from([0, 1, 2]));
     expect(decodeCertificate(certificate({ uniqueIds: [subjectUniqueId] }))).toMatchObject({ hasIssuerUniqueId: false, hasSubjectUniqueId: true });
-    expect(() => decodeCertificate(certificate({ extensions: null, trailer: [encodeTlv(0xa3, encodeSequence(KEY_USAGE)), subjectUniqueId] }))).toThrow(/unexpected fields/);
+    expect(() => decodeCertificate(certificate({ extensions: null, trailer: [encodeTlv(0xa3, encodeSequence(KEY_USAGE)), subjectUniqueId] }))).toThrow(
+      /unexpected fields/,
+    );
     expect(() => decodeCertificate(certificate({ trailer: [encodeTlv(0xa4, Buffer.alloc(0))] }))).toThrow(/unexpected fields/);
   });
 
   test('extensions are decoded: basicConstraints, extendedKeyUsage, key identifiers; unknown critical ones are listed', () => {
     const der = certificate({
       extensions: [
-        extension(OID.basicConstraints, encodeSequence(encodeTlv(TAG.BOOLEAN, Buffer.from([0xff])), encodeTlv(TAG.INTEGER, Buffer.from([1]))), Buffer.from([0xff])),
+        extension(
+          OID.basicConstraints,
+          encodeSequence(encodeTlv(TAG.BOOLEAN, Buffer.from([0xff])), encodeTlv(TAG.INTEGER, Buffer.from([1]))),
+          Buffer.from([0xff]),
+        ),
         extension(OID.extKeyUsage, encodeSequence(encodeOid(OID.kpClientAuth), encodeOid(OID.kpEmailProtection))),
         extension(OID.subjectKeyIdentifier, encodeOctetString(Buffer.from('aabb', 'hex'))),
         extension(OID.authorityKeyIdentifier, encodeSequence(encodeTlv(0x80, Buffer.from('ccdd', 'hex')))),
@@ -187,7 +195,9 @@ describe('decodeCertificate keeps the encoding, parseCertificate judges it', () 
     expect(parsed.subjectKeyIdentifier?.toString('hex')).toBe('aabb');
     expect(parsed.authorityKeyIdentifier?.toString('hex')).toBe('ccdd');
     expect(parsed.unhandledCriticalExtensions).toEqual(['1.2.3.4']);
-    expect(() => parseCertificate(certificate({ extensions: [extension(OID.extKeyUsage, encodeSequence(encodeTlv(TAG.INTEGER, Buffer.from([1]))))] }))).toThrow(/KeyPurposeId/);
+    expect(() => parseCertificate(certificate({ extensions: [extension(OID.extKeyUsage, encodeSequence(encodeTlv(TAG.INTEGER, Buffer.from([1]))))] }))).toThrow(
+      /KeyPurposeId/,
+    );
   });
 
   test('the views are an own copy: changing the input afterwards changes nothing', () => {

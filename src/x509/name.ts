@@ -17,9 +17,7 @@ export const DN_ATTRIBUTE_OIDS: Readonly<Record<DnAttributeType, string>> = {
   ORGANIZATIONIDENTIFIER: '2.5.4.97',
 };
 
-const TYPE_BY_OID: ReadonlyMap<string, DnAttributeType> = new Map(
-  Object.entries(DN_ATTRIBUTE_OIDS).map(([type, oid]) => [oid, type as DnAttributeType]),
-);
+const TYPE_BY_OID: ReadonlyMap<string, DnAttributeType> = new Map(Object.entries(DN_ATTRIBUTE_OIDS).map(([type, oid]) => [oid, type as DnAttributeType]));
 
 export function dnAttributeTypeOf(oid: string): DnAttributeType | undefined {
   return TYPE_BY_OID.get(oid);

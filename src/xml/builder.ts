@@ -15,19 +15,15 @@ export function escapeText(value: string): string {
 
 export function escapeAttribute(value: string): string {
   if (!ATTRIBUTE_ESCAPED.test(value)) return value;
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#x9;')
-    .replace(/\n/g, '&#xA;')
-    .replace(/\r/g, '&#xD;');
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
 }
 
 /** Markup that is already well-formed and escaped (built by this module). */
 export class Xml {
   constructor(readonly markup: string) {}
-  toString(): string { return this.markup; }
+  toString(): string {
+    return this.markup;
+  }
 }
 
 export type Child = Xml | string | number | boolean | null | undefined | false | readonly Child[];

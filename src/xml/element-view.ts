@@ -1,17 +1,5 @@
+import type { ElementView } from './element-view-interface.js';
 import { childElements, textOf, XmlParseError, type Element } from './parse.js';
-
-/**
- * The read-only slice of an element that request readers need. Implemented over xmldom and over parseElementTree's light
- * tree (the transport's fast lane, which builds no DOM), so that one reader per operation serves both.
- */
-export interface ElementView {
-  readonly namespaceURI: string | null;
-  readonly localName: string;
-  /** Element children, in document order. */
-  children(): ElementView[];
-  /** Character data of an element holding text only. */
-  text(): string;
-}
 
 class DomElementView implements ElementView {
   constructor(private readonly element: Element) {}

@@ -1,8 +1,25 @@
 import { XMLSerializer } from '@xmldom/xmldom';
 import fc from 'fast-check';
-import { childElements, DEFAULT_PARSE_LIMITS, parseElementTree, parseXmlStrict, screenXmlText, textOf, XmlParseError, type ParseLimits, type XmlRejection } from './parse.js';
+import {
+  childElements,
+  DEFAULT_PARSE_LIMITS,
+  parseElementTree,
+  parseXmlStrict,
+  screenXmlText,
+  textOf,
+  XmlParseError,
+  type ParseLimits,
+  type XmlRejection,
+} from './parse.js';
 
-const limits: ParseLimits = { maxBytes: 10_000, maxDepth: 8, maxElements: 50, maxAttributesPerElement: 256, maxAttributes: 4096, maxNamespaceDeclarations: 1024 };
+const limits: ParseLimits = {
+  maxBytes: 10_000,
+  maxDepth: 8,
+  maxElements: 50,
+  maxAttributesPerElement: 256,
+  maxAttributes: 4096,
+  maxNamespaceDeclarations: 1024,
+};
 
 function rejection(xml: string, parseLimits = limits, parse: (xml: string, limits: typeof parseLimits) => unknown = parseXmlStrict): XmlRejection | undefined {
   try {
@@ -130,7 +147,11 @@ describe('parseXmlStrict', () => {
       ['more attributes on one element than maxAttributesPerElement', `<r${attributes(5)}/>`, 'TOO_MANY_ATTRIBUTES'],
       ['namespace declarations counted as attributes of their element', `<r${attributes(2)}${declarations(3)}/>`, 'TOO_MANY_ATTRIBUTES'],
       ['more attributes in the document than maxAttributes', `<r${attributes(4)}><a${attributes(4)}/><b${attributes(3)}/></r>`, 'TOO_MANY_ATTRIBUTES'],
-      ['more namespace declarations in the document than maxNamespaceDeclarations', `<r${declarations(3)}><a${declarations(3, 3)}/><b xmlns="urn:d"/></r>`, 'TOO_MANY_NAMESPACE_DECLARATIONS'],
+      [
+        'more namespace declarations in the document than maxNamespaceDeclarations',
+        `<r${declarations(3)}><a${declarations(3, 3)}/><b xmlns="urn:d"/></r>`,
+        'TOO_MANY_NAMESPACE_DECLARATIONS',
+      ],
       ['default namespace redeclared on every element', `<r xmlns="urn:d">${'<a xmlns="urn:d"/>'.repeat(6)}</r>`, 'TOO_MANY_NAMESPACE_DECLARATIONS'],
       ['whitespace around =', `<r${attributes(5).replaceAll('=', ' \n= ')}/>`, 'TOO_MANY_ATTRIBUTES'],
     ])('refuses %s (DOM and light tree alike)', (_what, xml, reason) => {
@@ -172,7 +193,13 @@ describe('parseXmlStrict', () => {
     });
 
     /** A well-formed document with random markup, and its true counts. */
-    interface Generated { xml: string; elements: number; mostAttributes: number; attributes: number; declarations: number }
+    interface Generated {
+      xml: string;
+      elements: number;
+      mostAttributes: number;
+      attributes: number;
+      declarations: number;
+    }
     const valueText = fc.stringMatching(/^[a-z =>/'"&]{0,12}$/).map((v) => v.replaceAll('&', '&amp;'));
     const quoted = valueText.map((v) => (v.includes('"') ? `'${v.replaceAll("'", '&apos;')}'` : `"${v}"`));
     const space = fc.constantFrom(' ', '  ', '\n', '\t ');
@@ -224,7 +251,8 @@ describe('parseXmlStrict', () => {
           expect(rejection(xml, exact)).toBeUndefined(); // well-formed, and within the limits at their exact counts
           expect(rejection(xml, exact, parseElementTree)).toBeUndefined();
           expect(rejection(xml, { ...exact, maxElements: generated.elements - 1 })).toBe('TOO_MANY_ELEMENTS');
-          if (generated.mostAttributes > 0) expect(rejection(xml, { ...exact, maxAttributesPerElement: generated.mostAttributes - 1 })).toBe('TOO_MANY_ATTRIBUTES');
+          if (generated.mostAttributes > 0)
+            expect(rejection(xml, { ...exact, maxAttributesPerElement: generated.mostAttributes - 1 })).toBe('TOO_MANY_ATTRIBUTES');
           if (generated.attributes > 0) expect(rejection(xml, { ...exact, maxAttributes: generated.attributes - 1 })).toBe('TOO_MANY_ATTRIBUTES');
           if (generated.declarations > 0) {
             expect(rejection(xml, { ...exact, maxNamespaceDeclarations: generated.declarations - 1 })).toBe('TOO_MANY_NAMESPACE_DECLARATIONS');

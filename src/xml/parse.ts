@@ -1,7 +1,7 @@
 import { DOMImplementation } from '@xmldom/xmldom';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
-import type { ElementView } from './element-view.js';
+import type { ElementView } from './element-view-interface.js';
 
 export type { Document, Element, Node };
 
@@ -43,10 +43,19 @@ export type XmlRejection =
   | 'TOO_MANY_NAMESPACE_DECLARATIONS';
 
 /** The refusals that are a limit of ours rather than a defect of the document. */
-export const LIMIT_REJECTIONS: ReadonlySet<XmlRejection> = new Set(['TOO_LARGE', 'TOO_DEEP', 'TOO_MANY_ELEMENTS', 'TOO_MANY_ATTRIBUTES', 'TOO_MANY_NAMESPACE_DECLARATIONS']);
+export const LIMIT_REJECTIONS: ReadonlySet<XmlRejection> = new Set([
+  'TOO_LARGE',
+  'TOO_DEEP',
+  'TOO_MANY_ELEMENTS',
+  'TOO_MANY_ATTRIBUTES',
+  'TOO_MANY_NAMESPACE_DECLARATIONS',
+]);
 
 export class XmlParseError extends Error {
-  constructor(readonly reason: XmlRejection, message: string) {
+  constructor(
+    readonly reason: XmlRejection,
+    message: string,
+  ) {
     super(message);
     this.name = 'XmlParseError';
   }
@@ -131,7 +140,10 @@ function screenMarkup(text: string, limits: ParseLimits): void {
           i = close;
         } else if (c === EQUALS) {
           if (++attributesHere > limits.maxAttributesPerElement) {
-            throw new XmlParseError('TOO_MANY_ATTRIBUTES', `more than ${limits.maxAttributesPerElement} attributes (namespace declarations included) on one element`);
+            throw new XmlParseError(
+              'TOO_MANY_ATTRIBUTES',
+              `more than ${limits.maxAttributesPerElement} attributes (namespace declarations included) on one element`,
+            );
           }
           if (++attributes > limits.maxAttributes) {
             throw new XmlParseError('TOO_MANY_ATTRIBUTES', `more than ${limits.maxAttributes} attributes (namespace declarations included) in the document`);

@@ -21,8 +21,13 @@ const XML_PARSE_NONET = 1 << 11; // never fetch anything over the network while 
 const XML_PARSE_NONET_NOCDATA = XML_PARSE_NONET;
 const SOAP11_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 
-export interface ValidationResult { valid: boolean; errors: string[] }
-export interface XmlValidator { validate(xml: string | Buffer): ValidationResult }
+export interface ValidationResult {
+  valid: boolean;
+  errors: string[];
+}
+export interface XmlValidator {
+  validate(xml: string | Buffer): ValidationResult;
+}
 
 export interface SchemaSetOptions {
   /** Directory the schema files live in; relative schemaLocations resolve against it. */

@@ -47,7 +47,6 @@ const wsdlDir = join(repoRoot, 'wsdl');
 const referenceDir = REFERENCE_CONTRACTS;
 const wireFactsFile = join(repoRoot, 'docs/wire-facts.md');
 
-
 // ----- namespaces ---------------------------------------------------------------------------------------
 
 const NS = {
@@ -79,12 +78,28 @@ const CERTRA_OPERATIONS: readonly OperationSpec[] = [
   { operation: 'generateContract', element: 'GenerateContract', soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:generateContract' },
   { operation: 'generateCertificate', element: 'GenerateCertificate', soapAction: 'urn:be:fgov:ehealth:etee:certra:protocol:v2:generatecertificate' },
   { operation: 'getCertificate', element: 'GetCertificate', soapAction: 'urn:be:fgov:ehealth:etee:certra:protocol:v2:getcertificate' },
-  { operation: 'generateRevocationContract', element: 'GenerateRevocationContract', soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:generateRevocationContract' },
+  {
+    operation: 'generateRevocationContract',
+    element: 'GenerateRevocationContract',
+    soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:generateRevocationContract',
+  },
   { operation: 'revoke', element: 'Revoke', soapAction: 'urn:be:fgov:ehealth:etee:certra:protocol:v2:revoke' },
   { operation: 'getActorQualities', element: 'GetActorQualities', soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:getActorQualities' },
-  { operation: 'getGenericOrganizationTypes', element: 'GetGenericOrganizationTypes', soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:getGenericOrganizationTypes' },
-  { operation: 'getExistingApplicationIds', element: 'GetExistingApplicationIds', soapAction: 'urn:be:fgov:ehealth:etee:certra:protocol:v2:getexistingapplicationids' },
-  { operation: 'getCertificateInfoForCitizen', element: 'GetCertificateInfoForCitizen', soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:getCertificateInfoForCitizen' },
+  {
+    operation: 'getGenericOrganizationTypes',
+    element: 'GetGenericOrganizationTypes',
+    soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:getGenericOrganizationTypes',
+  },
+  {
+    operation: 'getExistingApplicationIds',
+    element: 'GetExistingApplicationIds',
+    soapAction: 'urn:be:fgov:ehealth:etee:certra:protocol:v2:getexistingapplicationids',
+  },
+  {
+    operation: 'getCertificateInfoForCitizen',
+    element: 'GetCertificateInfoForCitizen',
+    soapAction: 'urn:be:fgov:ehealth:certra:protocol:v2:getCertificateInfoForCitizen',
+  },
   {
     operation: 'getCertificateInfoForAuthenticationCertificate',
     element: 'GetCertificateInfoForAuthenticationCertificate',
@@ -96,7 +111,11 @@ const CERTRA_OPERATIONS: readonly OperationSpec[] = [
 const ETKRA_OPERATIONS: readonly OperationSpec[] = [
   { operation: 'startETKRegistration', element: 'StartETKRegistration', soapAction: 'urn:be:fgov:ehealth:etee:etkra:protocol:v2:startETKRegistration' },
   // lower-case "r" in the action is what the technical connector sends (docs/wire-facts.md §2)
-  { operation: 'completeETKRegistration', element: 'CompleteETKRegistration', soapAction: 'urn:be:fgov:ehealth:etee:etkra:protocol:v2:completeETKregistration' },
+  {
+    operation: 'completeETKRegistration',
+    element: 'CompleteETKRegistration',
+    soapAction: 'urn:be:fgov:ehealth:etee:etkra:protocol:v2:completeETKregistration',
+  },
   { operation: 'activateETK', element: 'ActivateETK', soapAction: 'urn:be:fgov:ehealth:etee:etkra:protocol:v2:activateETK' },
 ];
 
@@ -177,9 +196,12 @@ const REFERENCE_ENTRY_FILES = [
   'ehealth-errors/XSD/ehealth-errors-schema-soa-1_1.xsd',
 ].map((file) => join(referenceDir, file));
 
-const OUR_ENTRY_FILES = ['ehealth-certra-protocol-v2.xsd', 'ehealth-etkra-protocol-v2.xsd', 'ehealth-etkdepot-protocol-1_0.xsd', 'ehealth-errors-soa-v1.xsd'].map(
-  (file) => join(xsdDir, file),
-);
+const OUR_ENTRY_FILES = [
+  'ehealth-certra-protocol-v2.xsd',
+  'ehealth-etkra-protocol-v2.xsd',
+  'ehealth-etkdepot-protocol-1_0.xsd',
+  'ehealth-errors-soa-v1.xsd',
+].map((file) => join(xsdDir, file));
 
 /** Our file that must be wire-identical to each reference namespace (also documented in xsd/README.md). */
 const OUR_FILE_BY_NAMESPACE: Readonly<Record<string, string>> = {
@@ -343,10 +365,9 @@ describe('wire identity with the public eHealth schemas', () => {
     ]);
     const status = ours.namespaces.get(NS.commonsCore10)?.elements.get('Status');
     const inline = status?.inlineType;
-    expect(inline?.kind === 'complexType' && inline.particle?.kind === 'sequence' && inline.particle.particles.map((p) => (p.kind === 'element' ? p.name : p.kind))).toEqual([
-      '{}Code',
-      '{}Message',
-    ]);
+    expect(
+      inline?.kind === 'complexType' && inline.particle?.kind === 'sequence' && inline.particle.particles.map((p) => (p.kind === 'element' ? p.name : p.kind)),
+    ).toEqual(['{}Code', '{}Message']);
   });
 });
 
@@ -371,8 +392,7 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
 </ds:Signature>`;
   const ISSUED = 'IssueInstant="2024-05-01T10:00:00.000+02:00"';
   const SKI = 'A1B2C3D4E5F60718293A4B5C6D7E8F9012345678';
-  const actor = (tag: string): string =>
-    `<${tag}><cc:Id Type="SSIN">85073003328</cc:Id><cc:FirstName>Jan</cc:FirstName><cc:Name>Test</cc:Name></${tag}>`;
+  const actor = (tag: string): string => `<${tag}><cc:Id Type="SSIN">85073003328</cc:Id><cc:FirstName>Jan</cc:FirstName><cc:Name>Test</cc:Name></${tag}>`;
   const contract = (lang: string): string =>
     `<Contract><cert:DN>CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,O=Federal Government,C=BE</cert:DN>${actor('cert:Signer')}<cert:Text><cert:Value ${lang}>&lt;html/&gt;</cert:Value></cert:Text></Contract>`;
   const certraNs = `xmlns="${NS.certraProtocol}" xmlns:cert="${NS.certraCore}" xmlns:cc="${NS.commonsCoreV2}" xmlns:etee="${NS.eteeCore}"`;
@@ -382,8 +402,16 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
   const criteria = (tag: string): string => `<${tag}><Identifier><Type>SSIN</Type><Value>85073003328</Value></Identifier></${tag}>`;
 
   const SAMPLES: readonly { name: string; valid: boolean; xml: string }[] = [
-    { name: 'ActivateETKRequest, signed', valid: true, xml: `<ActivateETKRequest xmlns="${NS.etkraProtocol}" Id="_1" ${ISSUED}>${SIGNATURE()}</ActivateETKRequest>` },
-    { name: 'ActivateETKRequest without IssueInstant', valid: false, xml: `<ActivateETKRequest xmlns="${NS.etkraProtocol}" Id="_1">${SIGNATURE()}</ActivateETKRequest>` },
+    {
+      name: 'ActivateETKRequest, signed',
+      valid: true,
+      xml: `<ActivateETKRequest xmlns="${NS.etkraProtocol}" Id="_1" ${ISSUED}>${SIGNATURE()}</ActivateETKRequest>`,
+    },
+    {
+      name: 'ActivateETKRequest without IssueInstant',
+      valid: false,
+      xml: `<ActivateETKRequest xmlns="${NS.etkraProtocol}" Id="_1">${SIGNATURE()}</ActivateETKRequest>`,
+    },
     {
       name: 'exc-c14n InclusiveNamespaces inside CanonicalizationMethod (lax wildcard)',
       valid: true,
@@ -399,9 +427,21 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
       valid: true,
       xml: `<CompleteETKRegistrationResponse xmlns="${NS.etkraProtocol}" xmlns:cc="${NS.commonsCoreV2}" Id="_r" InResponseTo="_1" ${ISSUED}>${status()}<ETK>AAAA</ETK><ToBeActivated>false</ToBeActivated></CompleteETKRegistrationResponse>`,
     },
-    { name: 'GetEtkRequest with empty ApplicationID', valid: true, xml: `<GetEtkRequest xmlns="${NS.etkdepotProtocol}"><SearchCriteria><Identifier><Type>CBE</Type><Value>0820563481</Value><ApplicationID></ApplicationID></Identifier></SearchCriteria></GetEtkRequest>` },
-    { name: 'GetEtkRequest with an IssueInstant (1.0 RequestType has none)', valid: false, xml: `<GetEtkRequest xmlns="${NS.etkdepotProtocol}" ${ISSUED}>${criteria('SearchCriteria')}</GetEtkRequest>` },
-    { name: 'GetEtkResponse with one ETK, unqualified Code/Message', valid: true, xml: `<GetEtkResponse xmlns="${NS.etkdepotProtocol}" Id="r1">${etkStatus}${criteria('GivenSearchCriteria')}<ETK>AAAA</ETK></GetEtkResponse>` },
+    {
+      name: 'GetEtkRequest with empty ApplicationID',
+      valid: true,
+      xml: `<GetEtkRequest xmlns="${NS.etkdepotProtocol}"><SearchCriteria><Identifier><Type>CBE</Type><Value>0820563481</Value><ApplicationID></ApplicationID></Identifier></SearchCriteria></GetEtkRequest>`,
+    },
+    {
+      name: 'GetEtkRequest with an IssueInstant (1.0 RequestType has none)',
+      valid: false,
+      xml: `<GetEtkRequest xmlns="${NS.etkdepotProtocol}" ${ISSUED}>${criteria('SearchCriteria')}</GetEtkRequest>`,
+    },
+    {
+      name: 'GetEtkResponse with one ETK, unqualified Code/Message',
+      valid: true,
+      xml: `<GetEtkResponse xmlns="${NS.etkdepotProtocol}" Id="r1">${etkStatus}${criteria('GivenSearchCriteria')}<ETK>AAAA</ETK></GetEtkResponse>`,
+    },
     {
       name: 'GetEtkResponse with MatchingEtk entries',
       valid: true,
@@ -412,9 +452,21 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
       valid: false,
       xml: `<GetEtkResponse xmlns="${NS.etkdepotProtocol}"><c1:Status xmlns:c1="${NS.commonsCore10}"><c1:Code>200</c1:Code><Message xmlns="">OK</Message></c1:Status></GetEtkResponse>`,
     },
-    { name: 'GetEtkResponse with both ETK and Error', valid: false, xml: `<GetEtkResponse xmlns="${NS.etkdepotProtocol}">${etkStatus}${criteria('GivenSearchCriteria')}<ETK>AAAA</ETK><Error><Code>404</Code><Message>x</Message></Error></GetEtkResponse>` },
-    { name: 'GetCertificateRequest, 20-byte key identifier', valid: true, xml: `<GetCertificateRequest ${certraNs} ${ISSUED}><PublicKeyIdentifier>${SKI}</PublicKeyIdentifier></GetCertificateRequest>` },
-    { name: 'GetCertificateRequest, 19-byte key identifier', valid: false, xml: `<GetCertificateRequest ${certraNs} ${ISSUED}><PublicKeyIdentifier>${SKI.slice(2)}</PublicKeyIdentifier></GetCertificateRequest>` },
+    {
+      name: 'GetEtkResponse with both ETK and Error',
+      valid: false,
+      xml: `<GetEtkResponse xmlns="${NS.etkdepotProtocol}">${etkStatus}${criteria('GivenSearchCriteria')}<ETK>AAAA</ETK><Error><Code>404</Code><Message>x</Message></Error></GetEtkResponse>`,
+    },
+    {
+      name: 'GetCertificateRequest, 20-byte key identifier',
+      valid: true,
+      xml: `<GetCertificateRequest ${certraNs} ${ISSUED}><PublicKeyIdentifier>${SKI}</PublicKeyIdentifier></GetCertificateRequest>`,
+    },
+    {
+      name: 'GetCertificateRequest, 19-byte key identifier',
+      valid: false,
+      xml: `<GetCertificateRequest ${certraNs} ${ISSUED}><PublicKeyIdentifier>${SKI.slice(2)}</PublicKeyIdentifier></GetCertificateRequest>`,
+    },
     {
       name: 'GetCertificateResponse with EteeStatusDetail (unqualified children)',
       valid: true,
@@ -435,14 +487,26 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
       valid: true,
       xml: `<GetExistingApplicationIdsResponse ${certraNs} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" Id="_r" ${ISSUED}><ApplicationId xsi:nil="true"/><ApplicationId>APP1</ApplicationId></GetExistingApplicationIdsResponse>`,
     },
-    { name: 'GetExistingApplicationIdsResponse with a Status', valid: false, xml: `<GetExistingApplicationIdsResponse ${certraNs} Id="_r" ${ISSUED}>${status()}</GetExistingApplicationIdsResponse>` },
+    {
+      name: 'GetExistingApplicationIdsResponse with a Status',
+      valid: false,
+      xml: `<GetExistingApplicationIdsResponse ${certraNs} Id="_r" ${ISSUED}>${status()}</GetExistingApplicationIdsResponse>`,
+    },
     {
       name: 'GenerateContractRequest',
       valid: true,
       xml: `<GenerateContractRequest ${certraNs} Id="_1" ${ISSUED}><ContactData><cert:EmailPrivate>a@b.be</cert:EmailPrivate><cert:PhonePrivate>+32</cert:PhonePrivate></ContactData>${actor('Signer')}<CertificateIdentifier>${actor('cert:Actor')}<cert:ApplicationId>APP</cert:ApplicationId></CertificateIdentifier></GenerateContractRequest>`,
     },
-    { name: 'GenerateContractResponse, localized text with xml:lang', valid: true, xml: `<GenerateContractResponse ${certraNs} Id="_r" ${ISSUED}>${status()}${contract('xml:lang="fr"')}</GenerateContractResponse>` },
-    { name: 'GenerateContractResponse, localized text without xml:lang', valid: false, xml: `<GenerateContractResponse ${certraNs} Id="_r" ${ISSUED}>${status()}${contract('')}</GenerateContractResponse>` },
+    {
+      name: 'GenerateContractResponse, localized text with xml:lang',
+      valid: true,
+      xml: `<GenerateContractResponse ${certraNs} Id="_r" ${ISSUED}>${status()}${contract('xml:lang="fr"')}</GenerateContractResponse>`,
+    },
+    {
+      name: 'GenerateContractResponse, localized text without xml:lang',
+      valid: false,
+      xml: `<GenerateContractResponse ${certraNs} Id="_r" ${ISSUED}>${status()}${contract('')}</GenerateContractResponse>`,
+    },
     {
       name: 'GetActorQualitiesResponse',
       valid: true,
@@ -467,8 +531,14 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
   beforeAll(() => {
     workDir = mkdtempSync(join(tmpdir(), 'contracts-samples-'));
     const namespaces = [NS.certraProtocol, NS.etkraProtocol, NS.etkdepotProtocol, NS.errorsSoa];
-    ourWrapper = writeWrapperSchema(workDir, namespaces.map((namespace, i) => ({ namespace, file: OUR_ENTRY_FILES[i] as string })));
-    referenceWrapper = writeWrapperSchema(workDir, namespaces.map((namespace, i) => ({ namespace, file: REFERENCE_ENTRY_FILES[i] as string })));
+    ourWrapper = writeWrapperSchema(
+      workDir,
+      namespaces.map((namespace, i) => ({ namespace, file: OUR_ENTRY_FILES[i] as string })),
+    );
+    referenceWrapper = writeWrapperSchema(
+      workDir,
+      namespaces.map((namespace, i) => ({ namespace, file: REFERENCE_ENTRY_FILES[i] as string })),
+    );
   });
 
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -525,9 +595,17 @@ describe('wsdl/: our service descriptions', () => {
       expect(summary.targetNamespace).toBe(spec.targetNamespace);
       expect(summary.portTypes).toEqual([spec.portType]);
       expect(summary.bindings).toEqual([
-        { name: spec.binding, type: clark(spec.targetNamespace, spec.portType), soapNamespace: WSDL_SOAP11_NS, transport: 'http://schemas.xmlsoap.org/soap/http', style: 'document' },
+        {
+          name: spec.binding,
+          type: clark(spec.targetNamespace, spec.portType),
+          soapNamespace: WSDL_SOAP11_NS,
+          transport: 'http://schemas.xmlsoap.org/soap/http',
+          style: 'document',
+        },
       ]);
-      expect(summary.services).toEqual([{ name: spec.service, ports: [{ name: spec.port, binding: clark(spec.targetNamespace, spec.binding), address: spec.address }] }]);
+      expect(summary.services).toEqual([
+        { name: spec.service, ports: [{ name: spec.port, binding: clark(spec.targetNamespace, spec.binding), address: spec.address }] },
+      ]);
     });
 
     test('operations, SOAPActions, message elements, literal bodies and the SystemError fault', () => {
@@ -675,8 +753,7 @@ describe('schema model comparator (self-test: it must be able to fail)', () => {
 </xs:schema>`;
 
   /** Builds a model from in-memory text, so no file is written. */
-  const modelOf = (text: string): SchemaModel =>
-    loadSchemaSet(['/virtual/schema.xsd'], { readText: () => text, exists: () => false });
+  const modelOf = (text: string): SchemaModel => loadSchemaSet(['/virtual/schema.xsd'], { readText: () => text, exists: () => false });
 
   const diff = (variant: string): string => {
     const reference = modelOf(BASE);
@@ -722,10 +799,7 @@ describe('schema model comparator (self-test: it must be able to fail)', () => {
   test('detects nillable, attribute use, element order and missing components', () => {
     expect(diff(BASE.replace(' nillable="true"', ''))).toContain('element {urn:t}Leaf :: nillable');
     expect(diff(BASE.replace('use="required"', 'use="optional"'))).toContain('attributes[1].use');
-    const swapped = BASE.replace(
-      /(<xs:element name="Item"[^>]*\/>)(\s*)(<xs:element ref="t:Leaf"\/>)/,
-      '$3$2$1',
-    );
+    const swapped = BASE.replace(/(<xs:element name="Item"[^>]*\/>)(\s*)(<xs:element ref="t:Leaf"\/>)/, '$3$2$1');
     expect(diff(swapped)).toContain('particle.particles[0].kind');
     expect(diff(BASE.replace('<xs:element name="Leaf" type="xs:int" nillable="true"/>', ''))).toContain(
       'element {urn:t}Leaf :: (component): reference="present" ours="missing"',
@@ -734,11 +808,11 @@ describe('schema model comparator (self-test: it must be able to fail)', () => {
 
   test('the closure follows types, element refs and base types', () => {
     const model = modelOf(BASE);
-    expect(componentClosure(model, [{ space: 'element', name: '{urn:t}Root' }]).map(componentKey).sort()).toEqual([
-      'element {urn:t}Leaf',
-      'element {urn:t}Root',
-      'type {urn:t}RootType',
-    ]);
+    expect(
+      componentClosure(model, [{ space: 'element', name: '{urn:t}Root' }])
+        .map(componentKey)
+        .sort(),
+    ).toEqual(['element {urn:t}Leaf', 'element {urn:t}Root', 'type {urn:t}RootType']);
   });
 
   test('unsupported constructs fail loudly instead of being skipped', () => {

@@ -26,8 +26,12 @@ function admin(dataDir: string, args: readonly string[]): Promise<CliResult> {
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
@@ -75,9 +79,24 @@ describe('admin CLI on the embedded database', () => {
     const rows = await listedTestCases(dataDir);
     expect(rows).toHaveLength(1);
     expect(Object.keys(rows[0]!)).toEqual([
-      'id', 'identifierType', 'identifierValue', 'responsibleSsin', 'description', 'registeredAt', 'registeredBy', 'removedAt', 'removedBy',
+      'id',
+      'identifierType',
+      'identifierValue',
+      'responsibleSsin',
+      'description',
+      'registeredAt',
+      'registeredBy',
+      'removedAt',
+      'removedBy',
     ]);
-    expect(rows[0]).toMatchObject({ id: '1', identifierType: 'SSIN', identifierValue: SSIN_A, description: `case ${SSIN_A}`, registeredBy: 'officer.cli', removedAt: null });
+    expect(rows[0]).toMatchObject({
+      id: '1',
+      identifierType: 'SSIN',
+      identifierValue: SSIN_A,
+      description: `case ${SSIN_A}`,
+      registeredBy: 'officer.cli',
+      removedAt: null,
+    });
   }, 120_000);
 
   it('is refused while another process has the embedded database open, changes nothing, and works once it is closed', async () => {
@@ -128,7 +147,7 @@ describe('admin CLI usage', () => {
     expect(existsSync(untouched)).toBe(false);
   });
 
-  it('answers an unknown option with exit code 2 and the command\'s usage on stderr', async () => {
+  it("answers an unknown option with exit code 2 and the command's usage on stderr", async () => {
     const result = await admin(untouched, ['certra:test-case:list', '--everything']);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');

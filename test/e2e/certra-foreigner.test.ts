@@ -22,7 +22,10 @@ const BIS = '85473003515';
 const SURNAME = 'Müller';
 const FIRST_NAME = 'José';
 /** `DistinguishedName.normalize(name + " " + firstName)`: toUpperCase, NFD, combining marks removed. */
-const CONNECTOR_NAME = `${SURNAME} ${FIRST_NAME}`.toUpperCase().normalize('NFD').replace(/[\u0300-\u036f]+/gu, '');
+const CONNECTOR_NAME = `${SURNAME} ${FIRST_NAME}`
+  .toUpperCase()
+  .normalize('NFD')
+  .replace(/[\u0300-\u036f]+/gu, '');
 /** `DistinguishedName.asNormalizedEhealthDN()` for that person, character for character. */
 const CONNECTOR_DN = `CN=SSIN\\=${BIS},OU=eHealth-platform Belgium,OU=${CONNECTOR_NAME},OU=SSIN\\=${BIS},O=Federal Government,C=BE`;
 /**
@@ -36,7 +39,9 @@ const OIDS: Record<string, string> = { C: '2.5.4.6', O: '2.5.4.10', OU: '2.5.4.1
 
 /** A Name encoded as Java's X500Principal encodes the connector's DN: reverse of the string order, PrintableString values. */
 function javaSubjectDer(attributes: ReadonlyArray<readonly [string, string]>): Buffer {
-  const rdns = [...attributes].reverse().map(([type, value]) => encodeTlv(TAG.SET, encodeSequence(encodeOid(OIDS[type]!), encodeTlv(0x13, Buffer.from(value, 'latin1')))));
+  const rdns = [...attributes]
+    .reverse()
+    .map(([type, value]) => encodeTlv(TAG.SET, encodeSequence(encodeOid(OIDS[type]!), encodeTlv(0x13, Buffer.from(value, 'latin1')))));
   return encodeSequence(...rdns);
 }
 
@@ -81,7 +86,7 @@ describe('CertRA submitCSRForForeigner: the DN the eHealth connector builds', ()
     expect(javaSubjectDer(connectorDnAttributes(BIS, CONNECTOR_NAME)).toString('hex')).toBe(JAVA_SUBJECT_DER);
   });
 
-  it('accepts the connector\'s CSR (surname then first name) and issues a certificate with that DN on approval', async () => {
+  it("accepts the connector's CSR (surname then first name) and issues a certificate with that DN on approval", async () => {
     const key = rsaKey();
     // ForeignPerson as the builder fills it: FirstName = firstName, Name = name.
     const person = { ids: [{ type: 'SSIN', value: BIS }], firstNames: [FIRST_NAME], name: SURNAME };
@@ -102,7 +107,10 @@ describe('CertRA submitCSRForForeigner: the DN the eHealth connector builds', ()
     const bis = '85473003614';
     const key = rsaKey();
     const dn = `CN=SSIN\\=${bis},OU=eHealth-platform Belgium,OU=DOE JOHN PAUL,OU=SSIN\\=${bis},O=Federal Government,C=BE`;
-    const response = await client.submitCsrForForeigner({ person: { ids: [{ type: 'SSIN', value: bis }], firstNames: ['John', 'Paul'], name: 'Doe' }, csr: csrFor(dn, key) });
+    const response = await client.submitCsrForForeigner({
+      person: { ids: [{ type: 'SSIN', value: bis }], firstNames: ['John', 'Paul'], name: 'Doe' },
+      csr: csrFor(dn, key),
+    });
     expect(response.outcome).toBe('Success');
   });
 
@@ -111,7 +119,10 @@ describe('CertRA submitCSRForForeigner: the DN the eHealth connector builds', ()
     const key = rsaKey();
     const wrongOrder = javaSubjectDer(connectorDnAttributes(bis, 'JANE DOE'));
     const before = await tableCounts(t.database.db);
-    const response = await client.submitCsrForForeigner({ person: { ids: [{ type: 'SSIN', value: bis }], firstNames: ['Jane'], name: 'Doe' }, csr: csrWithSubject(wrongOrder, key) });
+    const response = await client.submitCsrForForeigner({
+      person: { ids: [{ type: 'SSIN', value: bis }], firstNames: ['Jane'], name: 'Doe' },
+      csr: csrWithSubject(wrongOrder, key),
+    });
     expect(response.outcome).toBe('DN_MISMATCH');
     expect(response.errors[0]!.message).toContain('OU=DOE JANE');
     expect(response.body).not.toMatch(/contract/iu);

@@ -119,7 +119,13 @@ describe('CertRA v2 lifecycle', () => {
     expect(cm[0]).toMatch(/CERTIFICATE_MANAGER .*"HOPITAL SAINT-LUC"|"HOPITAL SAINT-LUC" CERTIFICATE_MANAGER/);
     // Only a registered legal representative can designate.
     await expect(
-      runAdmin(t, 'certra:mandate:add-certificate-manager', { 'org-type': HOSPITAL.type, 'org-id': HOSPITAL.value, ssin: eva.ssin, 'designated-by': sofie.ssin, evidence: 'x' }),
+      runAdmin(t, 'certra:mandate:add-certificate-manager', {
+        'org-type': HOSPITAL.type,
+        'org-id': HOSPITAL.value,
+        ssin: eva.ssin,
+        'designated-by': sofie.ssin,
+        evidence: 'x',
+      }),
     ).rejects.toThrow(/NOT_AUTHORIZED/);
     const listed = await runAdmin(t, 'certra:mandate:list', { 'org-type': HOSPITAL.type, 'org-id': HOSPITAL.value });
     expect(listed.at(-1)).toBe('2 mandate(s)');
@@ -145,9 +151,11 @@ describe('CertRA v2 lifecycle', () => {
     expect(forEva.outcome).toBe('Success');
     expect(childrenNamed(forEva.element, NS.certraProtocolV2, 'OrganizationAuthorization')).toHaveLength(0);
     // Older clients sign with rsa-sha1 / sha1: accepted too.
-    const sha1 = await client.send(sign(getActorQualitiesRequest(t.clock.now(), sofie.ssin), authenticationCredential(sofie), { signatureMethod: 'rsa-sha1', digestMethod: 'sha1' }));
+    const sha1 = await client.send(
+      sign(getActorQualitiesRequest(t.clock.now(), sofie.ssin), authenticationCredential(sofie), { signatureMethod: 'rsa-sha1', digestMethod: 'sha1' }),
+    );
     expect(sha1.outcome).toBe('Success');
-      });
+  });
 
   it('generates a contract: eHealth DN, the Signer echoed, sealed HTML texts in fr, nl and en', async () => {
     const response = await client.generateContract({ signer: signerOf(jan), holder: signerOf(jan) });
@@ -192,7 +200,9 @@ describe('CertRA v2 lifecycle', () => {
     expect(months).toBeLessThanOrEqual(366);
     janCredential = { privateKey: janKey, chain };
     // The signed request is kept with the request as evidence of the accepted contract.
-    const [evidence] = await t.database.db.query<{ signed_request: string }>('SELECT signed_request FROM certra_requests WHERE public_key_identifier = $1', [pki]);
+    const [evidence] = await t.database.db.query<{ signed_request: string }>('SELECT signed_request FROM certra_requests WHERE public_key_identifier = $1', [
+      pki,
+    ]);
     expect(evidence!.signed_request).toMatch(/^<ns3:GenerateCertificateRequest .*<ds:SignatureValue>.*<\/ns3:GenerateCertificateRequest>$/s);
     expect(evidence!.signed_request).toContain(`<ns2:DN>${requested.contract.dn}</ns2:DN>`);
   });
@@ -211,7 +221,13 @@ describe('CertRA v2 lifecycle', () => {
       expect(childrenNamed(pending.element, NS.certraProtocolV2, 'X509Certificate')).toHaveLength(0);
     }
     const { infos } = await client.getCertificateInfoForCitizen(marie);
-    expect(infoFor(infos, pki)).toMatchObject({ status: 'IN_PROGRESS', automaticallyValidated: false, revocable: false, replaceable: false, serialNumber: undefined });
+    expect(infoFor(infos, pki)).toMatchObject({
+      status: 'IN_PROGRESS',
+      automaticallyValidated: false,
+      revocable: false,
+      replaceable: false,
+      serialNumber: undefined,
+    });
 
     const queue = await runAdmin(t, 'certra:requests:list', {});
     expect(queue.some((line) => line.startsWith(`${pki} PENDING eid`))).toBe(true);
@@ -260,20 +276,27 @@ describe('CertRA v2 lifecycle', () => {
 
     const inUse = await client.getExistingApplicationIds(HOSPITAL);
     expect(inUse.statusCode).toBeUndefined();
-    const entries = childrenNamed(inUse.element, NS.certraProtocolV2, 'ApplicationId').map((e) => (e.getAttributeNS(NS.xsi, 'nil') === 'true' ? null : textOf(e)));
+    const entries = childrenNamed(inUse.element, NS.certraProtocolV2, 'ApplicationId').map((e) =>
+      e.getAttributeNS(NS.xsi, 'nil') === 'true' ? null : textOf(e),
+    );
     expect(entries).toEqual([null, 'MYAPP']);
 
     await runAdmin(t, 'certra:requests:approve', { pki: state.hospital });
     for (const manager of [sofie, lucas]) {
       const { infos } = await client.getCertificateInfoForCitizen(manager);
       expect(infos.map((i) => i.publicKeyIdentifier).sort()).toEqual([state.hospitalApp, state.hospital].sort());
-      expect(infoFor(infos, state.hospitalApp)).toMatchObject({ entityType: 'Organization', identifier: HOSPITAL, applicationId: 'MYAPP', status: 'VALID_ACTIVE' });
+      expect(infoFor(infos, state.hospitalApp)).toMatchObject({
+        entityType: 'Organization',
+        identifier: HOSPITAL,
+        applicationId: 'MYAPP',
+        status: 'VALID_ACTIVE',
+      });
     }
     const unknown = await client.getExistingApplicationIds({ type: 'NIHII-HOSPITAL', value: '71089816' });
     expect(childrenNamed(unknown.element, NS.certraProtocolV2, 'ApplicationId')).toHaveLength(0);
   });
 
-  it('lists the signer\'s own certificates with their details in getCertificateInfoForCitizen', async () => {
+  it("lists the signer's own certificates with their details in getCertificateInfoForCitizen", async () => {
     const { response, infos } = await client.getCertificateInfoForCitizen(jan);
     expect(response.outcome).toBe('Success');
     expect(infos).toHaveLength(1);
@@ -298,7 +321,10 @@ describe('CertRA v2 lifecycle', () => {
     expect(response.outcome).toBe('Success');
     expect(info).toMatchObject({ publicKeyIdentifier: state.jan1, status: 'VALID_ACTIVE', identifier: { type: 'SSIN', value: jan.ssin } });
     // An eID is not an eHealth certificate.
-    const byEid = await client.getCertificateInfoForAuthenticationCertificate({ privateKey: jan.identity.authentication.privateKey, chain: [jan.identity.authentication.certificate, ...jan.identity.chain] });
+    const byEid = await client.getCertificateInfoForAuthenticationCertificate({
+      privateKey: jan.identity.authentication.privateKey,
+      chain: [jan.identity.authentication.certificate, ...jan.identity.chain],
+    });
     expect(byEid.response.outcome).toBe('UNTRUSTED_SIGNER');
   });
 
@@ -423,10 +449,13 @@ describe('CertRA v2 lifecycle', () => {
     expect(childrenNamed(inUse.element, NS.certraProtocolV2, 'ApplicationId').map((e) => e.getAttributeNS(NS.xsi, 'nil'))).toEqual(['true']);
   });
 
-  it('queues a foreigner\'s CSR for an out-of-band identity check, then issues on approval', async () => {
+  it("queues a foreigner's CSR for an out-of-band identity check, then issues on approval", async () => {
     const key = rsaKey();
     const dn = 'CN=SSIN\\=85473003515,OU=eHealth-platform Belgium,OU=SCHMIDT ANNA,OU=SSIN\\=85473003515,O=Federal Government,C=BE';
-    const response = await client.submitCsrForForeigner({ person: { ids: [{ type: 'SSIN', value: '85473003515' }], firstNames: ['Anna'], name: 'Schmidt' }, csr: csrFor(dn, key) });
+    const response = await client.submitCsrForForeigner({
+      person: { ids: [{ type: 'SSIN', value: '85473003515' }], firstNames: ['Anna'], name: 'Schmidt' },
+      csr: csrFor(dn, key),
+    });
     expect(response.outcome).toBe('Success');
     const url = new URL(textOf(child(response.element, 'ValidationUrl')));
     expect(url.pathname).toMatch(/^\/CertRa\/v2\/foreigner-validation\/[A-Za-z0-9_-]{32}$/);

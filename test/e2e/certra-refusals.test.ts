@@ -77,7 +77,13 @@ describe('CertRA v2 refusals', () => {
     eva = await mintPerson(t, '68122431193', 'Eva', 'Stranger');
     lucas = await mintPerson(t, '90021518409', 'Lucas', 'Peeters');
     await runAdmin(t, 'certra:test-case:add', { type: 'SSIN', id: jan.ssin, 'responsible-ssin': jan.ssin });
-    await runAdmin(t, 'certra:mandate:add-legal-representative', { 'org-type': HOSPITAL.type, 'org-id': HOSPITAL.value, 'org-name': 'Hopital Saint-Luc', ssin: lucas.ssin, evidence: 'statutes' });
+    await runAdmin(t, 'certra:mandate:add-legal-representative', {
+      'org-type': HOSPITAL.type,
+      'org-id': HOSPITAL.value,
+      'org-name': 'Hopital Saint-Luc',
+      ssin: lucas.ssin,
+      evidence: 'statutes',
+    });
     const issued = await client.requestCertificate(jan, signerOf(jan));
     expect(issued.response.outcome).toBe('Success');
     janPki = issued.publicKeyIdentifier!;
@@ -126,7 +132,7 @@ describe('CertRA v2 refusals', () => {
     await expectRefusal(t, client, request, 'UNTRUSTED_SIGNER');
   });
 
-  it('refuses a signer who is not the contract\'s Signer: SIGNER_MISMATCH', async () => {
+  it("refuses a signer who is not the contract's Signer: SIGNER_MISMATCH", async () => {
     const contract = await contractFor(marie);
     await expectRefusal(t, client, signedCertificateRequest(eva, contract, csrFor(contract.dn, rsaKey())), 'SIGNER_MISMATCH');
     // Same SSIN, another name than the eID's.
@@ -143,9 +149,27 @@ describe('CertRA v2 refusals', () => {
   });
 
   it.each([
-    ['an SSIN', { signer: { ids: [{ type: 'SSIN', value: '85073003329' }], firstNames: ['Jan'], name: 'Test' }, holder: { ids: [{ type: 'SSIN', value: '85073003329' }], firstNames: ['Jan'], name: 'Test' } }],
-    ['a NIHII', { signer: { ids: [{ type: 'SSIN', value: '90021518409' }], firstNames: ['Lucas'], name: 'Peeters' }, holder: { ids: [{ type: 'NIHII-HOSPITAL', value: '71089816' }], name: 'Hopital' } }],
-    ['a CBE', { signer: { ids: [{ type: 'SSIN', value: '90021518409' }], firstNames: ['Lucas'], name: 'Peeters' }, holder: { ids: [{ type: 'CBE', value: '0820563482' }], name: 'Company' } }],
+    [
+      'an SSIN',
+      {
+        signer: { ids: [{ type: 'SSIN', value: '85073003329' }], firstNames: ['Jan'], name: 'Test' },
+        holder: { ids: [{ type: 'SSIN', value: '85073003329' }], firstNames: ['Jan'], name: 'Test' },
+      },
+    ],
+    [
+      'a NIHII',
+      {
+        signer: { ids: [{ type: 'SSIN', value: '90021518409' }], firstNames: ['Lucas'], name: 'Peeters' },
+        holder: { ids: [{ type: 'NIHII-HOSPITAL', value: '71089816' }], name: 'Hopital' },
+      },
+    ],
+    [
+      'a CBE',
+      {
+        signer: { ids: [{ type: 'SSIN', value: '90021518409' }], firstNames: ['Lucas'], name: 'Peeters' },
+        holder: { ids: [{ type: 'CBE', value: '0820563482' }], name: 'Company' },
+      },
+    ],
   ])('refuses %s with a wrong check digit: INVALID_IDENTIFIER', async (_kind, input) => {
     await expectRefusal(t, client, generateContractRequest(now(), input), 'INVALID_IDENTIFIER');
   });
@@ -164,12 +188,21 @@ describe('CertRA v2 refusals', () => {
   it('refuses a contract we did not issue or that was altered: CONTRACT_INVALID', async () => {
     const contract = await contractFor(marie);
     const csr = csrFor(contract.dn, rsaKey());
-    const alteredText = { ...contract, texts: contract.texts.map((v) => (v.lang === 'en' ? { ...v, text: v.text.replace('36 months', '120 months').replace('12 months', '120 months') } : v)) };
+    const alteredText = {
+      ...contract,
+      texts: contract.texts.map((v) => (v.lang === 'en' ? { ...v, text: v.text.replace('36 months', '120 months').replace('12 months', '120 months') } : v)),
+    };
     expect(alteredText.texts).not.toEqual(contract.texts);
     await expectRefusal(t, client, signedCertificateRequest(marie, alteredText, csr), 'CONTRACT_INVALID');
     const alteredDn = { ...contract, dn: contract.dn.replace(/OU=MARIE DUPONT/, 'OU=MARIE DUPONT MD') };
     await expectRefusal(t, client, signedCertificateRequest(marie, alteredDn, csrFor(alteredDn.dn, rsaKey())), 'CONTRACT_INVALID');
-    const forgedSeal = { ...contract, texts: contract.texts.map((v) => ({ ...v, text: v.text.replace(/content="v1\.(\d+)\.[^"]+"/, 'content="v1.$1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"') })) };
+    const forgedSeal = {
+      ...contract,
+      texts: contract.texts.map((v) => ({
+        ...v,
+        text: v.text.replace(/content="v1\.(\d+)\.[^"]+"/, 'content="v1.$1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"'),
+      })),
+    };
     await expectRefusal(t, client, signedCertificateRequest(marie, forgedSeal, csr), 'CONTRACT_INVALID');
     // A revocation contract is not a certificate contract.
     const revocation = contractOf(await client.generateRevocationContract(jan, janPki, 'superseded'));
@@ -200,7 +233,7 @@ describe('CertRA v2 refusals', () => {
     await expectRefusal(t, client, signedCertificateRequest(lucas, renamed, csrFor(renamed.dn, rsaKey())), 'NOT_AUTHORIZED');
   });
 
-  it('refuses the revocation of someone else\'s certificate: NOT_AUTHORIZED', async () => {
+  it("refuses the revocation of someone else's certificate: NOT_AUTHORIZED", async () => {
     const contract = contractOf(await client.generateRevocationContract(eva, janPki, 'keyCompromise'));
     await expectRefusal(t, client, sign(revokeRequest(now(), { publicKeyIdentifier: janPki, contract }), signatureCredential(eva)), 'NOT_AUTHORIZED');
   });
@@ -233,14 +266,20 @@ describe('CertRA v2 refusals', () => {
     await expectRefusal(
       t,
       client,
-      submitCsrForForeignerRequest(now(), { person: { ids: [{ type: 'SSIN', value: marie.ssin }], firstNames: ['Marie'], name: 'Dupont' }, csr: csrFor(JAN_DN, key) }),
+      submitCsrForForeignerRequest(now(), {
+        person: { ids: [{ type: 'SSIN', value: marie.ssin }], firstNames: ['Marie'], name: 'Dupont' },
+        csr: csrFor(JAN_DN, key),
+      }),
       'INVALID_IDENTIFIER',
     );
     // A BIS number with a wrong check digit, on the one public operation that writes.
     await expectRefusal(
       t,
       client,
-      submitCsrForForeignerRequest(now(), { person: { ids: [{ type: 'SSIN', value: '85473003516' }], firstNames: ['Anna'], name: 'Schmidt' }, csr: csrFor(JAN_DN, key) }),
+      submitCsrForForeignerRequest(now(), {
+        person: { ids: [{ type: 'SSIN', value: '85473003516' }], firstNames: ['Anna'], name: 'Schmidt' },
+        csr: csrFor(JAN_DN, key),
+      }),
       'INVALID_IDENTIFIER',
     );
     const contract = await contractFor(eva);

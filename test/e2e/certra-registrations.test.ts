@@ -34,7 +34,13 @@ describe('CertRA v2 registrations and validation policy (CERTRA_AUTOMATIC_VALIDA
   });
 
   it('stops a withdrawn certificate manager at once, and audits the withdrawal with the operator', async () => {
-    await runAdmin(t, 'certra:mandate:add-legal-representative', { 'org-type': HOSPITAL.type, 'org-id': HOSPITAL.value, 'org-name': 'Hopital Saint-Luc', ssin: lucas.ssin, evidence: 'statutes' });
+    await runAdmin(t, 'certra:mandate:add-legal-representative', {
+      'org-type': HOSPITAL.type,
+      'org-id': HOSPITAL.value,
+      'org-name': 'Hopital Saint-Luc',
+      ssin: lucas.ssin,
+      evidence: 'statutes',
+    });
     const [registered] = await runAdmin(t, 'certra:mandate:add-certificate-manager', {
       'org-type': HOSPITAL.type,
       'org-id': HOSPITAL.value,
@@ -55,18 +61,36 @@ describe('CertRA v2 registrations and validation policy (CERTRA_AUTOMATIC_VALIDA
     expect(await tableCounts(t.database.db)).toEqual(before);
     // The legal representative keeps the organisation.
     expect(await organisationsOf(lucas)).toBe(1);
-    const [audit] = await t.database.db.query<{ actor: string; subject: string }>("SELECT actor, subject FROM audit_log WHERE action = 'certra.mandate.withdrawn'");
+    const [audit] = await t.database.db.query<{ actor: string; subject: string }>(
+      "SELECT actor, subject FROM audit_log WHERE action = 'certra.mandate.withdrawn'",
+    );
     expect(audit).toEqual({ actor: 'officer.peeters', subject: 'NIHII-HOSPITAL=71089815' });
     const all = await runAdmin(t, 'certra:mandate:list', { ssin: sofie.ssin, all: true });
     expect(all[0]).toContain('WITHDRAWN');
   });
 
   it.each([
-    ['a holder SSIN with a wrong check digit', { 'org-type': 'NIHII-HOSPITAL', 'org-id': '71089815', 'org-name': 'H', ssin: '85073003329', evidence: 'e' }, /INVALID_IDENTIFIER/],
-    ['an organisation id with a wrong check digit', { 'org-type': 'CBE', 'org-id': '0820563482', 'org-name': 'C', ssin: '85073003328', evidence: 'e' }, /INVALID_IDENTIFIER/],
-    ['a type no certificate is issued for', { 'org-type': 'NIHII11', 'org-id': '12345625001', 'org-name': 'N', ssin: '85073003328', evidence: 'e' }, /UNKNOWN_IDENTIFIER_TYPE/],
+    [
+      'a holder SSIN with a wrong check digit',
+      { 'org-type': 'NIHII-HOSPITAL', 'org-id': '71089815', 'org-name': 'H', ssin: '85073003329', evidence: 'e' },
+      /INVALID_IDENTIFIER/,
+    ],
+    [
+      'an organisation id with a wrong check digit',
+      { 'org-type': 'CBE', 'org-id': '0820563482', 'org-name': 'C', ssin: '85073003328', evidence: 'e' },
+      /INVALID_IDENTIFIER/,
+    ],
+    [
+      'a type no certificate is issued for',
+      { 'org-type': 'NIHII11', 'org-id': '12345625001', 'org-name': 'N', ssin: '85073003328', evidence: 'e' },
+      /UNKNOWN_IDENTIFIER_TYPE/,
+    ],
     ['a mandate without evidence', { 'org-type': 'CBE', 'org-id': '0820563481', 'org-name': 'C', ssin: '85073003328', evidence: ' ' }, /INVALID_REQUEST/],
-    ['the same mandate twice', { 'org-type': 'NIHII-HOSPITAL', 'org-id': '71089815', 'org-name': 'Hopital Saint-Luc', ssin: '90021518409', evidence: 'again' }, /already registered/],
+    [
+      'the same mandate twice',
+      { 'org-type': 'NIHII-HOSPITAL', 'org-id': '71089815', 'org-name': 'Hopital Saint-Luc', ssin: '90021518409', evidence: 'again' },
+      /already registered/,
+    ],
   ])('refuses to register %s, and changes nothing', async (_name, options, message) => {
     const before = await tableCounts(t.database.db);
     await expect(runAdmin(t, 'certra:mandate:add-legal-representative', options)).rejects.toThrow(message);

@@ -50,7 +50,15 @@ describe('ETK lifecycle, end to end', () => {
       dnString: requested.contract.dn,
       key: requested.key,
       certificate: chain[0]!,
-      issued: { id: record!.id, der: leaf.raw, serialHex: record!.serialHex, subjectKeyIdentifierHex: record!.subjectKeyId, subjectDn: record!.subjectDn, notBefore: record!.notBefore, notAfter: record!.notAfter },
+      issued: {
+        id: record!.id,
+        der: leaf.raw,
+        serialHex: record!.serialHex,
+        subjectKeyIdentifierHex: record!.subjectKeyId,
+        subjectDn: record!.subjectDn,
+        notBefore: record!.notBefore,
+        notAfter: record!.notAfter,
+      },
       chain,
     };
     const registration = await register(t, holder);
@@ -71,7 +79,9 @@ describe('ETK lifecycle, end to end', () => {
     const etkFile = file('etk.der', soap.etk!);
     const root = file('root.pem', toPem(t.platform.services.ca.root.cert));
     const eContent = join(dir, 'econtent.der');
-    execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', etkFile, '-CAfile', root, '-purpose', 'any', '-out', eContent], { stdio: 'pipe' });
+    execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', etkFile, '-CAfile', root, '-purpose', 'any', '-out', eContent], {
+      stdio: 'pipe',
+    });
     const encryptionCertificate = parseEtk(soap.etk!).encryptionCertificate;
     expect(readFileSync(eContent)).toEqual(encryptionCertificate);
 
@@ -81,7 +91,9 @@ describe('ETK lifecycle, end to end', () => {
     const encrypted = join(dir, 'message.p7m');
     execFileSync('openssl', ['cms', '-encrypt', '-binary', '-aes-256-cbc', '-in', plain, '-outform', 'DER', '-out', encrypted, recipient], { stdio: 'pipe' });
     const key = file('encryption.key.pem', registration.encryptionKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-    const decrypted = execFileSync('openssl', ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', encrypted, '-inkey', key, '-recip', recipient], { stdio: 'pipe' });
+    const decrypted = execFileSync('openssl', ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', encrypted, '-inkey', key, '-recip', recipient], {
+      stdio: 'pipe',
+    });
     expect(decrypted.toString('utf8')).toBe(message);
     // The authentication key is not the recipient: it cannot decrypt.
     const wrongKey = file('auth.key.pem', holder.key.export({ type: 'pkcs8', format: 'pem' }) as string);

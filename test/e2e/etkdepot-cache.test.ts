@@ -40,7 +40,7 @@ interface Depot {
 const NOTIFICATION_DEADLINE_MS = 2_000;
 
 let t: TestPlatform;
-let depots: Depot[] = [];
+const depots: Depot[] = [];
 const stops: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
@@ -69,7 +69,11 @@ afterAll(async () => {
 
 function httpDepot(name: string, baseUrl: string): Depot {
   const post = async (path: string, envelope: string) => {
-    const response = await fetch(`${baseUrl}${path}`, { method: 'POST', body: envelope, headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' } });
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      body: envelope,
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+    });
     return { status: response.status, body: await response.text() };
   };
   return {
@@ -162,9 +166,22 @@ describe(
       const holder = await mintHolder(t, { type: 'SSIN', id: ssin, name: 'New Holder' });
       for (const depot of depots) expect((await depot.getEtk([{ type: 'SSIN', value: ssin }])).code).toBe('404');
       const encryptionKey = freshKey();
-      const start = await callEtkRaAt(depots[1]!, etkRaEnvelope('StartETKRegistrationRequest', holder, [textEl('erp:PublicEncryptionKey', spkiOf(encryptionKey).toString('base64'))], { issueInstant: new Date() }));
+      const start = await callEtkRaAt(
+        depots[1]!,
+        etkRaEnvelope('StartETKRegistrationRequest', holder, [textEl('erp:PublicEncryptionKey', spkiOf(encryptionKey).toString('base64'))], {
+          issueInstant: new Date(),
+        }),
+      );
       const serial = decryptChallenge(Buffer.from(etkRaTextOf(start, 'Challenge')!, 'base64'), encryptionKey);
-      const complete = await callEtkRaAt(depots[1]!, etkRaEnvelope('CompleteETKRegistrationRequest', holder, [textEl('erp:ToBeRegistered', (await toBeRegistered(holder, encryptionKey, serial)).toString('base64'))], { issueInstant: new Date() }));
+      const complete = await callEtkRaAt(
+        depots[1]!,
+        etkRaEnvelope(
+          'CompleteETKRegistrationRequest',
+          holder,
+          [textEl('erp:ToBeRegistered', (await toBeRegistered(holder, encryptionKey, serial)).toString('base64'))],
+          { issueInstant: new Date() },
+        ),
+      );
       expect(complete.statusCode).toBe(STATUS_SUCCESS_V2);
       const etk = Buffer.from(etkRaTextOf(complete, 'ETK')!, 'base64');
       await eachSees([{ type: 'SSIN', value: ssin }], (result) => result.etk?.equals(etk) ?? false);

@@ -104,7 +104,11 @@ describe('ETKDepot accepts WS-Security X.509 requests', () => {
     const cert = join(dir, 'client.pem');
     writeFileSync(key, client.key.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(cert, toPem(client.certificate));
-    const signed = execFileSync('/usr/bin/python3', [join(process.cwd(), 'test/support/zeep-sign-envelope.py'), key, cert, signatureMethod, digestMethod, '120'], { input: REQUEST }).toString('utf8');
+    const signed = execFileSync(
+      '/usr/bin/python3',
+      [join(process.cwd(), 'test/support/zeep-sign-envelope.py'), key, cert, signatureMethod, digestMethod, '120'],
+      { input: REQUEST },
+    ).toString('utf8');
     expect(signed).toMatch(/ns\d:Id=/);
     await expectEtk(signed);
   });
@@ -128,7 +132,13 @@ describe('ETKDepot refuses every WS-Security tamper and wrapping case (hardened 
   });
 
   it('a Timestamp altered after signing: DIGEST_MISMATCH', async () => {
-    await expectRefused(tamper(signed(), (d) => { first(d, WSU_NS, 'Expires').textContent = new Date(Date.now() + 3_600_000).toISOString(); }), 'WS_SECURITY_INVALID', 'DIGEST_MISMATCH');
+    await expectRefused(
+      tamper(signed(), (d) => {
+        first(d, WSU_NS, 'Expires').textContent = new Date(Date.now() + 3_600_000).toISOString();
+      }),
+      'WS_SECURITY_INVALID',
+      'DIGEST_MISMATCH',
+    );
   });
 
   it('a SignatureValue altered: BAD_SIGNATURE_VALUE', async () => {
@@ -185,7 +195,8 @@ describe('ETKDepot refuses every WS-Security tamper and wrapping case (hardened 
   it('a Body the signature does not cover: BAD_REFERENCE', async () => {
     const unsignedBody = tamperAndResign(signed(), client.key, (d) => {
       const id = body(d).getAttributeNS(WSU_NS, 'Id');
-      for (const reference of descendantsNamed(d, DSIG_NS, 'Reference')) if (reference.getAttribute('URI') === `#${id}`) reference.parentNode!.removeChild(reference);
+      for (const reference of descendantsNamed(d, DSIG_NS, 'Reference'))
+        if (reference.getAttribute('URI') === `#${id}`) reference.parentNode!.removeChild(reference);
     });
     await expectRefused(unsignedBody, 'WS_SECURITY_INVALID', 'BAD_REFERENCE');
   });
@@ -193,7 +204,8 @@ describe('ETKDepot refuses every WS-Security tamper and wrapping case (hardened 
   it('a Timestamp the signature does not cover: BAD_REFERENCE', async () => {
     const unsignedTimestamp = tamperAndResign(signed(), client.key, (d) => {
       const id = first(d, WSU_NS, 'Timestamp').getAttributeNS(WSU_NS, 'Id');
-      for (const reference of descendantsNamed(d, DSIG_NS, 'Reference')) if (reference.getAttribute('URI') === `#${id}`) reference.parentNode!.removeChild(reference);
+      for (const reference of descendantsNamed(d, DSIG_NS, 'Reference'))
+        if (reference.getAttribute('URI') === `#${id}`) reference.parentNode!.removeChild(reference);
     });
     await expectRefused(unsignedTimestamp, 'WS_SECURITY_INVALID', 'BAD_REFERENCE');
   });
@@ -202,18 +214,27 @@ describe('ETKDepot refuses every WS-Security tamper and wrapping case (hardened 
     const noTimestamp = tamperAndResign(signed(), client.key, (d) => {
       const timestamp = first(d, WSU_NS, 'Timestamp');
       const id = timestamp.getAttributeNS(WSU_NS, 'Id');
-      for (const reference of descendantsNamed(d, DSIG_NS, 'Reference')) if (reference.getAttribute('URI') === `#${id}`) reference.parentNode!.removeChild(reference);
+      for (const reference of descendantsNamed(d, DSIG_NS, 'Reference'))
+        if (reference.getAttribute('URI') === `#${id}`) reference.parentNode!.removeChild(reference);
       timestamp.parentNode!.removeChild(timestamp);
     });
     await expectRefused(noTimestamp, 'WS_SECURITY_INVALID', 'MALFORMED');
   });
 
   it('an expired Timestamp: TIMESTAMP_EXPIRED', async () => {
-    await expectRefused(signRequest(REQUEST, signer, { now: new Date(t.clock.now().getTime() - 30 * 60_000), ttlSeconds: 60 }), 'WS_SECURITY_INVALID', 'TIMESTAMP_EXPIRED');
+    await expectRefused(
+      signRequest(REQUEST, signer, { now: new Date(t.clock.now().getTime() - 30 * 60_000), ttlSeconds: 60 }),
+      'WS_SECURITY_INVALID',
+      'TIMESTAMP_EXPIRED',
+    );
   });
 
   it('a Timestamp created too long ago, however long its Expires: TIMESTAMP_EXPIRED', async () => {
-    await expectRefused(signRequest(REQUEST, signer, { now: new Date(t.clock.now().getTime() - 30 * 60_000), ttlSeconds: 7_200 }), 'WS_SECURITY_INVALID', 'TIMESTAMP_EXPIRED');
+    await expectRefused(
+      signRequest(REQUEST, signer, { now: new Date(t.clock.now().getTime() - 30 * 60_000), ttlSeconds: 7_200 }),
+      'WS_SECURITY_INVALID',
+      'TIMESTAMP_EXPIRED',
+    );
   });
 
   it('a Timestamp from the future: TIMESTAMP_IN_FUTURE', async () => {
@@ -221,19 +242,32 @@ describe('ETKDepot refuses every WS-Security tamper and wrapping case (hardened 
   });
 
   it('a self-signed certificate in the BST (the attacker signs with it): UNTRUSTED', async () => {
-    const attacker = await issueCertificate({ subject: 'CN=Attacker, O=Test, C=BE', keys: await testKeys('rsa-2048', 7), keyUsage: x509.KeyUsageFlags.digitalSignature });
+    const attacker = await issueCertificate({
+      subject: 'CN=Attacker, O=Test, C=BE',
+      keys: await testKeys('rsa-2048', 7),
+      keyUsage: x509.KeyUsageFlags.digitalSignature,
+    });
     await expectRefused(signRequest(REQUEST, { key: attacker.privateKey, certificate: attacker.der }), 'WS_SECURITY_INVALID', 'UNTRUSTED');
   });
 
   it('a certificate from a CA named like a configured anchor but with another key: UNTRUSTED', async () => {
     const lookalikeCa = await issueCertificate({ subject: foreignAnchored.intermediate.certificate.subject, keys: await testKeys('rsa-2048', 8), ca: true });
-    const leaf = await issueCertificate({ subject: 'CN=Mallory, O=Test, C=BE', issuer: lookalikeCa, keys: await testKeys('rsa-2048', 9), keyUsage: x509.KeyUsageFlags.digitalSignature });
+    const leaf = await issueCertificate({
+      subject: 'CN=Mallory, O=Test, C=BE',
+      issuer: lookalikeCa,
+      keys: await testKeys('rsa-2048', 9),
+      keyUsage: x509.KeyUsageFlags.digitalSignature,
+    });
     await expectRefused(signRequest(REQUEST, { key: leaf.privateKey, certificate: leaf.der }), 'WS_SECURITY_INVALID', 'UNTRUSTED');
   });
 
   it('a BST certificate swapped for a trusted one (signature by another key): BAD_SIGNATURE_VALUE', async () => {
     const other = await mintHolder(t, { type: 'SSIN', id: testSsin(405), name: 'Other Client' });
-    const attacker = await issueCertificate({ subject: 'CN=Attacker, O=Test, C=BE', keys: await testKeys('rsa-2048', 7), keyUsage: x509.KeyUsageFlags.digitalSignature });
+    const attacker = await issueCertificate({
+      subject: 'CN=Attacker, O=Test, C=BE',
+      keys: await testKeys('rsa-2048', 7),
+      keyUsage: x509.KeyUsageFlags.digitalSignature,
+    });
     const swapped = tamper(signRequest(REQUEST, { key: attacker.privateKey, certificate: attacker.der }), (d) => {
       first(d, WSSE_NS, 'BinarySecurityToken').textContent = other.certificate.toString('base64');
     });
@@ -414,4 +448,3 @@ describe('SIGN_RESPONSES', () => {
 function descendantsSki(certificateDer: Buffer): Buffer {
   return new TrustStore({ anchors: [t.platform.services.ca.root.cert] }).certificate(certificateDer).subjectKeyIdentifier!;
 }
-

@@ -20,7 +20,9 @@ let appsOnly: { cbe: string; etks: Record<'APPA' | 'APPB', Registration> };
 beforeAll(async () => {
   t = await startTestPlatform();
   personEtk = await register(t, await mintHolder(t, { type: 'SSIN', id: person.ssin, name: 'Dr Jan Test' }));
-  await t.database.db.transaction((tx) => etkRepository.recordIdentifierAlias(tx, { type: 'NIHII', value: person.nihii11.slice(0, 8) }, { type: 'SSIN', value: person.ssin }));
+  await t.database.db.transaction((tx) =>
+    etkRepository.recordIdentifierAlias(tx, { type: 'NIHII', value: person.nihii11.slice(0, 8) }, { type: 'SSIN', value: person.ssin }),
+  );
   hospitalEtk = await register(t, await mintHolder(t, { type: 'NIHII-HOSPITAL', id: hospital.nihii, name: 'Test Hospital' }));
   companyEtks = {
     PLAIN: await register(t, await mintHolder(t, { type: 'CBE', id: company.cbe, name: 'Test Company' })),
@@ -44,7 +46,9 @@ describe('ETKDepot GetEtk over SOAP', () => {
   it('answers Status 200 with the ETK and echoes the search criteria', async () => {
     const result = await getEtk(t, [{ type: 'SSIN', value: person.ssin }]);
     expect({ http: result.httpStatus, code: result.code, etk: result.etk }).toEqual({ http: 200, code: '200', etk: personEtk.etk });
-    expect(result.body).toMatch(/<dep:GivenSearchCriteria><dep:Identifier><dep:Type>SSIN<\/dep:Type><dep:Value>\d{11}<\/dep:Value><\/dep:Identifier><\/dep:GivenSearchCriteria>/);
+    expect(result.body).toMatch(
+      /<dep:GivenSearchCriteria><dep:Identifier><dep:Type>SSIN<\/dep:Type><dep:Value>\d{11}<\/dep:Value><\/dep:Identifier><\/dep:GivenSearchCriteria>/,
+    );
   });
 
   it('normalises values as the connector does: left-padded with 0', async () => {
@@ -66,7 +70,12 @@ describe('ETKDepot GetEtk over SOAP', () => {
 
   it('answers Status 404 (a normal response) when no ETK exists', async () => {
     const result = await getEtk(t, [{ type: 'SSIN', value: testSsin(900) }]);
-    expect({ http: result.httpStatus, code: result.code, etk: result.etk, matching: result.matching }).toEqual({ http: 200, code: '404', etk: undefined, matching: [] });
+    expect({ http: result.httpStatus, code: result.code, etk: result.etk, matching: result.matching }).toEqual({
+      http: 200,
+      code: '404',
+      etk: undefined,
+      matching: [],
+    });
   });
 
   it.each([
@@ -76,7 +85,12 @@ describe('ETKDepot GetEtk over SOAP', () => {
     ['a type in the wrong case', 'ssin', person.ssin, 'UNKNOWN_IDENTIFIER_TYPE'],
   ])('answers Status 400 for %s', async (_name, type, value, code) => {
     const result = await getEtk(t, [{ type, value }]);
-    expect({ http: result.httpStatus, code: result.code, etk: result.etk, errors: result.errors.map((e) => e.code) }).toEqual({ http: 200, code: '400', etk: undefined, errors: [code] });
+    expect({ http: result.httpStatus, code: result.code, etk: result.etk, errors: result.errors.map((e) => e.code) }).toEqual({
+      http: 200,
+      code: '400',
+      etk: undefined,
+      errors: [code],
+    });
   });
 
   it('treats an empty ApplicationID element as absent', async () => {
@@ -155,7 +169,12 @@ describe('ETKDepot REST', () => {
   it('answers 300 with the matching identifiers when several ETKs match', async () => {
     const response = await rest(`type=CBE&value=${appsOnly.cbe}&applicationId=`);
     expect(response.statusCode).toBe(300);
-    expect(response.json()).toEqual({ matchingEtks: [{ type: 'CBE', value: appsOnly.cbe, applicationId: 'APPA' }, { type: 'CBE', value: appsOnly.cbe, applicationId: 'APPB' }] });
+    expect(response.json()).toEqual({
+      matchingEtks: [
+        { type: 'CBE', value: appsOnly.cbe, applicationId: 'APPA' },
+        { type: 'CBE', value: appsOnly.cbe, applicationId: 'APPB' },
+      ],
+    });
   });
 
   it.each([
@@ -210,4 +229,3 @@ describe('ETKDepot internal errors', () => {
     }
   });
 });
-

@@ -183,7 +183,9 @@ describe('EtkRA v2: refusals of completeETKRegistration change nothing', () => {
   });
 
   it('a wrong serial: CHALLENGE_INVALID', async () => {
-    await expectCompleteRefused('CHALLENGE_INVALID', ({ holder, encryptionKey }) => toBeRegistered(holder, encryptionKey, Buffer.concat([Buffer.from([0x42]), randomBytes(15)])));
+    await expectCompleteRefused('CHALLENGE_INVALID', ({ holder, encryptionKey }) =>
+      toBeRegistered(holder, encryptionKey, Buffer.concat([Buffer.from([0x42]), randomBytes(15)])),
+    );
   });
 
   it('a serial longer than 16 bytes: CHALLENGE_INVALID', async () => {
@@ -219,7 +221,9 @@ describe('EtkRA v2: refusals of completeETKRegistration change nothing', () => {
     ['absent', null],
   ] as const)('a keyUsage %s: ETK_KEY_USAGE_INVALID', async (_name, keyUsage) => {
     await expectCompleteRefused('ETK_KEY_USAGE_INVALID', ({ holder, encryptionKey, serial }) =>
-      toBeRegisteredVariant(holder, encryptionKey, serial, { keyUsage: keyUsage === null ? null : { usages: [...keyUsage.usages], critical: keyUsage.critical } }),
+      toBeRegisteredVariant(holder, encryptionKey, serial, {
+        keyUsage: keyUsage === null ? null : { usages: [...keyUsage.usages], critical: keyUsage.critical },
+      }),
     );
   });
 
@@ -264,7 +268,11 @@ describe('EtkRA v2: refusals of completeETKRegistration change nothing', () => {
 });
 
 describe('EtkRA v2: refusals of startETKRegistration change nothing', () => {
-  async function expectStartRefused(code: string, envelope: (holder: Holder) => Promise<string> | string, holderOf: () => Promise<Holder> = () => newPerson()): Promise<void> {
+  async function expectStartRefused(
+    code: string,
+    envelope: (holder: Holder) => Promise<string> | string,
+    holderOf: () => Promise<Holder> = () => newPerson(),
+  ): Promise<void> {
     const holder = await holderOf();
     const request = await envelope(holder);
     const before = await etkState(t.database.db);
@@ -302,13 +310,17 @@ describe('EtkRA v2: refusals of startETKRegistration change nothing', () => {
 
   it('a certificate of a foreign CA: UNTRUSTED_SIGNER', async () => {
     const foreign = await createHierarchy('rsa-2048');
-    await expectStartRefused('UNTRUSTED_SIGNER', () => startWith(spkiOf(freshKey()), { key: foreign.leaf.privateKey, chain: [foreign.leaf.der, foreign.intermediate.der] }));
+    await expectStartRefused('UNTRUSTED_SIGNER', () =>
+      startWith(spkiOf(freshKey()), { key: foreign.leaf.privateKey, chain: [foreign.leaf.der, foreign.intermediate.der] }),
+    );
   });
 
   it('an eID (citizen) certificate: UNTRUSTED_SIGNER', async () => {
     const citizenCa = t.platform.services.ca.citizenCa!;
     const citizen = await mintCitizenIdentity({ ssin: testSsin(500), givenName: 'Jan', surname: 'Test' }, citizenCa);
-    await expectStartRefused('UNTRUSTED_SIGNER', () => startWith(spkiOf(freshKey()), { key: citizen.authentication.privateKey, chain: [citizen.authentication.certificate, ...citizen.chain] }));
+    await expectStartRefused('UNTRUSTED_SIGNER', () =>
+      startWith(spkiOf(freshKey()), { key: citizen.authentication.privateKey, chain: [citizen.authentication.certificate, ...citizen.chain] }),
+    );
   });
 
   it('a certificate of ours that is not an eHealth holder certificate: NOT_AUTHORIZED', async () => {
@@ -326,7 +338,13 @@ describe('EtkRA v2: refusals of startETKRegistration change nothing', () => {
     const issued = await t.database.db.transaction((tx) =>
       context.issuer.issueFromCsr(
         tx,
-        { csrDer: buildCsr(subject, key), expectedSubjectDn: buildEhealthDn(dn), profile: organisationAuthentication, environment: context.config.environment, now: t.clock.now() },
+        {
+          csrDer: buildCsr(subject, key),
+          expectedSubjectDn: buildEhealthDn(dn),
+          profile: organisationAuthentication,
+          environment: context.config.environment,
+          now: t.clock.now(),
+        },
         'test',
       ),
     );
@@ -335,7 +353,10 @@ describe('EtkRA v2: refusals of startETKRegistration change nothing', () => {
 
   it('a request altered after signing: INVALID_SIGNATURE', async () => {
     await expectStartRefused('INVALID_SIGNATURE', (holder) =>
-      startWith(spkiOf(freshKey()), holder).replace(/(<erp:PublicEncryptionKey>)([^<]+)/, (_m, open: string) => `${open}${spkiOf(freshKey()).toString('base64')}`),
+      startWith(spkiOf(freshKey()), holder).replace(
+        /(<erp:PublicEncryptionKey>)([^<]+)/,
+        (_m, open: string) => `${open}${spkiOf(freshKey()).toString('base64')}`,
+      ),
     );
   });
 

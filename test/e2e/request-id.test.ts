@@ -74,7 +74,7 @@ describe('request ids', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     t.app.inject({ method: 'POST', url: '/EtkDepot/v1', payload: body, headers: { 'content-type': 'text/xml; charset=utf-8', ...headers } });
 
-  it('a fault\'s SystemError/@Id is the X-Request-Id of the answer and the requestId of the logged call', async () => {
+  it("a fault's SystemError/@Id is the X-Request-Id of the answer and the requestId of the logged call", async () => {
     const response = await post(NOT_XML);
     expect(response.statusCode).toBe(500);
     const id = response.headers['x-request-id'];

@@ -12,8 +12,12 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; port: numb
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
     const poll = setInterval(() => {
@@ -44,7 +48,10 @@ describe('the server process', () => {
     const server = await startServer(dataDir);
     try {
       // The start-up summary is a log line (JSON, info) with the WSDL URLs as fields, not text on stdout.
-      const startup = server.output().split('\n').filter((line) => line.includes('listening on port'));
+      const startup = server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('listening on port'));
       expect(startup).toHaveLength(1);
       const base = `http://localhost:${server.port}`;
       expect(JSON.parse(startup[0]!)).toMatchObject({
@@ -91,7 +98,9 @@ describe('the server process', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
-      child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      child.stderr!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
       expect(await exitOf(child)).toBe(1);
       expect(output).toMatch(/failed to start: .*CA/);
     } finally {

@@ -32,7 +32,9 @@ describe('SOAP transport', () => {
     const address = t.app.server.address();
     baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
   describe.each(ENDPOINTS)('%s?wsdl', (path) => {
     it('serves the WSDL with absolute schema locations that all answer, and schemas that compile', async () => {
@@ -85,17 +87,67 @@ describe('SOAP transport', () => {
   // Every row has four entries: jest treats a test function with more parameters than the row as async-callback style.
   const badRequests: Array<[string, string, string, Record<string, string>]> = [
     ['malformed XML', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>', 'MALFORMED_REQUEST', {}],
-    ['a DOCTYPE', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>&e;</soapenv:Body></soapenv:Envelope>', 'DTD_FORBIDDEN', {}],
-    ['a processing instruction', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><?evil x?><soapenv:Body><a/></soapenv:Body></soapenv:Envelope>', 'DTD_FORBIDDEN', {}],
-    ['two Body children', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a xmlns="urn:x"/><b xmlns="urn:x"/></soapenv:Body></soapenv:Envelope>', 'MALFORMED_REQUEST', {}],
-    ['two Bodies', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a xmlns="urn:x"/></soapenv:Body><soapenv:Body><a xmlns="urn:x"/></soapenv:Body></soapenv:Envelope>', 'MALFORMED_REQUEST', {}],
-    ['a Body hidden in the Header', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header><w xmlns="urn:x"><soapenv:Body><a xmlns="urn:x"/></soapenv:Body></w></soapenv:Header><soapenv:Body><a xmlns="urn:x"/></soapenv:Body></soapenv:Envelope>', 'MALFORMED_REQUEST', {}],
-    ['an empty Body', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/></soapenv:Envelope>', 'MALFORMED_REQUEST', {}],
-    ['an unknown operation', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><x:Nope xmlns:x="urn:unknown"/></soapenv:Body></soapenv:Envelope>', 'UNKNOWN_OPERATION', {}],
+    [
+      'a DOCTYPE',
+      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>&e;</soapenv:Body></soapenv:Envelope>',
+      'DTD_FORBIDDEN',
+      {},
+    ],
+    [
+      'a processing instruction',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><?evil x?><soapenv:Body><a/></soapenv:Body></soapenv:Envelope>',
+      'DTD_FORBIDDEN',
+      {},
+    ],
+    [
+      'two Body children',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a xmlns="urn:x"/><b xmlns="urn:x"/></soapenv:Body></soapenv:Envelope>',
+      'MALFORMED_REQUEST',
+      {},
+    ],
+    [
+      'two Bodies',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a xmlns="urn:x"/></soapenv:Body><soapenv:Body><a xmlns="urn:x"/></soapenv:Body></soapenv:Envelope>',
+      'MALFORMED_REQUEST',
+      {},
+    ],
+    [
+      'a Body hidden in the Header',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header><w xmlns="urn:x"><soapenv:Body><a xmlns="urn:x"/></soapenv:Body></w></soapenv:Header><soapenv:Body><a xmlns="urn:x"/></soapenv:Body></soapenv:Envelope>',
+      'MALFORMED_REQUEST',
+      {},
+    ],
+    [
+      'an empty Body',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/></soapenv:Envelope>',
+      'MALFORMED_REQUEST',
+      {},
+    ],
+    [
+      'an unknown operation',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><x:Nope xmlns:x="urn:unknown"/></soapenv:Body></soapenv:Envelope>',
+      'UNKNOWN_OPERATION',
+      {},
+    ],
     ['a root that is not an Envelope', '<a/>', 'MALFORMED_REQUEST', {}],
-    ['a SOAP 1.2 envelope', '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><a xmlns="urn:x"/></e:Body></e:Envelope>', 'VERSION_MISMATCH', {}],
-    ['a mustUnderstand header nobody understands', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header><h:X xmlns:h="urn:h" soapenv:mustUnderstand="1"/></soapenv:Header><soapenv:Body><p:GetEtkRequest xmlns:p="urn:be:fgov:ehealth:etkdepot:1_0:protocol"/></soapenv:Body></soapenv:Envelope>', 'MUST_UNDERSTAND', {}],
-    ['an oversized body', `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a xmlns="urn:x">${'x'.repeat(1024 * 1024 + 10)}</a></soapenv:Body></soapenv:Envelope>`, 'PAYLOAD_TOO_LARGE', {}],
+    [
+      'a SOAP 1.2 envelope',
+      '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><a xmlns="urn:x"/></e:Body></e:Envelope>',
+      'VERSION_MISMATCH',
+      {},
+    ],
+    [
+      'a mustUnderstand header nobody understands',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header><h:X xmlns:h="urn:h" soapenv:mustUnderstand="1"/></soapenv:Header><soapenv:Body><p:GetEtkRequest xmlns:p="urn:be:fgov:ehealth:etkdepot:1_0:protocol"/></soapenv:Body></soapenv:Envelope>',
+      'MUST_UNDERSTAND',
+      {},
+    ],
+    [
+      'an oversized body',
+      `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a xmlns="urn:x">${'x'.repeat(1024 * 1024 + 10)}</a></soapenv:Body></soapenv:Envelope>`,
+      'PAYLOAD_TOO_LARGE',
+      {},
+    ],
     ['a JSON content type', '{"a":1}', 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/json' }],
   ];
 
@@ -116,7 +168,10 @@ describe('SOAP transport', () => {
   });
 
   it('names the unknown element in the fault', async () => {
-    const response = await t.soap('/EtkDepot/v1', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><x:Nope xmlns:x="urn:unknown"/></soapenv:Body></soapenv:Envelope>');
+    const response = await t.soap(
+      '/EtkDepot/v1',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><x:Nope xmlns:x="urn:unknown"/></soapenv:Body></soapenv:Envelope>',
+    );
     expect(faultOf(response.body).message).toContain('{urn:unknown}Nope');
   });
 

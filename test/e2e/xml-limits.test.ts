@@ -60,12 +60,32 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
 
   describe.each([CERTRA, ETKDEPOT] as const)('%s', (endpoint) => {
     it.each([
-      ['20,000 namespace declarations on a Header entry', request(endpoint, `<h:X xmlns:h="urn:h"${declarations(20_000)}/>`), /more than 256 attributes .* on one element/],
+      [
+        '20,000 namespace declarations on a Header entry',
+        request(endpoint, `<h:X xmlns:h="urn:h"${declarations(20_000)}/>`),
+        /more than 256 attributes .* on one element/,
+      ],
       ['20,000 attributes on a Header entry', request(endpoint, `<h:X xmlns:h="urn:h"${attributes(20_000)}/>`), /more than 256 attributes .* on one element/],
-      ['257 attributes on an element of the request', request(endpoint, undefined, `<h:X xmlns:h="urn:h"${attributes(256)}/>`), /more than 256 attributes .* on one element/],
-      ['4,097 attributes over several elements', request(endpoint, `<h:X xmlns:h="urn:h">${repeat(17, () => `<h:Y${attributes(241)}/>`)}</h:X>`), /more than 4096 attributes .* in the document/],
-      ['1,025 namespace declarations over several elements', request(endpoint, `<h:X xmlns:h="urn:h">${repeat(5, (i) => `<h:Y${declarations(205, i * 205)}/>`)}</h:X>`), /more than 1024 namespace declarations/],
-      ['a default namespace declared on 1,025 elements', request(endpoint, `<X xmlns="urn:h">${repeat(1_024, () => '<Y xmlns="urn:h"/>')}</X>`), /more than 1024 namespace declarations/],
+      [
+        '257 attributes on an element of the request',
+        request(endpoint, undefined, `<h:X xmlns:h="urn:h"${attributes(256)}/>`),
+        /more than 256 attributes .* on one element/,
+      ],
+      [
+        '4,097 attributes over several elements',
+        request(endpoint, `<h:X xmlns:h="urn:h">${repeat(17, () => `<h:Y${attributes(241)}/>`)}</h:X>`),
+        /more than 4096 attributes .* in the document/,
+      ],
+      [
+        '1,025 namespace declarations over several elements',
+        request(endpoint, `<h:X xmlns:h="urn:h">${repeat(5, (i) => `<h:Y${declarations(205, i * 205)}/>`)}</h:X>`),
+        /more than 1024 namespace declarations/,
+      ],
+      [
+        'a default namespace declared on 1,025 elements',
+        request(endpoint, `<X xmlns="urn:h">${repeat(1_024, () => '<Y xmlns="urn:h"/>')}</X>`),
+        /more than 1024 namespace declarations/,
+      ],
     ])('refuses %s with a PAYLOAD_TOO_LARGE fault', async (_what, body, message) => {
       const response = await t.soap(endpoint, body);
       expect(response.status).toBe(500);
@@ -81,7 +101,10 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
         request(endpoint, `<h:X xmlns:h="urn:h"${declarations(255)}/>`),
         request(endpoint, `<h:X xmlns:h="urn:h"${attributes(255)}/>`),
         request(endpoint, `<h:X xmlns:h="urn:h" xmlns:z="urn:z">${repeat(4, (i) => `<h:Y${declarations(255, i * 255)}/>`)}</h:X>`), // 1,024 declarations
-        request(endpoint, `<h:X xmlns:h="urn:h">${repeat(16, () => `<h:Y${attributes(254)}/>`)}<h:Z${attributes(4096 - 16 * 254 - 1 - requestAttributes)}/></h:X>`), // 4,096 attributes
+        request(
+          endpoint,
+          `<h:X xmlns:h="urn:h">${repeat(16, () => `<h:Y${attributes(254)}/>`)}<h:Z${attributes(4096 - 16 * 254 - 1 - requestAttributes)}/></h:X>`,
+        ), // 4,096 attributes
       ]) {
         const response = await t.soap(endpoint, body);
         expect({ status: response.status, body: response.body.slice(0, 200) }).toEqual({ status: 200, body: expect.stringContaining('Envelope') });
@@ -128,15 +151,28 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
     return text;
   };
   const SHAPES: Record<string, Shape> = {
-    manyAttributes: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` ${name('a', p)}${id(i)}="${attributeValue(p, 1)}"`)}/>` },
-    manyNamespaces: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` xmlns:${name('p', p)}${id(i)}="u${id(i)}"`)}/>` },
+    manyAttributes: {
+      oneDimensional: true,
+      build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` ${name('a', p)}${id(i)}="${attributeValue(p, 1)}"`)}/>`,
+    },
+    manyNamespaces: {
+      oneDimensional: true,
+      build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` xmlns:${name('p', p)}${id(i)}="u${id(i)}"`)}/>`,
+    },
     manyNamespacesOneUri: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h"${fill(length, (i) => ` xmlns:${name('p', p)}${id(i)}="u"`)}/>` },
-    prefixedAttributes: { oneDimensional: true, build: (length, p) => `<h:X xmlns:h="urn:h" xmlns:q="urn:q"${fill(length, (i) => ` q:${name('a', p)}${id(i)}="${attributeValue(p, 1)}"`)}/>` },
+    prefixedAttributes: {
+      oneDimensional: true,
+      build: (length, p) => `<h:X xmlns:h="urn:h" xmlns:q="urn:q"${fill(length, (i) => ` q:${name('a', p)}${id(i)}="${attributeValue(p, 1)}"`)}/>`,
+    },
     attributesOnManyElements: {
       oneDimensional: true,
-      build: (length, p) => `<h:X xmlns:h="urn:h">${fill(length, () => `<h:Y${repeat(p.perElement, (i) => ` ${name('a', p)}${i}="${attributeValue(p, 1)}"`)}/>`)}</h:X>`,
+      build: (length, p) =>
+        `<h:X xmlns:h="urn:h">${fill(length, () => `<h:Y${repeat(p.perElement, (i) => ` ${name('a', p)}${i}="${attributeValue(p, 1)}"`)}/>`)}</h:X>`,
     },
-    defaultNamespaceOnEveryElement: { oneDimensional: true, build: (length, p) => `<X xmlns="urn:h">${fill(length, () => `<${name('Y', p)} xmlns="urn:h"/>`)}</X>` },
+    defaultNamespaceOnEveryElement: {
+      oneDimensional: true,
+      build: (length, p) => `<X xmlns="urn:h">${fill(length, () => `<${name('Y', p)} xmlns="urn:h"/>`)}</X>`,
+    },
     distinctPrefixesOnNestedElements: {
       oneDimensional: true,
       // Chains of 50 nested elements, each declaring and using a prefix of its own.
@@ -147,7 +183,8 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
       oneDimensional: true,
       // Chains of 50 nested elements, each declaring a new prefix and named with the outermost one (looked up through
       // every declaration in scope).
-      build: (length, p) => `<h:X xmlns:h="urn:h">${fill(length, (chain) => `${repeat(50, (i) => `<h:e xmlns:${name('p', p)}${chain}_${i}="urn:${i}">`)}${'</h:e>'.repeat(50)}`)}</h:X>`,
+      build: (length, p) =>
+        `<h:X xmlns:h="urn:h">${fill(length, (chain) => `${repeat(50, (i) => `<h:e xmlns:${name('p', p)}${chain}_${i}="urn:${i}">`)}${'</h:e>'.repeat(50)}`)}</h:X>`,
     },
     elementsUnderManyNamespaces: {
       oneDimensional: false,
@@ -156,7 +193,10 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
       build: (length, p) => {
         const scope = Math.min(250, Math.ceil(length / 500));
         const nested = repeat(4, (level) => `<h:Y${declarations(scope, level * scope)}>`);
-        return `<h:X xmlns:h="urn:h">${nested}${fill(Math.min(length * 0.6, 19_000 * 6), () => '<h:a/>')}${'</h:Y>'.repeat(4)}</h:X>`.replaceAll('xmlns:p', `xmlns:${name('p', p)}`);
+        return `<h:X xmlns:h="urn:h">${nested}${fill(Math.min(length * 0.6, 19_000 * 6), () => '<h:a/>')}${'</h:Y>'.repeat(4)}</h:X>`.replaceAll(
+          'xmlns:p',
+          `xmlns:${name('p', p)}`,
+        );
       },
     },
     longElementName: { oneDimensional: true, build: (length, p) => `<h:${name('n', p)}${'n'.repeat(length)} xmlns:h="urn:h"/>` },
@@ -239,7 +279,9 @@ describe('XML limits on attributes and namespace declarations (issue #12, defect
         const baselineCost = (await ordinaryPerKb(p.endpoint)) * (large.length / 1024);
         const growth = largeCost! / smallCost!;
         const perByte = largeCost! / baselineCost;
-        seen.push(`${p.shape} on ${p.endpoint}${p.inPayload && !shape.raw ? ' in the payload' : ''}, ${(small.length / 1024).toFixed(0)}→${(large.length / 1024).toFixed(0)} KB: ${smallCost!.toFixed(2)} → ${largeCost!.toFixed(2)} ms (×${growth.toFixed(1)}), ordinary ${baselineCost.toFixed(2)} ms`);
+        seen.push(
+          `${p.shape} on ${p.endpoint}${p.inPayload && !shape.raw ? ' in the payload' : ''}, ${(small.length / 1024).toFixed(0)}→${(large.length / 1024).toFixed(0)} KB: ${smallCost!.toFixed(2)} → ${largeCost!.toFixed(2)} ms (×${growth.toFixed(1)}), ordinary ${baselineCost.toFixed(2)} ms`,
+        );
         if (shape.oneDimensional && !(growth < 3 * GROWTH)) throw new Error(`${seen.at(-1)}: grows faster than linearly`);
         if (!(perByte < 12)) throw new Error(`${seen.at(-1)}: ${perByte.toFixed(0)} times an ordinary request of that size`);
       }),

@@ -39,7 +39,10 @@ const ROOT = resolve(HERE, '..', '..');
 const REFERENCE_DIR = REFERENCE_CONTRACTS;
 const OUR_XSD_DIR = join(ROOT, 'xsd');
 const PYTHON = '/usr/bin/python3'; // Debian's zeep lives here, not in a pyenv interpreter
-const ENGINES = (process.env.INTEROP_ENGINES ?? 'pglite,postgres').split(',').map((e) => e.trim()).filter(Boolean);
+const ENGINES = (process.env.INTEROP_ENGINES ?? 'pglite,postgres')
+  .split(',')
+  .map((e) => e.trim())
+  .filter(Boolean);
 const SUCCESS = 'urn:be:fgov:ehealth:2.0:status:Success';
 const NS = {
   soap: 'http://schemas.xmlsoap.org/soap/envelope/',
@@ -50,14 +53,25 @@ const JARS = ['wss4j.jar', 'xmlsec.jar', 'commons-logging.jar', 'slf4j-api.jar',
 
 /** The 15 operations of the three services; every one must be driven successfully by at least one client. */
 const OPERATIONS = [
-  'generateContract', 'generateCertificate', 'getCertificate', 'generateRevocationContract', 'revoke', 'getActorQualities',
-  'getGenericOrganizationTypes', 'getExistingApplicationIds', 'getCertificateInfoForCitizen', 'getCertificateInfoForAuthenticationCertificate',
-  'submitCSRForForeigner', 'startETKRegistration', 'completeETKRegistration', 'activateETK', 'GetEtk',
+  'generateContract',
+  'generateCertificate',
+  'getCertificate',
+  'generateRevocationContract',
+  'revoke',
+  'getActorQualities',
+  'getGenericOrganizationTypes',
+  'getExistingApplicationIds',
+  'getCertificateInfoForCitizen',
+  'getCertificateInfoForAuthenticationCertificate',
+  'submitCSRForForeigner',
+  'startETKRegistration',
+  'completeETKRegistration',
+  'activateETK',
+  'GetEtk',
 ];
 const OPERATION_BY_REQUEST = Object.fromEntries(OPERATIONS.map((op) => [`${op[0].toUpperCase()}${op.slice(1)}Request`, op]));
 
 // The reference schema set and the envelope wrapper are shared with the jest suites (run under tsx, see package.json).
-
 
 const PERSONS = {
   main: { ssin: '85073003328', given: 'Jan', surname: 'Test' },
@@ -102,7 +116,11 @@ const TOOLS = [
   { what: 'slf4j jars', pkg: 'libslf4j-java', ok: () => existsSync('/usr/share/java/slf4j-api.jar') && existsSync('/usr/share/java/slf4j-nop.jar') },
   { what: 'certtool', pkg: 'gnutls-bin', ok: () => run('certtool', ['--version']).code === 0 },
   { what: 'openssl', pkg: 'openssl', ok: () => run('openssl', ['version']).code === 0 },
-  { what: 'javac (JDK 17)', pkg: 'openjdk-17-jdk-headless', ok: () => /javac (1[7-9]|2\d)/.test(run('javac', ['-version']).stdout + run('javac', ['-version']).stderr) },
+  {
+    what: 'javac (JDK 17)',
+    pkg: 'openjdk-17-jdk-headless',
+    ok: () => /javac (1[7-9]|2\d)/.test(run('javac', ['-version']).stdout + run('javac', ['-version']).stderr),
+  },
 ];
 
 function ensureTools() {
@@ -121,7 +139,14 @@ function ensureTools() {
     }
     missing = TOOLS.filter((tool) => !tool.ok());
   }
-  for (const tool of TOOLS) record('-', 'runner', `tool available: ${tool.what} (${tool.pkg})`, !missing.includes(tool), missing.includes(tool) ? 'missing and could not be installed' : '');
+  for (const tool of TOOLS)
+    record(
+      '-',
+      'runner',
+      `tool available: ${tool.what} (${tool.pkg})`,
+      !missing.includes(tool),
+      missing.includes(tool) ? 'missing and could not be installed' : '',
+    );
   return missing.length === 0;
 }
 
@@ -134,23 +159,37 @@ function writeSchemaDrivers() {
   const directory = join(workDir, 'schemas');
   mkdirSync(directory, { recursive: true });
   const reference = REFERENCE_FILES.map(([namespace, file]) => [namespace, join(REFERENCE_DIR, file)]);
-  const ours = readdirSync(OUR_XSD_DIR).filter((f) => f.endsWith('.xsd')).sort().flatMap((file) => {
-    const namespace = /targetNamespace\s*=\s*"([^"]*)"/.exec(readFileSync(join(OUR_XSD_DIR, file), 'utf8').slice(0, 4000))?.[1];
-    return namespace && namespace !== NS.soap ? [[namespace, join(OUR_XSD_DIR, file)]] : [];
-  });
+  const ours = readdirSync(OUR_XSD_DIR)
+    .filter((f) => f.endsWith('.xsd'))
+    .sort()
+    .flatMap((file) => {
+      const namespace = /targetNamespace\s*=\s*"([^"]*)"/.exec(readFileSync(join(OUR_XSD_DIR, file), 'utf8').slice(0, 4000))?.[1];
+      return namespace && namespace !== NS.soap ? [[namespace, join(OUR_XSD_DIR, file)]] : [];
+    });
   const drivers = { reference: join(directory, 'reference-envelope.xsd'), ours: join(directory, 'our-envelope.xsd') };
   writeFileSync(drivers.reference, envelopeDriver(reference));
   writeFileSync(drivers.ours, envelopeDriver(ours));
   // The drivers must compile, and must be able to reject: a known-good and a known-bad envelope.
   const good = join(directory, 'probe-good.xml');
   const bad = join(directory, 'probe-bad.xml');
-  writeFileSync(good, `<s:Envelope xmlns:s="${NS.soap}"><s:Body><GetEtkRequest xmlns="urn:be:fgov:ehealth:etkdepot:1_0:protocol"><SearchCriteria><Identifier><Type>SSIN</Type><Value>1</Value></Identifier></SearchCriteria></GetEtkRequest></s:Body></s:Envelope>`);
-  writeFileSync(bad, `<s:Envelope xmlns:s="${NS.soap}"><s:Body><GetEtkRequest xmlns="urn:be:fgov:ehealth:etkdepot:1_0:protocol"><Unknown/></GetEtkRequest></s:Body></s:Envelope>`);
+  writeFileSync(
+    good,
+    `<s:Envelope xmlns:s="${NS.soap}"><s:Body><GetEtkRequest xmlns="urn:be:fgov:ehealth:etkdepot:1_0:protocol"><SearchCriteria><Identifier><Type>SSIN</Type><Value>1</Value></Identifier></SearchCriteria></GetEtkRequest></s:Body></s:Envelope>`,
+  );
+  writeFileSync(
+    bad,
+    `<s:Envelope xmlns:s="${NS.soap}"><s:Body><GetEtkRequest xmlns="urn:be:fgov:ehealth:etkdepot:1_0:protocol"><Unknown/></GetEtkRequest></s:Body></s:Envelope>`,
+  );
   for (const [name, driver] of Object.entries(drivers)) {
     const result = validateFiles(driver, [good, bad]);
     const ok = result.get(good)?.valid === true && result.get(bad)?.valid === false;
-    record('-', 'runner', `xmllint driver schema over ${name === 'reference' ? 'the reference XSDs' : 'our xsd/'} compiles, accepts a valid and rejects an invalid envelope`,
-      ok, ok ? '' : JSON.stringify([...result.entries()]).slice(0, 600));
+    record(
+      '-',
+      'runner',
+      `xmllint driver schema over ${name === 'reference' ? 'the reference XSDs' : 'our xsd/'} compiles, accepts a valid and rejects an invalid envelope`,
+      ok,
+      ok ? '' : JSON.stringify([...result.entries()]).slice(0, 600),
+    );
   }
   return drivers;
 }
@@ -168,7 +207,9 @@ function validateFiles(driver, files) {
       if (line === `${file} validates`) results.set(file, { valid: true, errors: [] });
       else if (line !== `${file} fails to validate`) errors.get(file).push(line.slice(file.length + 1).trim());
     }
-    for (const file of batch) if (!results.has(file)) results.set(file, { valid: false, errors: errors.get(file).length ? errors.get(file) : [out.stderr.slice(0, 300) || 'no verdict from xmllint'] });
+    for (const file of batch)
+      if (!results.has(file))
+        results.set(file, { valid: false, errors: errors.get(file).length ? errors.get(file) : [out.stderr.slice(0, 300) || 'no verdict from xmllint'] });
   }
   return results;
 }
@@ -179,7 +220,13 @@ function compileJava() {
   mkdirSync(classes, { recursive: true });
   const result = run('javac', ['-encoding', 'UTF-8', '-d', classes, '-cp', JARS.join(':'), join(HERE, 'java', 'EhealthInteropClient.java')]);
   const ok = result.code === 0;
-  record('-', 'java-santuario-wss4j', 'javac compiles the Java client against Debian jars (Santuario 2.1, WSS4J 1.6, JDK 17)', ok, ok ? '' : (result.stderr || result.stdout).slice(0, 800));
+  record(
+    '-',
+    'java-santuario-wss4j',
+    'javac compiles the Java client against Debian jars (Santuario 2.1, WSS4J 1.6, JDK 17)',
+    ok,
+    ok ? '' : (result.stderr || result.stdout).slice(0, 800),
+  );
   return ok ? classes : undefined;
 }
 
@@ -315,7 +362,10 @@ async function createPostgresDatabase() {
     client = await connect();
   } catch (first) {
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
-    const clusters = run('pg_lsclusters', ['-h']).stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/));
+    const clusters = run('pg_lsclusters', ['-h'])
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/));
     if (!root || clusters.length === 0) throw new Error(`PostgreSQL at ${adminUrl} is unreachable (${first.message}) and no local cluster can be started`);
     for (const [version, name] of clusters) run('pg_ctlcluster', [version, name, 'start']);
     client = await connect();
@@ -357,14 +407,21 @@ function runClient(label, command, args, options, timeoutMs) {
 
 function readJsonLines(file) {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 // ---- 7. message analysis ----------------------------------------------------------------------------------------------
 function parseXml(text) {
   try {
     let failed = false;
-    const doc = new DOMParser({ onError: () => { failed = true; } }).parseFromString(text, 'text/xml');
+    const doc = new DOMParser({
+      onError: () => {
+        failed = true;
+      },
+    }).parseFromString(text, 'text/xml');
     return failed ? undefined : doc;
   } catch {
     return undefined;
@@ -389,8 +446,17 @@ function responseSucceeded(doc) {
   if (payload.localName === 'GetExistingApplicationIdsResponse') return true;
   const status = elementChildren(payload).find((e) => e.localName === 'Status');
   if (!status) return false;
-  if (status.namespaceURI === NS.core10) return elementChildren(status).find((e) => e.localName === 'Code')?.textContent?.trim() === '200';
-  return elementChildren(status).find((e) => e.localName === 'StatusCode')?.getAttribute('Value') === SUCCESS;
+  if (status.namespaceURI === NS.core10)
+    return (
+      elementChildren(status)
+        .find((e) => e.localName === 'Code')
+        ?.textContent?.trim() === '200'
+    );
+  return (
+    elementChildren(status)
+      .find((e) => e.localName === 'StatusCode')
+      ?.getAttribute('Value') === SUCCESS
+  );
 }
 
 function analyseMessages(engine, messageDirs, drivers) {
@@ -403,9 +469,15 @@ function analyseMessages(engine, messageDirs, drivers) {
       const responseText = readFileSync(responseFile, 'utf8');
       const responseDoc = responseText ? parseXml(responseText) : undefined;
       const payload = bodyChild(requestDoc);
-      const operation = payload ? OPERATION_BY_REQUEST[payload.localName] ?? `(${payload.localName})` : '(malformed request)';
-      exchanges.push({ ...entry, engine, requestFile, responseFile: responseText ? responseFile : undefined, operation,
-        succeeded: entry.intent === 'valid' && responseSucceeded(responseDoc) });
+      const operation = payload ? (OPERATION_BY_REQUEST[payload.localName] ?? `(${payload.localName})`) : '(malformed request)';
+      exchanges.push({
+        ...entry,
+        engine,
+        requestFile,
+        responseFile: responseText ? responseFile : undefined,
+        operation,
+        succeeded: entry.intent === 'valid' && responseSucceeded(responseDoc),
+      });
     }
   }
   const files = exchanges.flatMap((x) => [...(x.intent === 'invalid-request' ? [] : [x.requestFile]), ...(x.responseFile ? [x.responseFile] : [])]);
@@ -417,9 +489,18 @@ function analyseMessages(engine, messageDirs, drivers) {
       const ref = reference.get(file);
       const own = ours.get(file);
       x.validation.push({ direction, reference: ref.valid, ours: own.valid });
-      const problems = [...(ref.valid ? [] : [`reference XSDs: ${ref.errors.slice(0, 3).join(' | ')}`]), ...(own.valid ? [] : [`our xsd/: ${own.errors.slice(0, 3).join(' | ')}`])];
-      record(engine, x.client, `${direction} ${x.operation} [${x.step}] valid against the reference XSDs and ours (${file.split('/').pop()})`,
-        problems.length === 0, problems.join(' || ').slice(0, 700), x.operation);
+      const problems = [
+        ...(ref.valid ? [] : [`reference XSDs: ${ref.errors.slice(0, 3).join(' | ')}`]),
+        ...(own.valid ? [] : [`our xsd/: ${own.errors.slice(0, 3).join(' | ')}`]),
+      ];
+      record(
+        engine,
+        x.client,
+        `${direction} ${x.operation} [${x.step}] valid against the reference XSDs and ours (${file.split('/').pop()})`,
+        problems.length === 0,
+        problems.join(' || ').slice(0, 700),
+        x.operation,
+      );
     };
     if (x.intent !== 'invalid-request') verdict(x.requestFile, 'request');
     if (x.responseFile) verdict(x.responseFile, 'response');
@@ -467,9 +548,30 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
     const registrations = [
       ['certra:test-case:add', '--type', 'SSIN', '--id', PERSONS.main.ssin, '--responsible-ssin', PERSONS.main.ssin, '--description', 'interop python'],
       ['certra:test-case:add', '--type', 'SSIN', '--id', PERSONS.java.ssin, '--responsible-ssin', PERSONS.java.ssin, '--description', 'interop java'],
-      ['certra:test-case:add', '--type', ORGANISATION.type, '--id', ORGANISATION.id, '--responsible-ssin', PERSONS.main.ssin, '--description', 'interop organisation'],
-      ['certra:mandate:add-legal-representative', '--org-type', ORGANISATION.type, '--org-id', ORGANISATION.id, '--org-name', ORGANISATION.name,
-        '--ssin', PERSONS.main.ssin, '--evidence', 'interop suite'],
+      [
+        'certra:test-case:add',
+        '--type',
+        ORGANISATION.type,
+        '--id',
+        ORGANISATION.id,
+        '--responsible-ssin',
+        PERSONS.main.ssin,
+        '--description',
+        'interop organisation',
+      ],
+      [
+        'certra:mandate:add-legal-representative',
+        '--org-type',
+        ORGANISATION.type,
+        '--org-id',
+        ORGANISATION.id,
+        '--org-name',
+        ORGANISATION.name,
+        '--ssin',
+        PERSONS.main.ssin,
+        '--evidence',
+        'interop suite',
+      ],
     ];
     for (const args of registrations) {
       const available = commands.includes(args[0]);
@@ -491,22 +593,52 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
       record(engine, 'runner', `GET ${path}?wsdl answers 200`, response.ok === true, `HTTP ${response.status}`);
     }
     const common = {
-      engine, baseUrl, rootCa: join(target.dataDir, 'ca', 'root.cert.pem'), issuingCa: join(target.dataDir, 'ca', 'issuing.cert.pem'),
-      adminBridge: `http://127.0.0.1:${bridge.address().port}/`, adminCommands: commands,
+      engine,
+      baseUrl,
+      rootCa: join(target.dataDir, 'ca', 'root.cert.pem'),
+      issuingCa: join(target.dataDir, 'ca', 'issuing.cert.pem'),
+      adminBridge: `http://127.0.0.1:${bridge.address().port}/`,
+      adminCommands: commands,
     };
 
     // Python (zeep)
     const pyMessages = join(dir, 'messages', 'python');
     const pyResults = join(dir, 'python-results.jsonl');
     const pyConfig = join(dir, 'python-config.json');
-    writeFileSync(pyConfig, JSON.stringify({ ...common, workDir: join(dir, 'python-work'), messages: pyMessages, results: pyResults,
-      identities, persons: PERSONS, organisation: ORGANISATION, setup }, null, 2));
+    writeFileSync(
+      pyConfig,
+      JSON.stringify(
+        {
+          ...common,
+          workDir: join(dir, 'python-work'),
+          messages: pyMessages,
+          results: pyResults,
+          identities,
+          persons: PERSONS,
+          organisation: ORGANISATION,
+          setup,
+        },
+        null,
+        2,
+      ),
+    );
     log('python client (zeep strict + python-xmlsec)');
-    const py = await runClient('python', PYTHON, [join(HERE, 'python', 'zeep_client.py'), pyConfig], { cwd: join(HERE, 'python'), env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }, 300_000);
+    const py = await runClient(
+      'python',
+      PYTHON,
+      [join(HERE, 'python', 'zeep_client.py'), pyConfig],
+      { cwd: join(HERE, 'python'), env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+      300_000,
+    );
     const pySteps = readJsonLines(pyResults);
     for (const step of pySteps) checks.push({ engine, client: step.client, name: step.step, operation: step.operation, ok: step.ok, detail: step.detail });
-    record(engine, 'python-zeep', 'python client ran to completion', py.code === 0 && pySteps.length > 0,
-      `exit ${py.code}${py.signal ? ` (${py.signal}: timeout)` : ''} ${py.stderr.slice(-1500)}`);
+    record(
+      engine,
+      'python-zeep',
+      'python client ran to completion',
+      py.code === 0 && pySteps.length > 0,
+      `exit ${py.code}${py.signal ? ` (${py.signal}: timeout)` : ''} ${py.stderr.slice(-1500)}`,
+    );
 
     // Java (Santuario + WSS4J + JDK XMLDSig)
     if (javaClasses) {
@@ -514,18 +646,36 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
       const javaResults = join(dir, 'java-results.jsonl');
       const javaConfig = join(dir, 'java-config.properties');
       const props = {
-        ...common, adminCommands: commands.join(','), workDir: join(dir, 'java-work'), messages: javaMessages, results: javaResults,
-        'identity.java': identities.java, 'identity.untrusted': untrustedDir, 'person.ssin': PERSONS.java.ssin,
-        'person.given': PERSONS.java.given, 'person.surname': PERSONS.java.surname, 'untrusted.ssin': PERSONS.untrusted.ssin,
+        ...common,
+        adminCommands: commands.join(','),
+        workDir: join(dir, 'java-work'),
+        messages: javaMessages,
+        results: javaResults,
+        'identity.java': identities.java,
+        'identity.untrusted': untrustedDir,
+        'person.ssin': PERSONS.java.ssin,
+        'person.given': PERSONS.java.given,
+        'person.surname': PERSONS.java.surname,
+        'untrusted.ssin': PERSONS.untrusted.ssin,
         'other.ssin': PERSONS.replacement.ssin,
       };
-      writeFileSync(javaConfig, Object.entries(props).map(([k, v]) => `${k}=${String(v).replace(/\\/g, '\\\\')}`).join('\n'));
+      writeFileSync(
+        javaConfig,
+        Object.entries(props)
+          .map(([k, v]) => `${k}=${String(v).replace(/\\/g, '\\\\')}`)
+          .join('\n'),
+      );
       log('java client (Santuario + WSS4J + JDK XMLDSig)');
       const java = await runClient('java', 'java', ['-cp', [javaClasses, ...JARS].join(':'), 'EhealthInteropClient', javaConfig], { cwd: dir }, 180_000);
       const javaSteps = readJsonLines(javaResults);
       for (const step of javaSteps) checks.push({ engine, client: step.client, name: step.step, operation: step.operation, ok: step.ok, detail: step.detail });
-      record(engine, 'java-santuario-wss4j', 'java client ran to completion', java.code === 0 && javaSteps.length > 0,
-        `exit ${java.code}${java.signal ? ` (${java.signal}: timeout)` : ''} ${java.stderr.slice(-1500)}`);
+      record(
+        engine,
+        'java-santuario-wss4j',
+        'java client ran to completion',
+        java.code === 0 && javaSteps.length > 0,
+        `exit ${java.code}${java.signal ? ` (${java.signal}: timeout)` : ''} ${java.stderr.slice(-1500)}`,
+      );
     }
 
     log('schema validation of every exchanged message (xmllint)');
@@ -533,8 +683,14 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
     exchanges.push(...analyseMessages(engine, messageDirs, drivers));
     for (const operation of OPERATIONS) {
       const drivenBy = [...new Set(exchanges.filter((x) => x.operation === operation && x.succeeded).map((x) => x.client))];
-      record(engine, 'coverage', `operation ${operation} driven successfully by an independent client`, drivenBy.length > 0,
-        drivenBy.length ? '' : 'no client completed this operation with a success response', operation);
+      record(
+        engine,
+        'coverage',
+        `operation ${operation} driven successfully by an independent client`,
+        drivenBy.length > 0,
+        drivenBy.length ? '' : 'no client completed this operation with a success response',
+        operation,
+      );
     }
     return exchanges;
   } finally {
@@ -551,10 +707,13 @@ function pad(text, width) {
 }
 
 function printTable(engine, exchanges) {
-  const stepsOf = (operation, client) => checks.filter((c) => c.engine === engine && c.client === client && c.operation === operation && !c.name.includes(' valid against the reference'));
+  const stepsOf = (operation, client) =>
+    checks.filter((c) => c.engine === engine && c.client === client && c.operation === operation && !c.name.includes(' valid against the reference'));
   const keys = new Map();
   for (const x of exchanges) keys.set(`${x.operation}\u0000${x.client}`, [x.operation, x.client]);
-  for (const c of checks) if (c.engine === engine && c.operation && !['coverage', 'runner'].includes(c.client) && !c.name.includes(' valid against the reference')) keys.set(`${c.operation}\u0000${c.client}`, [c.operation, c.client]);
+  for (const c of checks)
+    if (c.engine === engine && c.operation && !['coverage', 'runner'].includes(c.client) && !c.name.includes(' valid against the reference'))
+      keys.set(`${c.operation}\u0000${c.client}`, [c.operation, c.client]);
   const rows = [...keys.values()].sort((a, b) => {
     const ia = OPERATIONS.indexOf(a[0]);
     const ib = OPERATIONS.indexOf(b[0]);
@@ -568,12 +727,16 @@ function printTable(engine, exchanges) {
     const xs = exchanges.filter((x) => x.operation === operation && x.client === client);
     const validations = xs.flatMap((x) => x.validation ?? []);
     const steps = stepsOf(operation, client);
-    console.log(`${pad(operation, 47)} ${pad(client, 21)} ${pad(`${steps.filter((s) => s.ok).length}/${steps.length}`, 9)} ${pad(xs.length, 5)} ${pad(xs.filter((x) => x.succeeded).length, 8)} ${pad(`${validations.filter((v) => v.reference).length}/${validations.length}`, 14)} ${pad(`${validations.filter((v) => v.ours).length}/${validations.length}`, 14)}`);
+    console.log(
+      `${pad(operation, 47)} ${pad(client, 21)} ${pad(`${steps.filter((s) => s.ok).length}/${steps.length}`, 9)} ${pad(xs.length, 5)} ${pad(xs.filter((x) => x.succeeded).length, 8)} ${pad(`${validations.filter((v) => v.reference).length}/${validations.length}`, 14)} ${pad(`${validations.filter((v) => v.ours).length}/${validations.length}`, 14)}`,
+    );
   }
   const all = exchanges.flatMap((x) => x.validation ?? []);
   const excluded = exchanges.filter((x) => x.intent === 'invalid-request').length;
-  console.log(`messages validated: ${all.length} (${all.filter((v) => v.reference).length} valid against the reference XSDs, ${all.filter((v) => v.ours).length} against ours); ` +
-    `${excluded} deliberately invalid transport-negative requests not schema-checked (their fault responses are)`);
+  console.log(
+    `messages validated: ${all.length} (${all.filter((v) => v.reference).length} valid against the reference XSDs, ${all.filter((v) => v.ours).length} against ours); ` +
+      `${excluded} deliberately invalid transport-negative requests not schema-checked (their fault responses are)`,
+  );
 }
 
 async function main() {
@@ -589,8 +752,17 @@ async function main() {
     // An eID identity from a foreign development hierarchy: structurally perfect, chained to a CA the service does not trust.
     const untrustedDir = join(workDir, 'untrusted', 'identity');
     mkdirSync(join(workDir, 'untrusted', 'data'), { recursive: true });
-    const minted = adminCli({ port: 9, dataDir: join(workDir, 'untrusted', 'data') }, ['identity:mint', '--ssin', PERSONS.untrusted.ssin,
-      '--given-name', PERSONS.untrusted.given, '--surname', PERSONS.untrusted.surname, '--out', untrustedDir]);
+    const minted = adminCli({ port: 9, dataDir: join(workDir, 'untrusted', 'data') }, [
+      'identity:mint',
+      '--ssin',
+      PERSONS.untrusted.ssin,
+      '--given-name',
+      PERSONS.untrusted.given,
+      '--surname',
+      PERSONS.untrusted.surname,
+      '--out',
+      untrustedDir,
+    ]);
     record('-', 'runner', 'untrusted identity minted in a separate development hierarchy', minted.ok, minted.output.slice(-500));
     for (const engine of ENGINES) {
       if (!['pglite', 'postgres'].includes(engine)) {

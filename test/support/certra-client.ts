@@ -65,7 +65,9 @@ export function rsaKey(bits = 2048): KeyObject {
 
 /** A PKCS#10 request whose subject is the DN string (in any RFC 2253 spelling), encoded C first as clients do. */
 export function csrFor(dn: string, key: KeyObject): Buffer {
-  const attributes = parseDn(dn).reverse().map((a) => ({ type: a.type as DnAttributeType, value: a.value }));
+  const attributes = parseDn(dn)
+    .reverse()
+    .map((a) => ({ type: a.type as DnAttributeType, value: a.value }));
   return buildCsr(attributes, key);
 }
 
@@ -86,7 +88,11 @@ export interface Actor {
 }
 
 function actorContent(actor: Actor): Child[] {
-  return [actor.ids.map((id) => el('Id', { Type: id.type }, id.value)), (actor.firstNames ?? []).map((f) => el('FirstName', null, f)), el('Name', null, actor.name)];
+  return [
+    actor.ids.map((id) => el('Id', { Type: id.type }, id.value)),
+    (actor.firstNames ?? []).map((f) => el('FirstName', null, f)),
+    el('Name', null, actor.name),
+  ];
 }
 
 function contactXml(name: string, contact: ContactData): Xml {
@@ -132,11 +138,18 @@ function contractXml(name: string, contract: Contract): Xml {
     el('ns2:DN', null, contract.dn),
     el('ns2:Signer', null, actorContent(contract.signer)),
     textEl('ns2:RevocationReason', contract.reason),
-    el('ns2:Text', null, contract.texts.map((t) => el('ns2:Value', { 'xml:lang': t.lang }, t.text))),
+    el(
+      'ns2:Text',
+      null,
+      contract.texts.map((t) => el('ns2:Value', { 'xml:lang': t.lang }, t.text)),
+    ),
   );
 }
 
-export function generateCertificateRequest(at: Date, input: { contract: Contract; csr: Buffer; contact?: ContactData; baseServices?: readonly string[] }): string {
+export function generateCertificateRequest(
+  at: Date,
+  input: { contract: Contract; csr: Buffer; contact?: ContactData; baseServices?: readonly string[] },
+): string {
   return requestElement(
     'GenerateCertificateRequest',
     at,
@@ -200,7 +213,11 @@ export function submitCsrForForeignerRequest(at: Date, input: { person: Actor; c
 }
 
 /** Signs a request element as RaUtils.sign does; returns the signed element's XML (no declaration). */
-export function sign(requestXml: string, credential: SigningCredential, options: { signatureMethod?: SignatureMethodName; digestMethod?: DigestMethodName } = {}): string {
+export function sign(
+  requestXml: string,
+  credential: SigningCredential,
+  options: { signatureMethod?: SignatureMethodName; digestMethod?: DigestMethodName } = {},
+): string {
   return signEnveloped(requestXml, { key: credential.privateKey, certificateChain: credential.chain, ...options }).replace(/^<\?xml[^>]*\?>\s*/, '');
 }
 
@@ -237,7 +254,7 @@ export function readResponse(httpStatus: number, body: string): CertRaResponse {
   const bodyElement = descendantsNamed(document, NS.soap11, 'Body')[0]!;
   const element = childElements(bodyElement)[0]!;
   const status = childrenNamed(element, CC, 'Status')[0];
-  const statusCode = status ? childrenNamed(status, CC, 'StatusCode')[0]!.getAttribute('Value') ?? undefined : undefined;
+  const statusCode = status ? (childrenNamed(status, CC, 'StatusCode')[0]!.getAttribute('Value') ?? undefined) : undefined;
   const errors: EteeError[] = [];
   const detail = status ? childrenNamed(status, CC, 'StatusDetail')[0] : undefined;
   if (detail) {
@@ -246,7 +263,8 @@ export function readResponse(httpStatus: number, body: string): CertRaResponse {
       if (child.namespaceURI !== NS.eteeCoreV2 || child.localName !== 'EteeStatusDetail') throw new Error(`StatusDetail holds ${child.localName}`);
       for (const error of childrenNamed(child, null, 'Errors')) {
         const parameters: Record<string, string> = {};
-        for (const p of childrenNamed(error, null, 'Parameters')) parameters[textOf(childrenNamed(p, null, 'Name')[0]!)] = textOf(childrenNamed(p, null, 'Value')[0]!);
+        for (const p of childrenNamed(error, null, 'Parameters'))
+          parameters[textOf(childrenNamed(p, null, 'Name')[0]!)] = textOf(childrenNamed(p, null, 'Value')[0]!);
         errors.push({ code: textOf(childrenNamed(error, null, 'Code')[0]!), message: textOf(childrenNamed(error, null, 'Message')[0]!), parameters });
       }
     }
@@ -382,7 +400,9 @@ export class CertRaClient {
     return { response, infos: childrenNamed(response.element, CRP, 'CertificateInfo').map(certificateInfoOf) };
   }
 
-  async getCertificateInfoForAuthenticationCertificate(credential: SigningCredential): Promise<{ response: CertRaResponse; info: CertificateInfoView | undefined }> {
+  async getCertificateInfoForAuthenticationCertificate(
+    credential: SigningCredential,
+  ): Promise<{ response: CertRaResponse; info: CertificateInfoView | undefined }> {
     const response = await this.send(sign(getCertificateInfoForAuthenticationCertificateRequest(this.now()), credential));
     const info = childrenNamed(response.element, CRP, 'CertificateInfo')[0];
     return { response, info: info ? certificateInfoOf(info) : undefined };
@@ -401,11 +421,20 @@ export class CertRaClient {
     holder: Actor,
     options: { applicationId?: string; key?: KeyObject; baseServices?: readonly string[] } = {},
   ): Promise<{ key: KeyObject; contract: Contract; response: CertRaResponse; publicKeyIdentifier: string | undefined }> {
-    const contractResponse = await this.generateContract({ signer: signerOf(person), holder, ...(options.applicationId ? { applicationId: options.applicationId } : {}) });
+    const contractResponse = await this.generateContract({
+      signer: signerOf(person),
+      holder,
+      ...(options.applicationId ? { applicationId: options.applicationId } : {}),
+    });
     if (!contractResponse.success) throw new Error(`generateContract failed: ${contractResponse.outcome}`);
     const contract = contractOf(contractResponse);
     const key = options.key ?? rsaKey();
-    const response = await this.generateCertificate(person, contract, csrFor(contract.dn, key), options.baseServices ? { baseServices: options.baseServices } : {});
+    const response = await this.generateCertificate(
+      person,
+      contract,
+      csrFor(contract.dn, key),
+      options.baseServices ? { baseServices: options.baseServices } : {},
+    );
     const pki = childrenNamed(response.element, CRP, 'PublicKeyIdentifier')[0];
     return { key, contract, response, publicKeyIdentifier: pki ? textOf(pki) : undefined };
   }

@@ -57,11 +57,10 @@ export async function testKeys(keyType: TestKeyType, slot = 0): Promise<CryptoKe
 async function generateKeys(keyType: TestKeyType): Promise<CryptoKeyPair> {
   if (keyType.startsWith('rsa')) {
     const modulusLength = keyType === 'rsa-1024' ? 1024 : 2048;
-    return (await webcrypto.subtle.generateKey(
-      { name: 'RSASSA-PKCS1-v1_5', modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
-      true,
-      ['sign', 'verify'],
-    )) as CryptoKeyPair;
+    return (await webcrypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
   }
   const namedCurve = keyType === 'ec-p256' ? 'P-256' : keyType === 'ec-p384' ? 'P-384' : 'P-521';
   return (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve }, true, ['sign', 'verify'])) as CryptoKeyPair;
@@ -123,7 +122,10 @@ export interface TestHierarchy {
 export const TEST_SSIN = '85073003328';
 
 /** Root CA → intermediate CA → leaf, all with keys of the given type. */
-export async function createHierarchy(keyType: TestKeyType = 'rsa-2048', options: { leafKeyType?: TestKeyType; leafHash?: TestHash } = {}): Promise<TestHierarchy> {
+export async function createHierarchy(
+  keyType: TestKeyType = 'rsa-2048',
+  options: { leafKeyType?: TestKeyType; leafHash?: TestHash } = {},
+): Promise<TestHierarchy> {
   const root = await issueCertificate({ subject: `CN=Test Root ${keyType}, O=Test, C=BE`, keyType, keys: await testKeys(keyType, 0), ca: true });
   const intermediate = await issueCertificate({
     subject: `CN=Test Citizen CA ${keyType}, O=Test, C=BE`,

@@ -142,10 +142,16 @@ export interface Registration {
 }
 
 /** startETKRegistration with a (fresh or given) encryption key; returns the decrypted serial. */
-export async function startRegistration(t: TestPlatform, holder: Holder, encryptionKey: KeyObject = freshKey()): Promise<{ serial: Buffer; challenge: Buffer; result: EtkRaResult }> {
+export async function startRegistration(
+  t: TestPlatform,
+  holder: Holder,
+  encryptionKey: KeyObject = freshKey(),
+): Promise<{ serial: Buffer; challenge: Buffer; result: EtkRaResult }> {
   const result = await callEtkRa(
     t,
-    etkRaEnvelope('StartETKRegistrationRequest', holder, [textEl('erp:PublicEncryptionKey', spkiOf(encryptionKey).toString('base64'))], { issueInstant: t.clock.now() }),
+    etkRaEnvelope('StartETKRegistrationRequest', holder, [textEl('erp:PublicEncryptionKey', spkiOf(encryptionKey).toString('base64'))], {
+      issueInstant: t.clock.now(),
+    }),
   );
   if (result.statusCode !== STATUS_SUCCESS_V2) throw new Error(`startETKRegistration refused: ${result.statusMessage}`);
   const challenge = Buffer.from(etkRaText(result, 'Challenge')!, 'base64');
@@ -163,7 +169,10 @@ export async function toBeRegistered(holder: Holder, encryptionKey: KeyObject, s
 }
 
 export async function completeRegistration(t: TestPlatform, holder: Pick<Holder, 'key' | 'chain'>, certificate: Buffer): Promise<EtkRaResult> {
-  return callEtkRa(t, etkRaEnvelope('CompleteETKRegistrationRequest', holder, [textEl('erp:ToBeRegistered', certificate.toString('base64'))], { issueInstant: t.clock.now() }));
+  return callEtkRa(
+    t,
+    etkRaEnvelope('CompleteETKRegistrationRequest', holder, [textEl('erp:ToBeRegistered', certificate.toString('base64'))], { issueInstant: t.clock.now() }),
+  );
 }
 
 export async function activate(t: TestPlatform, holder: Pick<Holder, 'key' | 'chain'>): Promise<EtkRaResult> {

@@ -57,7 +57,11 @@ export function tamperAndResign(xml: string, key: KeyObject, mutate: (document: 
   const document = parseXmlStrict(xml);
   mutate(document);
   const signedInfo = first(document, DSIG_NS, 'SignedInfo');
-  const targets = [...descendantsNamed(document, SOAP11_NS, 'Body'), ...descendantsNamed(document, WSU_NS, 'Timestamp'), ...descendantsNamed(document, WSSE_NS, 'BinarySecurityToken')];
+  const targets = [
+    ...descendantsNamed(document, SOAP11_NS, 'Body'),
+    ...descendantsNamed(document, WSU_NS, 'Timestamp'),
+    ...descendantsNamed(document, WSSE_NS, 'BinarySecurityToken'),
+  ];
   for (const reference of descendantsNamed(signedInfo, DSIG_NS, 'Reference')) {
     const id = reference.getAttribute('URI')!.slice(1);
     const target = targets.find((element) => element.getAttributeNS(WSU_NS, 'Id') === id);

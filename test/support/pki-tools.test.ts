@@ -36,14 +36,20 @@ describe('pki-tools', () => {
   });
 
   it('accept a good chain given as DER or PEM', async () => {
-    await expect(opensslVerify(toPem(leaf), toPem(root.certificateDer), { untrusted: [toPem(issuing.certificateDer)], purpose: 'sslclient' })).resolves.toMatch(/OK/);
+    await expect(opensslVerify(toPem(leaf), toPem(root.certificateDer), { untrusted: [toPem(issuing.certificateDer)], purpose: 'sslclient' })).resolves.toMatch(
+      /OK/,
+    );
     await expect(certtoolVerify([leaf, issuing.certificateDer], root.certificateDer, { purposeOid: '1.3.6.1.5.5.7.3.2' })).resolves.toMatch(/Verified/);
   });
 
   it('openssl: refuses an untrusted root, a missing intermediate, a wrong purpose and an expired certificate', async () => {
-    await expect(opensslVerify(leaf, otherRoot.certificateDer, { untrusted: [issuing.certificateDer] })).rejects.toThrow(/unable to get local issuer|verification failed/);
+    await expect(opensslVerify(leaf, otherRoot.certificateDer, { untrusted: [issuing.certificateDer] })).rejects.toThrow(
+      /unable to get local issuer|verification failed/,
+    );
     await expect(opensslVerify(leaf, root.certificateDer)).rejects.toThrow(/unable to get local issuer certificate/);
-    await expect(opensslVerify(leaf, root.certificateDer, { untrusted: [issuing.certificateDer], purpose: 'sslserver' })).rejects.toThrow(/unsuitable certificate purpose/);
+    await expect(opensslVerify(leaf, root.certificateDer, { untrusted: [issuing.certificateDer], purpose: 'sslserver' })).rejects.toThrow(
+      /unsuitable certificate purpose/,
+    );
     const later = new Date(now.getTime() + 13 * 31 * 86_400_000);
     await expect(opensslVerify(leaf, root.certificateDer, { untrusted: [issuing.certificateDer], at: later })).rejects.toThrow(/certificate has expired/);
   });

@@ -16,7 +16,10 @@ export type PemOrDer = string | Uint8Array;
 
 function pem(item: PemOrDer, label: string): string {
   if (typeof item === 'string') return item.endsWith('\n') ? item : `${item}\n`;
-  const base64 = Buffer.from(item).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const base64 = Buffer.from(item)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
 }
 
@@ -74,7 +77,15 @@ export async function opensslVerify(
   return withFiles(async (write) => {
     const args = ['verify'];
     if (options.strict !== false) args.push('-x509_strict');
-    args.push('-CAfile', await write('ca.pem', list(caPems).map((c) => pem(c, 'CERTIFICATE')).join('')));
+    args.push(
+      '-CAfile',
+      await write(
+        'ca.pem',
+        list(caPems)
+          .map((c) => pem(c, 'CERTIFICATE'))
+          .join(''),
+      ),
+    );
     if (options.untrusted?.length) args.push('-untrusted', await write('untrusted.pem', options.untrusted.map((c) => pem(c, 'CERTIFICATE')).join('')));
     if (options.purpose) args.push('-purpose', options.purpose);
     if (options.crls?.length) args.push('-CRLfile', await write('crls.pem', options.crls.map((c) => pem(c, 'X509 CRL')).join('')));
@@ -114,7 +125,12 @@ export async function certtoolVerify(
     const args = [
       '--verify',
       '--load-ca-certificate',
-      await write('ca.pem', list(caPems).map((c) => pem(c, 'CERTIFICATE')).join('')),
+      await write(
+        'ca.pem',
+        list(caPems)
+          .map((c) => pem(c, 'CERTIFICATE'))
+          .join(''),
+      ),
       '--infile',
       await write('chain.pem', chain.map((c) => pem(c, 'CERTIFICATE')).join('')),
     ];

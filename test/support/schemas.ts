@@ -53,7 +53,10 @@ export function referenceEnvelopeValidator(): XmlValidator {
 
 /** Asserts an envelope is valid against both schema sets, with the validators' messages on failure. */
 export function expectValidAgainstBothSchemaSets(envelopeXml: string): void {
-  for (const [name, validator] of [['our xsd/', ourEnvelopeValidator()], ['reference XSDs', referenceEnvelopeValidator()]] as const) {
+  for (const [name, validator] of [
+    ['our xsd/', ourEnvelopeValidator()],
+    ['reference XSDs', referenceEnvelopeValidator()],
+  ] as const) {
     const result = validator.validate(envelopeXml);
     if (!result.valid) throw new Error(`not valid against ${name}: ${result.errors.join(' | ')}\n${envelopeXml.slice(0, 2000)}`);
   }

@@ -375,7 +375,7 @@ class DocumentContext {
     const inline = this.inlineSimpleType(el);
     return {
       kind: 'attributeDeclaration',
-      type: inline ? null : this.optionalQName(el, 'type') ?? clark(XSD_NS, 'anySimpleType'),
+      type: inline ? null : (this.optionalQName(el, 'type') ?? clark(XSD_NS, 'anySimpleType')),
       inlineType: inline,
       default: el.getAttribute('default'),
       fixed: el.getAttribute('fixed'),
@@ -523,7 +523,15 @@ class DocumentContext {
     const use = el.getAttribute('use') || 'optional';
     const ref = el.getAttribute('ref');
     if (ref) {
-      return { name: this.resolveQName(el, ref), ref: true, type: null, inlineType: null, use, default: el.getAttribute('default'), fixed: el.getAttribute('fixed') };
+      return {
+        name: this.resolveQName(el, ref),
+        ref: true,
+        type: null,
+        inlineType: null,
+        use,
+        default: el.getAttribute('default'),
+        fixed: el.getAttribute('fixed'),
+      };
     }
     const form = el.getAttribute('form');
     const qualified = form ? form === 'qualified' : this.attributeQualified;
@@ -531,7 +539,7 @@ class DocumentContext {
     return {
       name: clark(qualified ? this.targetNamespace : '', requiredName(el, this.path)),
       ref: false,
-      type: inline ? null : this.optionalQName(el, 'type') ?? clark(XSD_NS, 'anySimpleType'),
+      type: inline ? null : (this.optionalQName(el, 'type') ?? clark(XSD_NS, 'anySimpleType')),
       inlineType: inline,
       use,
       default: el.getAttribute('default'),
@@ -626,8 +634,18 @@ class DocumentContext {
 }
 
 const FACETS = new Set([
-  'enumeration', 'pattern', 'length', 'minLength', 'maxLength', 'minInclusive', 'maxInclusive',
-  'minExclusive', 'maxExclusive', 'totalDigits', 'fractionDigits', 'whiteSpace',
+  'enumeration',
+  'pattern',
+  'length',
+  'minLength',
+  'maxLength',
+  'minInclusive',
+  'maxInclusive',
+  'minExclusive',
+  'maxExclusive',
+  'totalDigits',
+  'fractionDigits',
+  'whiteSpace',
 ]);
 
 function occursOf(el: Element): Occurs {
@@ -668,7 +686,7 @@ export function childElements(parent: Element, namespace?: string, localName?: s
   const nodes = parent.childNodes;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes.item(i);
-    if (!node || node.nodeType !== 1) continue;
+    if (node?.nodeType !== 1) continue;
     const element = node as Element;
     if (namespace !== undefined && element.namespaceURI !== namespace) continue;
     if (localName !== undefined && element.localName !== localName) continue;
@@ -710,13 +728,7 @@ export function resolveQNameIn(el: Element, qname: string): ClarkName {
 // Lookup, closure and comparison
 // ---------------------------------------------------------------------------------------------------------
 
-export type Component =
-  | ElementDeclaration
-  | ComplexTypeDefinition
-  | SimpleTypeDefinition
-  | AttributeDeclaration
-  | AttributeGroupDefinition
-  | GroupDefinition;
+export type Component = ElementDeclaration | ComplexTypeDefinition | SimpleTypeDefinition | AttributeDeclaration | AttributeGroupDefinition | GroupDefinition;
 
 export function getComponent(model: SchemaModel, ref: ComponentRef): Component | undefined {
   const { namespace, localName } = splitClark(ref.name);
@@ -744,8 +756,7 @@ export function componentKey(ref: ComponentRef): string {
 export function namespaceComponents(model: SchemaModel, namespace: string): ComponentRef[] {
   const ns = model.namespaces.get(namespace);
   if (!ns) return [];
-  const at = (space: ComponentSpace, names: Iterable<string>): ComponentRef[] =>
-    [...names].map((local) => ({ space, name: clark(namespace, local) }));
+  const at = (space: ComponentSpace, names: Iterable<string>): ComponentRef[] => [...names].map((local) => ({ space, name: clark(namespace, local) }));
   return [
     ...at('element', ns.elements.keys()),
     ...at('type', ns.complexTypes.keys()),
@@ -890,9 +901,7 @@ export function compareNamespaces(reference: SchemaModel, ours: SchemaModel, nam
 }
 
 export function describeDifferences(differences: readonly ModelDifference[]): string {
-  return differences
-    .map((d) => `${d.component} :: ${d.path}: reference=${JSON.stringify(d.reference)} ours=${JSON.stringify(d.ours)}`)
-    .join('\n');
+  return differences.map((d) => `${d.component} :: ${d.path}: reference=${JSON.stringify(d.reference)} ours=${JSON.stringify(d.ours)}`).join('\n');
 }
 
 /** Namespaces in which the model defines at least one component. */
@@ -945,7 +954,7 @@ export function readWsdl(path: string): WsdlSummary {
   }
   const messageElement = (el: Element | undefined): ClarkName | null => {
     const name = el?.getAttribute('message');
-    return el && name ? messages.get(resolveQNameIn(el, name)) ?? null : null;
+    return el && name ? (messages.get(resolveQNameIn(el, name)) ?? null) : null;
   };
 
   const operations: WsdlOperationSummary[] = [];
@@ -987,7 +996,7 @@ export function readWsdl(path: string): WsdlSummary {
       summary.style = soapOperation?.getAttribute('style') || bindingStyle;
       const bodyUse = (local: string): string | null => {
         const [io] = wsdl(op, local);
-        return io ? soapChild(io, 'body')?.getAttribute('use') ?? null : null;
+        return io ? (soapChild(io, 'body')?.getAttribute('use') ?? null) : null;
       };
       summary.inputUse = bodyUse('input');
       summary.outputUse = bodyUse('output');

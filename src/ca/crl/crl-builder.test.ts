@@ -39,7 +39,11 @@ describe('CRL builder', () => {
   async function openssl(args: string[], files: Record<string, Buffer | string> = {}): Promise<string> {
     const work = await mkdtemp(join(directory, 'openssl-'));
     for (const [name, content] of Object.entries(files)) await writeFile(join(work, name), content);
-    const { stdout, stderr } = await execFileAsync('openssl', args.map((arg) => (arg.startsWith('@') ? join(work, arg.slice(1)) : arg)), { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(
+      'openssl',
+      args.map((arg) => (arg.startsWith('@') ? join(work, arg.slice(1)) : arg)),
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
     return `${stdout}${stderr}`;
   }
 
@@ -80,18 +84,24 @@ describe('CRL builder', () => {
     await expect(opensslVerify(alice.signature.certificate, ca.citizenCa!.cert, { crls: [der], crlCheck: 'leaf' })).rejects.toThrow(/certificate revoked/);
     await expect(opensslVerify(bob.signature.certificate, ca.citizenCa!.cert, { crls: [der], crlCheck: 'leaf' })).resolves.toMatch(/OK/);
     // the same CRL as PEM: the X509 CRL label is what openssl loads
-    await expect(opensslVerify(alice.signature.certificate, ca.citizenCa!.cert, { crls: [crlToPem(der)], crlCheck: 'leaf' })).rejects.toThrow(/certificate revoked/);
+    await expect(opensslVerify(alice.signature.certificate, ca.citizenCa!.cert, { crls: [crlToPem(der)], crlCheck: 'leaf' })).rejects.toThrow(
+      /certificate revoked/,
+    );
   });
 
   it('crl_check_all over root → issuing CA → ETK-RA with the root CRL and the issuing CA CRL', async () => {
     const rootCrl = await buildCrl({ certificate: ca.root.cert, signer: ca.root.signer! }, { thisUpdate, nextUpdate, crlNumber: 1, entries: [] });
     const issuingCrl = await buildCrl({ certificate: ca.issuing.cert, signer: ca.issuing.signer }, { thisUpdate, nextUpdate, crlNumber: 1, entries: [] });
-    await expect(opensslVerify(ca.etkRa.cert, ca.root.cert, { untrusted: [ca.issuing.cert], crls: [rootCrl, issuingCrl], crlCheck: 'all' })).resolves.toMatch(/OK/);
+    await expect(opensslVerify(ca.etkRa.cert, ca.root.cert, { untrusted: [ca.issuing.cert], crls: [rootCrl, issuingCrl], crlCheck: 'all' })).resolves.toMatch(
+      /OK/,
+    );
     const revoking = await buildCrl(
       { certificate: ca.issuing.cert, signer: ca.issuing.signer },
       { thisUpdate, nextUpdate, crlNumber: 2, entries: [{ serialNumber: ca.etkRa.fields.serialNumber, revocationDate: thisUpdate, reason: 'superseded' }] },
     );
-    await expect(opensslVerify(ca.etkRa.cert, ca.root.cert, { untrusted: [ca.issuing.cert], crls: [rootCrl, revoking], crlCheck: 'all' })).rejects.toThrow(/certificate revoked/);
+    await expect(opensslVerify(ca.etkRa.cert, ca.root.cert, { untrusted: [ca.issuing.cert], crls: [rootCrl, revoking], crlCheck: 'all' })).rejects.toThrow(
+      /certificate revoked/,
+    );
   });
 
   it('certtool --crl-info and --verify-crl accept it, and certtool sees the revocation', async () => {
@@ -139,13 +149,21 @@ describe('CRL builder', () => {
 
   it('refuses a signer that is not the issuer key, bad update times and oversized numbers', async () => {
     const stranger = createKeyObjectSigner(generatePrivateKey('RSA'), 'stranger');
-    await expect(buildCrl({ certificate: ca.citizenCa!.cert, signer: stranger }, { thisUpdate, nextUpdate, crlNumber: 1, entries: [] })).rejects.toThrow(/does not hold the key/);
-    await expect(citizenCrl([], 1).then(() => buildCrl({ certificate: ca.citizenCa!.cert, signer: ca.citizenCa!.signer }, { thisUpdate, nextUpdate: thisUpdate, crlNumber: 1, entries: [] }))).rejects.toThrow(/nextUpdate/);
+    await expect(buildCrl({ certificate: ca.citizenCa!.cert, signer: stranger }, { thisUpdate, nextUpdate, crlNumber: 1, entries: [] })).rejects.toThrow(
+      /does not hold the key/,
+    );
+    await expect(
+      citizenCrl([], 1).then(() =>
+        buildCrl({ certificate: ca.citizenCa!.cert, signer: ca.citizenCa!.signer }, { thisUpdate, nextUpdate: thisUpdate, crlNumber: 1, entries: [] }),
+      ),
+    ).rejects.toThrow(/nextUpdate/);
     await expect(citizenCrl([], 2n ** 160n)).rejects.toThrow(/20 octets/);
     await expect(citizenCrl([{ serialNumber: 'xyz', revocationDate: thisUpdate }])).rejects.toThrow(/hex/);
     await expect(citizenCrl([{ serialNumber: '01', revocationDate: thisUpdate, reason: 'bogus' as never }])).rejects.toThrow(/unknown revocation reason/);
     // an end-entity certificate (no cRLSign) cannot issue CRLs
-    await expect(buildCrl({ certificate: alice.signature.certificate, signer: alice.signature.signer }, { thisUpdate, nextUpdate, crlNumber: 1, entries: [] })).rejects.toThrow(/cRLSign/);
+    await expect(
+      buildCrl({ certificate: alice.signature.certificate, signer: alice.signature.signer }, { thisUpdate, nextUpdate, crlNumber: 1, entries: [] }),
+    ).rejects.toThrow(/cRLSign/);
   });
 
   async function crlIssuerKey(): Promise<webcrypto.CryptoKey> {

@@ -86,7 +86,10 @@ function encodeExtension(oid: string, valueDer: Buffer, critical = false): Buffe
 
 // The reasonCode extension is one of nine constant byte strings: encode each once.
 const REASON_EXTENSIONS = new Map<CrlReason, Buffer>(
-  (Object.entries(CRL_REASON_CODES) as [CrlReason, number][]).map(([name, code]) => [name, encodeExtension(OID_REASON_CODE, encodeTlv(0x0a, Buffer.from([code])))]),
+  (Object.entries(CRL_REASON_CODES) as [CrlReason, number][]).map(([name, code]) => [
+    name,
+    encodeExtension(OID_REASON_CODE, encodeTlv(0x0a, Buffer.from([code]))),
+  ]),
 );
 
 function serialMagnitude(serial: string | bigint | Uint8Array): Uint8Array {

@@ -68,7 +68,8 @@ function certificateChoice(der: Buffer): CertificateChoices {
 export async function buildEtk(content: EtkContent, etkRa: EtkSigner): Promise<Buffer> {
   if (etkRa.signer.keyAlgorithm !== 'RSA') throw new EtkError('the ETK-RA key must be RSA (SignerInfo signatureAlgorithm rsaEncryption)');
   const etkRaFields = parseCertificate(etkRa.certificate);
-  if (!etkRaFields.spkiDer.equals(etkRa.signer.publicKeySpki)) throw new EtkError(`the ETK-RA signer ${etkRa.signer.description} does not hold the key of the ETK-RA certificate`);
+  if (!etkRaFields.spkiDer.equals(etkRa.signer.publicKeySpki))
+    throw new EtkError(`the ETK-RA signer ${etkRa.signer.description} does not hold the key of the ETK-RA certificate`);
   const encryption = parseCertificate(content.encryptionCertificate);
   const authentication = parseCertificate(content.authenticationCertificate);
   // Clients find the authentication certificate as the one whose subject is the encryption certificate's issuer.
@@ -105,9 +106,7 @@ export async function buildEtk(content: EtkContent, etkRa: EtkSigner): Promise<B
       }),
     ]),
   });
-  const der = Buffer.from(
-    AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) })),
-  );
+  const der = Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) })));
   // Certificates go through parse → serialise; a non-DER input certificate would change, and its signature break.
   for (const certificate of certificates) {
     if (der.indexOf(certificate) < 0) throw new EtkError('a certificate did not re-encode byte for byte (not DER); refusing to build a broken ETK');

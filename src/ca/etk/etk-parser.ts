@@ -100,7 +100,8 @@ function parseEtkOrThrow(der: Buffer): ParsedEtk {
   if (signerVersionValue.length !== 1 || signerVersionValue[0] !== 1) throw new EtkError('SignerInfo version must be 1 (issuerAndSerialNumber)');
   if (algorithmOid(der, digestAlgorithm!, 'digestAlgorithm') !== OID_SHA256) throw new EtkError('SignerInfo digest is not sha256');
   const signatureAlgorithm = algorithmOid(der, signatureAlgorithmOrAttrs!, 'signatureAlgorithm');
-  if (signatureAlgorithm !== OID_RSA_ENCRYPTION && signatureAlgorithm !== OID_SHA256_WITH_RSA) throw new EtkError(`unsupported signature algorithm ${signatureAlgorithm}`);
+  if (signatureAlgorithm !== OID_RSA_ENCRYPTION && signatureAlgorithm !== OID_SHA256_WITH_RSA)
+    throw new EtkError(`unsupported signature algorithm ${signatureAlgorithm}`);
   const signature = Buffer.from(tlvValue(der, expectTag(signerInfo[4]!, TAG.OCTET_STRING, 'signature')));
   if (signerInfo.length > 5) throw new EtkError('an ETK SignerInfo has no unsigned attributes');
 
@@ -131,7 +132,14 @@ function parseEtkOrThrow(der: Buffer): ParsedEtk {
 }
 
 /** Walks issuer links through `pool` until a trust anchor: the anchor itself or a certificate it signed. */
-function chainsToAnchor(start: ParsedCertificate, pool: readonly ParsedCertificate[], anchors: readonly ParsedCertificate[], now: Date, problems: string[], what: string): boolean {
+function chainsToAnchor(
+  start: ParsedCertificate,
+  pool: readonly ParsedCertificate[],
+  anchors: readonly ParsedCertificate[],
+  now: Date,
+  problems: string[],
+  what: string,
+): boolean {
   let current = start;
   for (let depth = 0; depth < 8; depth += 1) {
     if (anchors.some((anchor) => anchor.der.equals(current.der))) return true;

@@ -63,7 +63,21 @@ describe('ETK (CMS SignedData)', () => {
     await writeFile(join(work, 'etk.der'), etkDer);
     await writeFile(join(work, 'ca.pem'), caFile.map((der) => toPem(der)).join(''));
     try {
-      const { stdout, stderr } = await execFileAsync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(work, 'etk.der'), '-binary', '-CAfile', join(work, 'ca.pem'), '-purpose', 'any', '-out', join(work, 'content.der')]);
+      const { stdout, stderr } = await execFileAsync('openssl', [
+        'cms',
+        '-verify',
+        '-inform',
+        'DER',
+        '-in',
+        join(work, 'etk.der'),
+        '-binary',
+        '-CAfile',
+        join(work, 'ca.pem'),
+        '-purpose',
+        'any',
+        '-out',
+        join(work, 'content.der'),
+      ]);
       return { ok: true, output: `${stdout}${stderr}`, content: await readFile(join(work, 'content.der')) };
     } catch (error) {
       const failure = error as { stdout?: string; stderr?: string };
@@ -81,7 +95,9 @@ describe('ETK (CMS SignedData)', () => {
   it('has the wire shape of §5: v1, sha256, id-data, ETK-RA + auth + chain, one SignerInfo without attributes, rsaEncryption', async () => {
     const work = await mkdtemp(join(directory, 'print-'));
     await writeFile(join(work, 'etk.der'), etk);
-    const { stdout } = await execFileAsync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(work, 'etk.der')], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await execFileAsync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(work, 'etk.der')], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     expect(stdout).toMatch(/contentType: pkcs7-signedData/);
     expect(stdout).toMatch(/d\.signedData:\s+version: 1/);
     expect(stdout).toMatch(/eContentType: pkcs7-data/);
@@ -149,7 +165,10 @@ describe('ETK (CMS SignedData)', () => {
 
   it('verify() refuses foreign anchors, expiry and an encryption certificate not signed by the authentication key', async () => {
     const parsed = parseEtk(etk);
-    expect(parsed.verify([ca.citizenCa!.cert]).problems).toEqual(['ETK-RA certificate: no chain to a trust anchor', 'authentication certificate: no chain to a trust anchor']);
+    expect(parsed.verify([ca.citizenCa!.cert]).problems).toEqual([
+      'ETK-RA certificate: no chain to a trust anchor',
+      'authentication certificate: no chain to a trust anchor',
+    ]);
     const later = new Date(parseCertificate(authCertificate).notAfter.getTime() + 1000);
     expect(parsed.verify([ca.root.cert], { now: later }).problems).toContain(`the encryption certificate is not valid at ${later.toISOString()}`);
 
@@ -175,13 +194,18 @@ describe('ETK (CMS SignedData)', () => {
   });
 
   it('does not repeat a certificate given twice', async () => {
-    const repeated = await buildEtk({ ...content, authenticationChain: [...ca.issuingChain, authCertificate, ca.etkRa.cert] }, { certificate: ca.etkRa.cert, signer: ca.etkRa.signer });
+    const repeated = await buildEtk(
+      { ...content, authenticationChain: [...ca.issuingChain, authCertificate, ca.etkRa.cert] },
+      { certificate: ca.etkRa.cert, signer: ca.etkRa.signer },
+    );
     expect(parseEtk(repeated).certificates).toHaveLength(2 + ca.issuingChain.length);
   });
 
   it('buildEtk refuses mismatched inputs; parseEtk refuses what is not an ETK', async () => {
     await expect(buildEtk(content, { certificate: ca.etkRa.cert, signer: ca.issuing.signer })).rejects.toThrow(/does not hold the key/);
-    await expect(buildEtk({ ...content, authenticationCertificate: ca.etkRa.cert }, { certificate: ca.etkRa.cert, signer: ca.etkRa.signer })).rejects.toThrow(/issuer is not the authentication certificate's subject/);
+    await expect(buildEtk({ ...content, authenticationCertificate: ca.etkRa.cert }, { certificate: ca.etkRa.cert, signer: ca.etkRa.signer })).rejects.toThrow(
+      /issuer is not the authentication certificate's subject/,
+    );
     const ecSigner = createKeyObjectSigner(generatePrivateKey('EC-P256'), 'ec');
     await expect(buildEtk(content, { certificate: ca.etkRa.cert, signer: ecSigner })).rejects.toThrow(/must be RSA/);
     expect(() => parseEtk(encryptionCertificate)).toThrow(/not a CMS SignedData|not a valid ETK/);

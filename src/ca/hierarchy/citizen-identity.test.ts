@@ -31,7 +31,18 @@ describe('test citizen (eID-like) identities', () => {
   async function describeCertificate(der: Buffer): Promise<string> {
     const path = join(directory, `${Math.random().toString(36).slice(2)}.pem`);
     await writeFile(path, toPem(der));
-    const { stdout } = await execFileAsync('openssl', ['x509', '-in', path, '-noout', '-subject', '-issuer', '-ext', 'keyUsage,extendedKeyUsage,basicConstraints,crlDistributionPoints', '-nameopt', 'RFC2253']);
+    const { stdout } = await execFileAsync('openssl', [
+      'x509',
+      '-in',
+      path,
+      '-noout',
+      '-subject',
+      '-issuer',
+      '-ext',
+      'keyUsage,extendedKeyUsage,basicConstraints,crlDistributionPoints',
+      '-nameopt',
+      'RFC2253',
+    ]);
     return stdout;
   }
 

@@ -16,7 +16,6 @@ import { loadOrCreateDevHierarchy } from './dev-hierarchy.js';
 import { loadCaMaterial } from './load-ca-material.js';
 import { rejectionOf } from '../../../test/support/rejection.js';
 
-
 describe('configured (production) CA hierarchy', () => {
   let directory: string;
   let caDir: string;
@@ -68,14 +67,18 @@ describe('configured (production) CA hierarchy', () => {
 
   it('refuses a key that is not the certificate key', async () => {
     const config = baseConfig();
-    const error = await rejectionOf(loadConfiguredHierarchy({ ...config, etkRa: { ...config.etkRa, key: 'file:issuing.key.pem?passphrase-env=CA_PASS' } }, { env: env() }));
+    const error = await rejectionOf(
+      loadConfiguredHierarchy({ ...config, etkRa: { ...config.etkRa, key: 'file:issuing.key.pem?passphrase-env=CA_PASS' } }, { env: env() }),
+    );
     expect(error.message).toMatch(/ETK-RA: the key file:.*issuing\.key\.pem does not belong to the certificate/);
   });
 
   it('refuses a signer that reports the right public key but signs with another private key', async () => {
     const certificate = parseCertificate(Buffer.from((await readFile(join(caDir, 'etk-ra.cert.pem'), 'utf8')).replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'));
     const liar = { ...createKeyObjectSigner(generatePrivateKey('RSA'), 'lying token'), publicKeySpki: certificate.spkiDer, close: async () => undefined };
-    await expect(assertSignerMatchesCertificate(liar, certificate, 'ETK-RA')).rejects.toThrow(/ETK-RA: the private key lying token does not match the certificate \(test signature does not verify\)/);
+    await expect(assertSignerMatchesCertificate(liar, certificate, 'ETK-RA')).rejects.toThrow(
+      /ETK-RA: the private key lying token does not match the certificate \(test signature does not verify\)/,
+    );
   });
 
   it('a wrong passphrase fails, naming the key but never the passphrase', async () => {
@@ -87,30 +90,52 @@ describe('configured (production) CA hierarchy', () => {
 
   it('checks the hierarchy: ETK-RA issued by the issuing CA, issuing CA chained to the root, CA flags', async () => {
     const config = baseConfig();
-    await expect(loadConfiguredHierarchy({ ...config, etkRa: { certificate: 'citizen.cert.pem', key: 'file:citizen.key.pem?passphrase-env=CA_PASS' } }, { env: env() })).rejects.toThrow(/ETK-RA: not issued by the issuing CA/);
-    await expect(loadConfiguredHierarchy({ ...config, root: { certificate: 'citizen.cert.pem' } }, { env: env() })).rejects.toThrow(/issuing CA chain: certificate 0 is not issued by certificate 1/);
-    await expect(loadConfiguredHierarchy({ ...config, root: { certificate: 'issuing.cert.pem' } }, { env: env() })).rejects.toThrow(/root: not a self-signed certificate/);
-    await expect(loadConfiguredHierarchy({ ...config, issuing: { certificate: 'etk-ra.cert.pem', key: config.etkRa.key } }, { env: env() })).rejects.toThrow(/issuing CA: not a CA certificate/);
+    await expect(
+      loadConfiguredHierarchy({ ...config, etkRa: { certificate: 'citizen.cert.pem', key: 'file:citizen.key.pem?passphrase-env=CA_PASS' } }, { env: env() }),
+    ).rejects.toThrow(/ETK-RA: not issued by the issuing CA/);
+    await expect(loadConfiguredHierarchy({ ...config, root: { certificate: 'citizen.cert.pem' } }, { env: env() })).rejects.toThrow(
+      /issuing CA chain: certificate 0 is not issued by certificate 1/,
+    );
+    await expect(loadConfiguredHierarchy({ ...config, root: { certificate: 'issuing.cert.pem' } }, { env: env() })).rejects.toThrow(
+      /root: not a self-signed certificate/,
+    );
+    await expect(loadConfiguredHierarchy({ ...config, issuing: { certificate: 'etk-ra.cert.pem', key: config.etkRa.key } }, { env: env() })).rejects.toThrow(
+      /issuing CA: not a CA certificate/,
+    );
   });
 
   it('refuses expired or not yet valid CA certificates', async () => {
-    await expect(loadConfiguredHierarchy(baseConfig(), { env: env(), now: new Date(Date.now() + 30 * 365 * 24 * 3600_000) })).rejects.toThrow(/root: certificate expired/);
-    await expect(loadConfiguredHierarchy(baseConfig(), { env: env(), now: new Date(Date.now() - 24 * 3600_000) })).rejects.toThrow(/root: certificate not valid before/);
+    await expect(loadConfiguredHierarchy(baseConfig(), { env: env(), now: new Date(Date.now() + 30 * 365 * 24 * 3600_000) })).rejects.toThrow(
+      /root: certificate expired/,
+    );
+    await expect(loadConfiguredHierarchy(baseConfig(), { env: env(), now: new Date(Date.now() - 24 * 3600_000) })).rejects.toThrow(
+      /root: certificate not valid before/,
+    );
   });
 
   it('reports unreadable files clearly', async () => {
-    await expect(loadConfiguredHierarchy({ ...baseConfig(), root: { certificate: 'absent.pem' } }, { env: env() })).rejects.toThrow(/root: cannot read .*absent\.pem \(ENOENT\)/);
+    await expect(loadConfiguredHierarchy({ ...baseConfig(), root: { certificate: 'absent.pem' } }, { env: env() })).rejects.toThrow(
+      /root: cannot read .*absent\.pem \(ENOENT\)/,
+    );
     await writeFile(join(caDir, 'garbage.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
-    await expect(loadConfiguredHierarchy({ ...baseConfig(), root: { certificate: 'garbage.pem' } }, { env: env() })).rejects.toThrow(/garbage\.pem is not an X\.509 certificate/);
+    await expect(loadConfiguredHierarchy({ ...baseConfig(), root: { certificate: 'garbage.pem' } }, { env: env() })).rejects.toThrow(
+      /garbage\.pem is not an X\.509 certificate/,
+    );
     await expect(readCaConfigFile(join(caDir, 'missing.json'))).rejects.toThrow(/cannot read CA config/);
   });
 
   it('validates the config shape', () => {
-    expect(() => parseCaHierarchyConfig({ root: { certificate: 'r' }, issuing: { certificate: 'i' }, etkRa: { certificate: 'e', key: 'file:k?passphrase-env=P' } })).toThrow(/issuing\.key is required/);
-    expect(() => parseCaHierarchyConfig({ root: { certificate: 'r' }, issuing: { certificate: 'i', key: 'file:k?passphrase-env=P' } })).toThrow(/etkRa is required/);
+    expect(() =>
+      parseCaHierarchyConfig({ root: { certificate: 'r' }, issuing: { certificate: 'i' }, etkRa: { certificate: 'e', key: 'file:k?passphrase-env=P' } }),
+    ).toThrow(/issuing\.key is required/);
+    expect(() => parseCaHierarchyConfig({ root: { certificate: 'r' }, issuing: { certificate: 'i', key: 'file:k?passphrase-env=P' } })).toThrow(
+      /etkRa is required/,
+    );
     expect(() => parseCaHierarchyConfig({ ...validShape(), extra: 1 })).toThrow(/unknown field\(s\) extra/);
     expect(() => parseCaHierarchyConfig({ ...validShape(), publicationUrl: 'https://crl.example' })).toThrow(/http:\/\//);
-    expect(() => parseCaHierarchyConfig({ ...validShape(), issuing: { certificate: 'i', key: 'pkcs11:token=t;id=%01?module-path=/p.so&pin-value=1' } })).toThrow(/issuing\.key: .*pin-value is not accepted/);
+    expect(() =>
+      parseCaHierarchyConfig({ ...validShape(), issuing: { certificate: 'i', key: 'pkcs11:token=t;id=%01?module-path=/p.so&pin-value=1' } }),
+    ).toThrow(/issuing\.key: .*pin-value is not accepted/);
     const parsed = parseCaHierarchyConfig({ ...validShape(), issuing: { certificate: 'i', key: 'pkcs11:token=CA;id=%0a?module-path=/p.so&pin-env=PIN' } });
     expect(parsed.issuing.key).toEqual({ kind: 'pkcs11', module: '/p.so', tokenLabel: 'CA', keyId: '0a', pinEnv: 'PIN' });
   });
@@ -118,7 +143,9 @@ describe('configured (production) CA hierarchy', () => {
   it('assertProductionCaConfigured: production needs certificates and key references; acceptance does not', () => {
     expect(() => assertProductionCaConfigured('production', undefined)).toThrow(/ENVIRONMENT=production needs CA_CONFIG_FILE/);
     expect(() => assertProductionCaConfigured('PRODUCTION', undefined)).toThrow(/needs CA_CONFIG_FILE/);
-    expect(() => assertProductionCaConfigured('production', { ...parseCaHierarchyConfig(validShape()), etkRa: { certificate: 'e' } })).toThrow(/lacks etkRa\.key/);
+    expect(() => assertProductionCaConfigured('production', { ...parseCaHierarchyConfig(validShape()), etkRa: { certificate: 'e' } })).toThrow(
+      /lacks etkRa\.key/,
+    );
     expect(() => assertProductionCaConfigured('production', parseCaHierarchyConfig(validShape()))).not.toThrow();
     expect(() => assertProductionCaConfigured('acceptance', undefined)).not.toThrow();
     expect(() => assertProductionCaConfigured(undefined, undefined)).not.toThrow();
@@ -143,18 +170,29 @@ describe('loadCaMaterial (server bootstrap)', () => {
   });
 
   it('production without CA_CONFIG_FILE refuses to start and generates nothing', async () => {
-    await expect(loadCaMaterial({ environment: 'production', caConfigFile: undefined, dataDir: join(directory, 'prod') })).rejects.toThrow(/ENVIRONMENT=production needs CA_CONFIG_FILE/);
+    await expect(loadCaMaterial({ environment: 'production', caConfigFile: undefined, dataDir: join(directory, 'prod') })).rejects.toThrow(
+      /ENVIRONMENT=production needs CA_CONFIG_FILE/,
+    );
     await expect(readdir(join(directory, 'prod'))).rejects.toThrow(/ENOENT/);
   });
 
   it('acceptance without CA_CONFIG_FILE gets the development hierarchy, with a warning; with one, the configured CA', async () => {
     const warnings: string[] = [];
-    const dev = await loadCaMaterial({ environment: 'acceptance', caConfigFile: undefined, dataDir: join(directory, 'acc'), logger: { warn: (message) => warnings.push(message) } });
+    const dev = await loadCaMaterial({
+      environment: 'acceptance',
+      caConfigFile: undefined,
+      dataDir: join(directory, 'acc'),
+      logger: { warn: (message) => warnings.push(message) },
+    });
     await dev.close();
     expect(dev.development).toBe(true);
     expect(warnings[0]).toMatch(/DEVELOPMENT CA HIERARCHY/);
     // the development manifest is itself a CA config file (keys unlocked by the passphrase file beside them)
-    const configured = await loadCaMaterial({ environment: 'production', caConfigFile: join(directory, 'acc', 'ca', 'hierarchy.json'), dataDir: join(directory, 'unused') });
+    const configured = await loadCaMaterial({
+      environment: 'production',
+      caConfigFile: join(directory, 'acc', 'ca', 'hierarchy.json'),
+      dataDir: join(directory, 'unused'),
+    });
     await configured.close();
     expect(configured.development).toBe(false);
     expect(configured.etkRa.cert.equals(dev.etkRa.cert)).toBe(true);

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { describeKeyReference, openKeySigner, parseKeyReference, validateKeyReference, type ClosableKeySigner, type KeyReference } from '../keys/key-reference.js';
+import {
+  describeKeyReference,
+  openKeySigner,
+  parseKeyReference,
+  validateKeyReference,
+  type ClosableKeySigner,
+  type KeyReference,
+} from '../keys/key-reference.js';
 import { certificatesFrom, type KeyUsageName, type ParsedCertificate } from '../../x509/certificate.js';
 import { signatureAlgorithmFor, signerHashOf, verifyIssuedBy, verifySignature } from '../x509/index.js';
 import {
@@ -266,8 +273,7 @@ export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options
       etkRa: { cert: etkRa.der, fields: etkRa },
       citizenCa,
     };
-    const roleOf = (certificate: Buffer): CaRole | undefined =>
-      (Object.keys(entries) as CaRole[]).find((role) => entries[role]?.cert.equals(certificate));
+    const roleOf = (certificate: Buffer): CaRole | undefined => (Object.keys(entries) as CaRole[]).find((role) => entries[role]?.cert.equals(certificate));
     let closed = false;
     const material: CaMaterial = {
       development: options.development ?? false,

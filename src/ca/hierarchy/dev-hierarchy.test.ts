@@ -12,7 +12,18 @@ const execFileAsync = promisify(execFile);
 async function subjectOf(der: Buffer, directory: string): Promise<string> {
   const path = join(directory, `subject-${Math.random().toString(36).slice(2)}.pem`);
   await writeFile(path, toPem(der));
-  const { stdout } = await execFileAsync('openssl', ['x509', '-in', path, '-noout', '-subject', '-issuer', '-ext', 'basicConstraints,keyUsage', '-nameopt', 'RFC2253']);
+  const { stdout } = await execFileAsync('openssl', [
+    'x509',
+    '-in',
+    path,
+    '-noout',
+    '-subject',
+    '-issuer',
+    '-ext',
+    'basicConstraints,keyUsage',
+    '-nameopt',
+    'RFC2253',
+  ]);
   return stdout;
 }
 
@@ -51,7 +62,9 @@ describe('development CA hierarchy', () => {
       expect(etkRa).toMatch(/Key Usage: critical\s+Digital Signature\n/);
       expect(etkRa).toMatch(/CA:FALSE/);
       expect(ca.etkRa.signer.keyAlgorithm).toBe('RSA');
-      expect(await subjectOf(ca.citizenCa!.cert, directory)).toMatch(/subject=CN=Test Citizen CA,O=eHealth Platform Dev,C=BE\nissuer=CN=Test Citizen CA,O=eHealth Platform Dev,C=BE/);
+      expect(await subjectOf(ca.citizenCa!.cert, directory)).toMatch(
+        /subject=CN=Test Citizen CA,O=eHealth Platform Dev,C=BE\nissuer=CN=Test Citizen CA,O=eHealth Platform Dev,C=BE/,
+      );
 
       expect(ca.crlUrlFor('issuing')).toBe('http://localhost:8080/crl/issuing-ca.crl');
       expect(ca.crlUrlFor(ca.citizenCa!.cert)).toBe('http://localhost:8080/crl/citizen-ca.crl');
@@ -73,8 +86,16 @@ describe('development CA hierarchy', () => {
     expect((await stat(join(caDir, 'passphrase'))).mode & 0o777).toBe(0o600);
     const files = (await readdir(caDir)).sort();
     expect(files).toEqual([
-      'citizen.cert.pem', 'citizen.key.pem', 'etk-ra.cert.pem', 'etk-ra.key.pem', 'hierarchy.json',
-      'issuing.cert.pem', 'issuing.key.pem', 'passphrase', 'root.cert.pem', 'root.key.pem',
+      'citizen.cert.pem',
+      'citizen.key.pem',
+      'etk-ra.cert.pem',
+      'etk-ra.key.pem',
+      'hierarchy.json',
+      'issuing.cert.pem',
+      'issuing.key.pem',
+      'passphrase',
+      'root.cert.pem',
+      'root.key.pem',
     ]);
     for (const key of files.filter((file) => file.endsWith('.key.pem'))) {
       expect(await readFile(join(caDir, key), 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);

@@ -78,7 +78,14 @@ async function generateDevHierarchy(directory: string, publicationUrl: string, n
   };
 
   const rootKey = newKey();
-  const root = await issueHierarchyCertificate({ profile: rootCa, subject: DEV_ROOT_SUBJECT, subjectPublicKeySpki: rootKey.spki, issuer: undefined, signer: rootKey.signer, notBefore });
+  const root = await issueHierarchyCertificate({
+    profile: rootCa,
+    subject: DEV_ROOT_SUBJECT,
+    subjectPublicKeySpki: rootKey.spki,
+    issuer: undefined,
+    signer: rootKey.signer,
+    notBefore,
+  });
   const rootFields = parseCertificate(root);
   await save('root', root, rootKey);
 

@@ -31,9 +31,7 @@ export async function issueHierarchyCertificate(request: HierarchyIssueRequest):
     now: request.notBefore,
     subject: request.subject,
     subjectPublicKeySpki: request.subjectPublicKeySpki,
-    issuer: request.issuer
-      ? { certificateDer: request.issuer.der, signer: request.signer, ...urls }
-      : { selfSigned: true, signer: request.signer, ...urls },
+    issuer: request.issuer ? { certificateDer: request.issuer.der, signer: request.signer, ...urls } : { selfSigned: true, signer: request.signer, ...urls },
   });
   return (await issue(prepared)).der;
 }

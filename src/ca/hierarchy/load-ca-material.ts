@@ -24,7 +24,9 @@ export async function loadCaMaterial(options: LoadCaMaterialOptions): Promise<Ca
   assertProductionCaConfigured(options.environment, config);
   if (config) {
     const material = await loadConfiguredHierarchy(config, options.env ? { env: options.env } : {});
-    options.logger?.info?.(`CA loaded from ${options.caConfigFile}: issuing CA and ETK-RA keys ${material.issuing.signer.description}, ${material.etkRa.signer.description}`);
+    options.logger?.info?.(
+      `CA loaded from ${options.caConfigFile}: issuing CA and ETK-RA keys ${material.issuing.signer.description}, ${material.etkRa.signer.description}`,
+    );
     return material;
   }
   return loadOrCreateDevHierarchy(options.dataDir, options.logger, {

@@ -80,7 +80,10 @@ describe('CA hierarchy with keys on a PKCS#11 token (SoftHSM)', () => {
       await writeFile(join(caDir, 'issuing.pem'), toPem(issuing));
       await writeFile(join(caDir, 'etk-ra.pem'), toPem(etkRa));
       const now = new Date();
-      rootCrl = await buildCrl({ certificate: dev.root.cert, signer: dev.root.signer! }, { thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000), crlNumber: 1, entries: [] });
+      rootCrl = await buildCrl(
+        { certificate: dev.root.cert, signer: dev.root.signer! },
+        { thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000), crlNumber: 1, entries: [] },
+      );
     } finally {
       await issuingSigner?.close();
       await dev.close();
@@ -105,7 +108,12 @@ describe('CA hierarchy with keys on a PKCS#11 token (SoftHSM)', () => {
   it('opens both CA keys from the token: sensitive, never extractable', () => {
     for (const signer of [ca.issuing.signer, ca.etkRa.signer]) {
       expect(signer.description).toMatch(/^pkcs11:token=ehealth-ca;/);
-      expect((signer as unknown as Pkcs11KeySigner).keyAttributes).toEqual({ sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true });
+      expect((signer as unknown as Pkcs11KeySigner).keyAttributes).toEqual({
+        sensitive: true,
+        extractable: false,
+        alwaysSensitive: true,
+        neverExtractable: true,
+      });
     }
     expect(ca.issuing.signer.keyAlgorithm).toBe('EC-P256');
     expect(ca.etkRa.signer.keyAlgorithm).toBe('RSA');
@@ -131,15 +139,33 @@ describe('CA hierarchy with keys on a PKCS#11 token (SoftHSM)', () => {
     const now = new Date();
     const crl = await buildCrl(
       { certificate: ca.issuing.cert, signer: ca.issuing.signer },
-      { thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000), crlNumber: 5, entries: [{ serialNumber: ca.etkRa.fields.serialNumber, revocationDate: now, reason: 'keyCompromise' }] },
+      {
+        thisUpdate: now,
+        nextUpdate: new Date(now.getTime() + 86_400_000),
+        crlNumber: 5,
+        entries: [{ serialNumber: ca.etkRa.fields.serialNumber, revocationDate: now, reason: 'keyCompromise' }],
+      },
     );
     const work = await mkdtemp(join(directory, 'crl-'));
     await writeFile(join(work, 'crl.der'), crl);
     await writeFile(join(work, 'ca.pem'), toPem(ca.issuing.cert));
-    const { stdout, stderr } = await execFileAsync('openssl', ['crl', '-inform', 'DER', '-in', join(work, 'crl.der'), '-noout', '-text', '-CAfile', join(work, 'ca.pem'), '-verify']);
+    const { stdout, stderr } = await execFileAsync('openssl', [
+      'crl',
+      '-inform',
+      'DER',
+      '-in',
+      join(work, 'crl.der'),
+      '-noout',
+      '-text',
+      '-CAfile',
+      join(work, 'ca.pem'),
+      '-verify',
+    ]);
     expect(`${stdout}${stderr}`).toContain('verify OK');
     expect(stdout).toContain('Signature Algorithm: ecdsa-with-SHA256');
-    await expect(opensslVerify(ca.etkRa.cert, ca.root.cert, { untrusted: [ca.issuing.cert], crls: [rootCrl, crl], crlCheck: 'all' })).rejects.toThrow(/certificate revoked/);
+    await expect(opensslVerify(ca.etkRa.cert, ca.root.cert, { untrusted: [ca.issuing.cert], crls: [rootCrl, crl], crlCheck: 'all' })).rejects.toThrow(
+      /certificate revoked/,
+    );
   });
 
   it('an ETK signed on the token (RSA) verifies with openssl cms and parseEtk', async () => {
@@ -168,7 +194,21 @@ describe('CA hierarchy with keys on a PKCS#11 token (SoftHSM)', () => {
     const work = await mkdtemp(join(directory, 'etk-'));
     await writeFile(join(work, 'etk.der'), etk);
     await writeFile(join(work, 'root.pem'), toPem(ca.root.cert));
-    const { stderr } = await execFileAsync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(work, 'etk.der'), '-binary', '-CAfile', join(work, 'root.pem'), '-purpose', 'any', '-out', join(work, 'content.der')]);
+    const { stderr } = await execFileAsync('openssl', [
+      'cms',
+      '-verify',
+      '-inform',
+      'DER',
+      '-in',
+      join(work, 'etk.der'),
+      '-binary',
+      '-CAfile',
+      join(work, 'root.pem'),
+      '-purpose',
+      'any',
+      '-out',
+      join(work, 'content.der'),
+    ]);
     expect(stderr).toContain('Verification successful');
     expect((await readFile(join(work, 'content.der'))).equals(encryptionCertificate)).toBe(true);
     expect(parseEtk(etk).verify([ca.root.cert])).toEqual({ valid: true, problems: [] });

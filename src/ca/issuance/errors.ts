@@ -41,5 +41,4 @@ export class CaError extends Error {
   }
 }
 
-export const isCaError = (error: unknown, code?: CaErrorCode): error is CaError =>
-  error instanceof CaError && (code === undefined || error.code === code);
+export const isCaError = (error: unknown, code?: CaErrorCode): error is CaError => error instanceof CaError && (code === undefined || error.code === code);

@@ -38,7 +38,8 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
 const PERSON_SUBJECT = SAMPLE_PERSON_SUBJECT;
-const ORG_DN = 'CN=NIHII-HOSPITAL\\=71089815\\, MYAPP,OU=eHealth-platform Belgium,OU=TEST HOSPITAL,OU=NIHII-HOSPITAL\\=71089815,OU=MYAPP,O=Federal Government,C=BE';
+const ORG_DN =
+  'CN=NIHII-HOSPITAL\\=71089815\\, MYAPP,OU=eHealth-platform Belgium,OU=TEST HOSPITAL,OU=NIHII-HOSPITAL\\=71089815,OU=MYAPP,O=Federal Government,C=BE';
 const ORG_SUBJECT = sampleOrganisationSubject('MYAPP');
 
 let root: TestCa;
@@ -61,7 +62,13 @@ const leafKey = (slot = 1): KeyObject => sharedTestKey('RSA-2048', slot);
 function countingSigner(signer: KeySigner): { signer: KeySigner; calls: () => number } {
   let calls = 0;
   return {
-    signer: { ...signer, sign: (data, hash) => ((calls += 1), signer.sign(data, hash)) },
+    signer: {
+      ...signer,
+      sign: (data, hash) => {
+        calls += 1;
+        return signer.sign(data, hash);
+      },
+    },
     calls: () => calls,
   };
 }
@@ -120,7 +127,8 @@ describe('issuance happy paths (verified with openssl -x509_strict and certtool)
       await prepareFromCsr(
         csrInput({
           csrDer: buildCsr(ORG_SUBJECT, leafKey(2)),
-          expectedSubjectDn: 'CN="NIHII-HOSPITAL=71089815, MYAPP", OU=eHealth-platform Belgium, OU=TEST HOSPITAL, OU="NIHII-HOSPITAL=71089815", OU=MYAPP, O=Federal Government, C=BE',
+          expectedSubjectDn:
+            'CN="NIHII-HOSPITAL=71089815, MYAPP", OU=eHealth-platform Belgium, OU=TEST HOSPITAL, OU="NIHII-HOSPITAL=71089815", OU=MYAPP, O=Federal Government, C=BE',
           profile: ehealthOrganisation,
         }),
       ),
@@ -138,7 +146,9 @@ describe('issuance happy paths (verified with openssl -x509_strict and certtool)
   ] as const)('%s', async (_name, profile, keyKind, purpose) => {
     const key = sharedTestKey(keyKind, 3);
     const cert = await issue(
-      await prepareFromCsr(csrInput({ csrDer: buildCsr(ORG_SUBJECT, key), expectedSubjectDn: ORG_DN, profile, issuer: ecIssuing.issuer, environment: 'production' })),
+      await prepareFromCsr(
+        csrInput({ csrDer: buildCsr(ORG_SUBJECT, key), expectedSubjectDn: ORG_DN, profile, issuer: ecIssuing.issuer, environment: 'production' }),
+      ),
     );
     await opensslVerify(cert.der, ecRoot.certificateDer, { untrusted: [ecIssuing.certificateDer], ...(purpose ? { purpose } : {}) });
     await certtoolVerify([cert.der, ecIssuing.certificateDer], ecRoot.certificateDer, purpose ? { purposeOid: CLIENT_AUTH } : {});
@@ -147,14 +157,18 @@ describe('issuance happy paths (verified with openssl -x509_strict and certtool)
   });
 
   it('organisation-encryption: key transport only', async () => {
-    const cert = await issue(await prepareFromCsr(csrInput({ csrDer: buildCsr(ORG_SUBJECT, leafKey(4)), expectedSubjectDn: ORG_DN, profile: organisationEncryption })));
+    const cert = await issue(
+      await prepareFromCsr(csrInput({ csrDer: buildCsr(ORG_SUBJECT, leafKey(4)), expectedSubjectDn: ORG_DN, profile: organisationEncryption })),
+    );
     await opensslVerify(cert.der, root.certificateDer, { untrusted: [issuing.certificateDer] });
     await certtoolVerify([cert.der, issuing.certificateDer], root.certificateDer);
     const text = opensslText(cert.der, '-text');
     expect(text).toMatch(/Key Usage: critical\s+Key Encipherment, Data Encipherment/);
     expect(text).not.toMatch(/Extended Key Usage/);
     // no clientAuth: OpenSSL refuses it as a TLS client certificate
-    await expect(opensslVerify(cert.der, root.certificateDer, { untrusted: [issuing.certificateDer], purpose: 'sslclient' })).rejects.toThrow(/unsuitable certificate purpose/);
+    await expect(opensslVerify(cert.der, root.certificateDer, { untrusted: [issuing.certificateDer], purpose: 'sslclient' })).rejects.toThrow(
+      /unsuitable certificate purpose/,
+    );
   });
 
   it('ETK-RA signer from a template', async () => {
@@ -192,7 +206,14 @@ describe('issuance happy paths (verified with openssl -x509_strict and certtool)
       { type: 'SERIALNUMBER', value: '85073003328' },
     ];
     const signature = await issue(
-      await prepareFromTemplate({ profile: eidCitizenSignature, environment: 'production', now: NOW, subject: person('Signature'), subjectPublicKeySpki: spkiOf(leafKey(6)), issuer: citizen.issuing.issuer }),
+      await prepareFromTemplate({
+        profile: eidCitizenSignature,
+        environment: 'production',
+        now: NOW,
+        subject: person('Signature'),
+        subjectPublicKeySpki: spkiOf(leafKey(6)),
+        issuer: citizen.issuing.issuer,
+      }),
     );
     const authentication = await issue(
       await prepareFromTemplate({
@@ -209,7 +230,9 @@ describe('issuance happy paths (verified with openssl -x509_strict and certtool)
     await certtoolVerify([signature.der, citizen.issuing.certificateDer], citizen.root.certificateDer);
     await certtoolVerify([authentication.der, citizen.issuing.certificateDer], citizen.root.certificateDer, { purposeOid: CLIENT_AUTH });
     expect(opensslText(signature.der, '-text')).toMatch(/Key Usage: critical\s+Non Repudiation\n/);
-    expect(opensslText(authentication.der, '-subject', '-nameopt', 'RFC2253')).toMatch(/serialNumber=85073003328,GN=Jan Marie,SN=Peeters,CN=Jan Peeters \(Authentication\),C=BE/);
+    expect(opensslText(authentication.der, '-subject', '-nameopt', 'RFC2253')).toMatch(
+      /serialNumber=85073003328,GN=Jan Marie,SN=Peeters,CN=Jan Peeters \(Authentication\),C=BE/,
+    );
     expect(signature.notAfter.getTime()).toBe(addMonths(NOW, 120).getTime());
   });
 
@@ -229,7 +252,9 @@ describe('identifiers and serials', () => {
     const key = leafKey();
     const prepared = await prepareFromCsr(csrInput());
     const cert = await issue(prepared);
-    const expected = createHash('sha1').update(splitSpki(spkiOf(key)).subjectPublicKey).digest('hex');
+    const expected = createHash('sha1')
+      .update(splitSpki(spkiOf(key)).subjectPublicKey)
+      .digest('hex');
     expect(publicKeyIdentifier(spkiOf(key)).toString('hex')).toBe(expected);
     expect(prepared.subjectKeyIdentifierHex).toBe(expected);
     const decoded = decodeLintCertificate(cert.der);
@@ -331,7 +356,20 @@ describe('lint before sign', () => {
 
   it('exposes the SHA-256 of the TBSCertificate before signing: the bytes the signer gets and the issued certificate carries', async () => {
     const signed: Buffer[] = [];
-    const prepared = await prepareFromCsr(csrInput({ issuer: { ...issuing.issuer, signer: { ...issuing.signer, sign: (data, hash) => (signed.push(Buffer.from(data)), issuing.signer.sign(data, hash)) } } }));
+    const prepared = await prepareFromCsr(
+      csrInput({
+        issuer: {
+          ...issuing.issuer,
+          signer: {
+            ...issuing.signer,
+            sign: (data, hash) => {
+              signed.push(Buffer.from(data));
+              return issuing.signer.sign(data, hash);
+            },
+          },
+        },
+      }),
+    );
     expect(prepared.tbsSha256Hex).toBe(createHash('sha256').update(splitCertificate(prepared.lintCertificateDer).tbs).digest('hex'));
     const issued = await issue(prepared);
     expect(signed).toHaveLength(1);
@@ -358,7 +396,9 @@ describe('CSR and key checks', () => {
   ] as const)('refuses %s', async (_name, kind, profile, code, message) => {
     const subject = profile === ehealthNaturalPerson ? PERSON_SUBJECT : ORG_SUBJECT;
     const error = await expectCaError(
-      prepareFromCsr(csrInput({ csrDer: buildCsr(subject, sharedTestKey(kind)), profile, expectedSubjectDn: profile === ehealthNaturalPerson ? PERSON_DN : ORG_DN })),
+      prepareFromCsr(
+        csrInput({ csrDer: buildCsr(subject, sharedTestKey(kind)), profile, expectedSubjectDn: profile === ehealthNaturalPerson ? PERSON_DN : ORG_DN }),
+      ),
       code,
     );
     expect(error.message).toMatch(message);
@@ -435,9 +475,13 @@ describe('validity', () => {
   });
 
   it('months come from the profile (JSON override) or the call', async () => {
-    const profile = applyProfileOverrides(builtInProfiles(), { profiles: { 'ehealth-natural-person': { validity: { months: { acceptance: 15 } } } } }).get('ehealth-natural-person')!;
+    const profile = applyProfileOverrides(builtInProfiles(), { profiles: { 'ehealth-natural-person': { validity: { months: { acceptance: 15 } } } } }).get(
+      'ehealth-natural-person',
+    )!;
     expect((await prepareFromCsr(csrInput({ now: fixedNow, profile, issuer: fixedIssuing.issuer }))).notAfter.toISOString()).toBe('2026-06-10T09:30:00.000Z');
-    expect((await prepareFromCsr(csrInput({ now: fixedNow, validityMonths: 3, issuer: fixedIssuing.issuer }))).notAfter.toISOString()).toBe('2025-06-10T09:30:00.000Z');
+    expect((await prepareFromCsr(csrInput({ now: fixedNow, validityMonths: 3, issuer: fixedIssuing.issuer }))).notAfter.toISOString()).toBe(
+      '2025-06-10T09:30:00.000Z',
+    );
     await expectCaError(prepareFromCsr(csrInput({ now: fixedNow, validityMonths: 0, issuer: fixedIssuing.issuer })), 'INVALID_INPUT');
   });
 
@@ -477,7 +521,10 @@ describe('issuer checks', () => {
   it('refuses a leaf certificate as issuer', async () => {
     const leaf = await issue(await prepareFromCsr(csrInput()));
     const leafSigner = createKeyObjectSigner(leafKey(), 'leaf');
-    await expectCaError(prepareFromCsr(csrInput({ issuer: { certificateDer: leaf.der, signer: leafSigner, crlUrl: 'http://x/c.crl', caIssuersUrl: 'http://x/c.cer' } })), 'ISSUER_INVALID');
+    await expectCaError(
+      prepareFromCsr(csrInput({ issuer: { certificateDer: leaf.der, signer: leafSigner, crlUrl: 'http://x/c.crl', caIssuersUrl: 'http://x/c.cer' } })),
+      'ISSUER_INVALID',
+    );
   });
 
   it('needs the issuer URLs the profile asks for', async () => {

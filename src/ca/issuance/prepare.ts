@@ -116,7 +116,8 @@ export async function prepareFromCsr(input: PrepareFromCsrInput): Promise<Prepar
     throw new CaError('BAD_CSR', 'the CSR is not a DER PKCS#10 request', { cause });
   }
   const pop = checkCsrSignature(csr);
-  if (pop === 'unsupported-algorithm') throw new CaError('UNSUPPORTED_SIGNATURE_ALGORITHM', 'the CSR signature algorithm is not accepted (use SHA-256 or stronger)');
+  if (pop === 'unsupported-algorithm')
+    throw new CaError('UNSUPPORTED_SIGNATURE_ALGORITHM', 'the CSR signature algorithm is not accepted (use SHA-256 or stronger)');
   if (pop !== 'valid') throw new CaError('BAD_CSR_SIGNATURE', 'the CSR signature does not verify with its public key');
 
   checkKeyPolicy(csr.spkiDer, input.profile);
@@ -193,7 +194,8 @@ function sha256Hex(tbsDer: Uint8Array): string {
 
 function checkCommonInput(input: CommonPrepareInput): void {
   if (!(input.now instanceof Date) || Number.isNaN(input.now.getTime())) throw new CaError('INVALID_INPUT', 'now must be a valid Date');
-  if (input.environment !== 'acceptance' && input.environment !== 'production') throw new CaError('INVALID_INPUT', 'environment must be acceptance or production');
+  if (input.environment !== 'acceptance' && input.environment !== 'production')
+    throw new CaError('INVALID_INPUT', 'environment must be acceptance or production');
   if (input.validityMonths !== undefined && (!Number.isSafeInteger(input.validityMonths) || input.validityMonths < 1 || input.validityMonths > 600)) {
     throw new CaError('INVALID_INPUT', 'validityMonths must be an integer in 1..600');
   }
@@ -216,7 +218,10 @@ function dnString(attributes: readonly { type?: string | undefined; oid?: string
 
 async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer, subject: DnSequence, spkiDer: Buffer): Promise<PreparedCertificate> {
   const { profile } = input;
-  const problems = subjectDnProblems(subject.map((a) => ({ type: a.type, oid: a.type, value: a.value })), profile.subject);
+  const problems = subjectDnProblems(
+    subject.map((a) => ({ type: a.type, oid: a.type, value: a.value })),
+    profile.subject,
+  );
   if (problems.length) throw new CaError('SUBJECT_NOT_ALLOWED', `subject does not fit profile ${profile.name}: ${problems.join('; ')}`);
   if (profile.crlDistributionPoint && !issuer.crlUrl) throw new CaError('INVALID_INPUT', `profile ${profile.name} needs the issuer's crlUrl`);
   if (profile.authorityInfoAccess && !issuer.caIssuersUrl) throw new CaError('INVALID_INPUT', `profile ${profile.name} needs the issuer's caIssuersUrl`);
@@ -274,7 +279,10 @@ async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer,
   try {
     outcomes = runLints(decodeLintCertificate(lintCertificateDer), context, input.lints ?? DEFAULT_LINTS);
   } catch (cause) {
-    throw new CaError('LINT_FAILED', 'the certificate to be signed cannot be decoded for linting', { cause, lintFailures: [{ name: 'decode', detail: String(cause) }] });
+    throw new CaError('LINT_FAILED', 'the certificate to be signed cannot be decoded for linting', {
+      cause,
+      lintFailures: [{ name: 'decode', detail: String(cause) }],
+    });
   }
   const failures = outcomes.filter((o) => o.status === 'fail').map((o) => ({ name: o.name, detail: o.detail ?? '' }));
   if (failures.length) {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { generatePrivateKey, loadEncryptedKeyFile, openFileKeySigner, resolveSecret, writeEncryptedKeyFile } from './file-key.js';
 import { rejectionOf } from '../../../test/support/rejection.js';
 
-
 describe('encrypted PKCS#8 key files', () => {
   let directory: string;
   beforeAll(async () => {
@@ -41,7 +40,14 @@ describe('encrypted PKCS#8 key files', () => {
     const data = Buffer.from('to be signed');
     const signature = await signer.sign(data, 'SHA-256');
     const publicKey = createPublicKey({ key: signer.publicKeySpki, format: 'der', type: 'spki' });
-    expect(verify('sha256', data, algorithm === 'RSA' ? { key: publicKey, padding: constants.RSA_PKCS1_PADDING } : { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        data,
+        algorithm === 'RSA' ? { key: publicKey, padding: constants.RSA_PKCS1_PADDING } : { key: publicKey, dsaEncoding: 'der' },
+        signature,
+      ),
+    ).toBe(true);
     expect(verify('sha256', Buffer.from('other'), algorithm === 'RSA' ? publicKey : { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(false);
     expect(String(signer)).toBe(`KeySigner(file:${path})`);
     // decrypted once at open: signing keeps working after the file and its passphrase are gone

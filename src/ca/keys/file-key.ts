@@ -21,11 +21,7 @@ export class KeyFileError extends Error {
 }
 
 /** Reads the secret named by exactly one of env / file. Trailing newlines of a file are dropped (editors add them). */
-export async function resolveSecret(
-  source: { env?: string; file?: string },
-  what: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string> {
+export async function resolveSecret(source: { env?: string; file?: string }, what: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (source.env !== undefined && source.file !== undefined) throw new KeyFileError(`${what}: give either an environment variable or a file, not both`);
   if (source.env !== undefined) {
     const value = env[source.env];

@@ -8,26 +8,48 @@ import { describeKeyReference, openKeySigner, parseKeyReference, validateKeyRefe
 import { generateTokenKeyPair } from './pkcs11-key.js';
 import { rejectionOf } from '../../../test/support/rejection.js';
 
-
 describe('parseKeyReference', () => {
   it('parses JSON for both kinds', () => {
-    expect(parseKeyReference('{"kind":"file","path":"/etc/ca/k.pem","passphraseFile":"/run/p"}')).toEqual({ kind: 'file', path: '/etc/ca/k.pem', passphraseFile: '/run/p' });
+    expect(parseKeyReference('{"kind":"file","path":"/etc/ca/k.pem","passphraseFile":"/run/p"}')).toEqual({
+      kind: 'file',
+      path: '/etc/ca/k.pem',
+      passphraseFile: '/run/p',
+    });
     expect(parseKeyReference(' {"kind":"pkcs11","module":"/lib/p11.so","slot":7,"pinEnv":"HSM_PIN","keyId":"0a0b"} ')).toEqual({
-      kind: 'pkcs11', module: '/lib/p11.so', slot: 7, pinEnv: 'HSM_PIN', keyId: '0a0b',
+      kind: 'pkcs11',
+      module: '/lib/p11.so',
+      slot: 7,
+      pinEnv: 'HSM_PIN',
+      keyId: '0a0b',
     });
   });
 
   it('parses file: URIs', () => {
-    expect(parseKeyReference('file:/etc/ca/issuing%20ca.key.pem?passphrase-env=CA_PASS')).toEqual({ kind: 'file', path: '/etc/ca/issuing ca.key.pem', passphraseEnv: 'CA_PASS' });
+    expect(parseKeyReference('file:/etc/ca/issuing%20ca.key.pem?passphrase-env=CA_PASS')).toEqual({
+      kind: 'file',
+      path: '/etc/ca/issuing ca.key.pem',
+      passphraseEnv: 'CA_PASS',
+    });
     expect(parseKeyReference('file:/k.pem?passphrase-file=/run/secrets/p')).toEqual({ kind: 'file', path: '/k.pem', passphraseFile: '/run/secrets/p' });
   });
 
   it('parses RFC 7512 pkcs11: URIs (id percent-encoded bytes → hex)', () => {
-    expect(parseKeyReference('pkcs11:token=eHealth%20CA;id=%01%A2;object=issuing;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin')).toEqual({
-      kind: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'eHealth CA', keyId: '01a2', keyLabel: 'issuing', pinFile: '/run/pin',
+    expect(
+      parseKeyReference('pkcs11:token=eHealth%20CA;id=%01%A2;object=issuing;type=private?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin'),
+    ).toEqual({
+      kind: 'pkcs11',
+      module: '/usr/lib/softhsm/libsofthsm2.so',
+      tokenLabel: 'eHealth CA',
+      keyId: '01a2',
+      keyLabel: 'issuing',
+      pinFile: '/run/pin',
     });
     expect(parseKeyReference('pkcs11:slot-id=1865911271;object=etk-ra?module-path=/p11.so&pin-env=HSM_PIN')).toEqual({
-      kind: 'pkcs11', module: '/p11.so', slot: '1865911271', keyLabel: 'etk-ra', pinEnv: 'HSM_PIN',
+      kind: 'pkcs11',
+      module: '/p11.so',
+      slot: '1865911271',
+      keyLabel: 'etk-ra',
+      pinEnv: 'HSM_PIN',
     });
   });
 
@@ -60,7 +82,9 @@ describe('parseKeyReference', () => {
   });
 
   it('describes references without secrets', () => {
-    expect(describeKeyReference(validateKeyReference({ kind: 'pkcs11', module: '/p.so', tokenLabel: 't', pinEnv: 'P', keyId: '01', keyLabel: 'k' }))).toBe('pkcs11:token=t;id=01;object=k (/p.so)');
+    expect(describeKeyReference(validateKeyReference({ kind: 'pkcs11', module: '/p.so', tokenLabel: 't', pinEnv: 'P', keyId: '01', keyLabel: 'k' }))).toBe(
+      'pkcs11:token=t;id=01;object=k (/p.so)',
+    );
     expect(describeKeyReference({ kind: 'file', path: '/k.pem', passphraseEnv: 'P' })).toBe('file:/k.pem');
   });
 });
@@ -91,7 +115,11 @@ describe('openKeySigner', () => {
 
   it('opens a pkcs11 reference parsed from a URI and signs on the token', async () => {
     const env = { HSM_PIN: '4321' };
-    const generated = await generateTokenKeyPair({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'HSM_PIN' }, { algorithm: 'RSA', keyId: '0102', keyLabel: 'issuing' }, env);
+    const generated = await generateTokenKeyPair(
+      { module: token.modulePath, tokenLabel: token.label, pinEnv: 'HSM_PIN' },
+      { algorithm: 'RSA', keyId: '0102', keyLabel: 'issuing' },
+      env,
+    );
     const signer = await openKeySigner(parseKeyReference(`pkcs11:token=key-ref-test;id=%01%02?module-path=${token.modulePath}&pin-env=HSM_PIN`), env);
     expect(signer.publicKeySpki.equals(generated.publicKeySpki)).toBe(true);
     const data = Buffer.from('y');

@@ -53,7 +53,10 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function validateKeyReference(input: unknown): KeyReference {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new KeyReferenceError('key reference must be an object');
   const raw = input as Record<string, unknown>;
-  const allowed = raw.kind === 'file' ? ['kind', 'path', 'passphraseEnv', 'passphraseFile'] : ['kind', 'module', 'tokenLabel', 'slot', 'pinEnv', 'pinFile', 'keyId', 'keyLabel'];
+  const allowed =
+    raw.kind === 'file'
+      ? ['kind', 'path', 'passphraseEnv', 'passphraseFile']
+      : ['kind', 'module', 'tokenLabel', 'slot', 'pinEnv', 'pinFile', 'keyId', 'keyLabel'];
   if (raw.kind !== 'file' && raw.kind !== 'pkcs11') throw new KeyReferenceError('key reference: kind must be "file" or "pkcs11"');
   const unknown = Object.keys(raw).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) throw new KeyReferenceError(`key reference: unknown field(s) ${unknown.join(', ')}`);
@@ -69,7 +72,8 @@ export function validateKeyReference(input: unknown): KeyReference {
   exactlyOne(raw, ['pinEnv', 'pinFile'], 'pkcs11 key reference');
   if (raw.keyId === undefined && raw.keyLabel === undefined) throw new KeyReferenceError('pkcs11 key reference: give keyId and/or keyLabel');
   if (raw.keyId !== undefined && !/^([0-9a-fA-F]{2})+$/.test(raw.keyId as string)) throw new KeyReferenceError('pkcs11 key reference: keyId must be hex');
-  if (raw.slot !== undefined && !/^\d+$/.test(String(raw.slot))) throw new KeyReferenceError('pkcs11 key reference: slot must be a non-negative integer slot ID');
+  if (raw.slot !== undefined && !/^\d+$/.test(String(raw.slot)))
+    throw new KeyReferenceError('pkcs11 key reference: slot must be a non-negative integer slot ID');
   return raw as Pkcs11KeyReference;
 }
 
@@ -171,7 +175,9 @@ export function parseKeyReference(text: string): KeyReference {
 export function describeKeyReference(reference: KeyReference): string {
   if (reference.kind === 'file') return `file:${reference.path}`;
   const token = reference.tokenLabel !== undefined ? `token=${reference.tokenLabel}` : `slot-id=${String(reference.slot)}`;
-  const key = [reference.keyId !== undefined ? `id=${reference.keyId}` : '', reference.keyLabel !== undefined ? `object=${reference.keyLabel}` : ''].filter(Boolean);
+  const key = [reference.keyId !== undefined ? `id=${reference.keyId}` : '', reference.keyLabel !== undefined ? `object=${reference.keyLabel}` : ''].filter(
+    Boolean,
+  );
   return `pkcs11:${[token, ...key].join(';')} (${reference.module})`;
 }
 

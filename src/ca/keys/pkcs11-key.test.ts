@@ -6,7 +6,6 @@ import { createSoftHsmToken, findSoftHsmModule, softhsmUtil, type SoftHsmToken }
 import { ecdsaRawToDer, generateTokenKeyPair, openPkcs11KeySigner, type Pkcs11KeySigner } from './pkcs11-key.js';
 import { rejectionOf } from '../../../test/support/rejection.js';
 
-
 function verifies(spki: Buffer, data: Buffer, signature: Buffer, hash = 'sha256'): boolean {
   const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   return verify(hash, data, key.asymmetricKeyType === 'rsa' ? { key, padding: constants.RSA_PKCS1_PADDING } : { key, dsaEncoding: 'der' }, signature);
@@ -24,8 +23,16 @@ describe('PKCS#11 key signer on SoftHSM', () => {
 
   beforeAll(async () => {
     token = await createSoftHsmToken({ label: 'pkcs11-key-test', pin: '1234' });
-    await generateTokenKeyPair({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN' }, { algorithm: 'RSA', keyId: 'a1', keyLabel: 'rsa-ca' }, env);
-    await generateTokenKeyPair({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN' }, { algorithm: 'EC-P256', keyId: 'b2', keyLabel: 'ec-ca' }, env);
+    await generateTokenKeyPair(
+      { module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN' },
+      { algorithm: 'RSA', keyId: 'a1', keyLabel: 'rsa-ca' },
+      env,
+    );
+    await generateTokenKeyPair(
+      { module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN' },
+      { algorithm: 'EC-P256', keyId: 'b2', keyLabel: 'ec-ca' },
+      env,
+    );
     await generateTokenKeyPair({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN' }, { algorithm: 'EC-P384', keyId: 'c3' }, env);
   });
   afterAll(async () => {
@@ -114,10 +121,18 @@ describe('PKCS#11 key signer on SoftHSM', () => {
   });
 
   it('reports a missing key, a missing token and a duplicate key id clearly', async () => {
-    await expect(openPkcs11KeySigner({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN', keyId: 'ff' }, env)).rejects.toThrow(/no private key pkcs11:token=pkcs11-key-test;id=ff/);
-    await expect(openPkcs11KeySigner({ module: token.modulePath, tokenLabel: 'absent', pinEnv: 'CA_PIN', keyId: 'a1' }, env)).rejects.toThrow(/no token "absent"/);
-    await expect(generateTokenKeyPair({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN' }, { algorithm: 'RSA', keyId: 'a1' }, env)).rejects.toThrow(/already exists/);
-    await expect(openPkcs11KeySigner({ module: '/nonexistent/libpkcs11.so', tokenLabel: 'x', pinEnv: 'CA_PIN', keyId: 'a1' }, env)).rejects.toThrow(/cannot load PKCS#11 library/);
+    await expect(openPkcs11KeySigner({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN', keyId: 'ff' }, env)).rejects.toThrow(
+      /no private key pkcs11:token=pkcs11-key-test;id=ff/,
+    );
+    await expect(openPkcs11KeySigner({ module: token.modulePath, tokenLabel: 'absent', pinEnv: 'CA_PIN', keyId: 'a1' }, env)).rejects.toThrow(
+      /no token "absent"/,
+    );
+    await expect(
+      generateTokenKeyPair({ module: token.modulePath, tokenLabel: token.label, pinEnv: 'CA_PIN' }, { algorithm: 'RSA', keyId: 'a1' }, env),
+    ).rejects.toThrow(/already exists/);
+    await expect(openPkcs11KeySigner({ module: '/nonexistent/libpkcs11.so', tokenLabel: 'x', pinEnv: 'CA_PIN', keyId: 'a1' }, env)).rejects.toThrow(
+      /cannot load PKCS#11 library/,
+    );
   });
 
   it('a closed signer refuses to sign', async () => {
@@ -140,7 +155,9 @@ describe('ecdsaRawToDer', () => {
 
 describe('SoftHSM test support', () => {
   it('fails loudly (never skips) when SoftHSM is not installed', async () => {
-    expect(() => findSoftHsmModule(['/nonexistent/libsofthsm2.so'])).toThrow(/SoftHSM2 is required for the PKCS#11 tests but libsofthsm2\.so was not found .*apt-get install softhsm2/);
+    expect(() => findSoftHsmModule(['/nonexistent/libsofthsm2.so'])).toThrow(
+      /SoftHSM2 is required for the PKCS#11 tests but libsofthsm2\.so was not found .*apt-get install softhsm2/,
+    );
     await expect(softhsmUtil(['--show-slots'], { PATH: '/nonexistent' })).rejects.toThrow(/softhsm2-util is not on PATH/);
   });
 });

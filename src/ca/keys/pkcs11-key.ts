@@ -290,7 +290,15 @@ export function ecdsaRawToDer(raw: Buffer): Buffer {
   return Buffer.concat([Buffer.from([0x30]), length, body]);
 }
 
-const SESSION_LOST = new Set(['CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_USER_NOT_LOGGED_IN', 'CKR_DEVICE_REMOVED', 'CKR_TOKEN_NOT_PRESENT', 'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID']);
+const SESSION_LOST = new Set([
+  'CKR_SESSION_HANDLE_INVALID',
+  'CKR_SESSION_CLOSED',
+  'CKR_USER_NOT_LOGGED_IN',
+  'CKR_DEVICE_REMOVED',
+  'CKR_TOKEN_NOT_PRESENT',
+  'CKR_OBJECT_HANDLE_INVALID',
+  'CKR_KEY_HANDLE_INVALID',
+]);
 
 function signOnce(session: Session, mechanism: MechanismEnum, key: SessionObject, input: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -146,7 +146,8 @@ export const basicConstraintsLeaf: Lint = {
     if (!bc?.value) return fail('basicConstraints missing or undecodable');
     if (bc.value.cA) return fail('cA is TRUE on an end-entity profile');
     if (bc.value.pathLenConstraint !== undefined) return fail('pathLenConstraint on an end-entity certificate');
-    if (bc.ext.critical !== profile.basicConstraints.critical) return fail(`basicConstraints critical=${bc.ext.critical}, profile wants ${profile.basicConstraints.critical}`);
+    if (bc.ext.critical !== profile.basicConstraints.critical)
+      return fail(`basicConstraints critical=${bc.ext.critical}, profile wants ${profile.basicConstraints.critical}`);
     const ku = extensionOf(cert, OID.keyUsage);
     const flags = (ku && keyUsageFlags(ku)) ?? 0;
     return expect((flags & (KEY_USAGE_FLAGS.keyCertSign | KEY_USAGE_FLAGS.cRLSign)) === 0, 'end-entity certificate with keyCertSign/cRLSign');
@@ -178,7 +179,10 @@ export const authorityKeyIdentifier: Lint = {
     const value = decode(ext, AuthorityKeyIdentifier);
     if (!value?.keyIdentifier) return fail('authorityKeyIdentifier has no keyIdentifier');
     if (value.authorityCertIssuer || value.authorityCertSerialNumber) return fail('authorityKeyIdentifier pins the issuer name/serial');
-    return expect(Buffer.from(value.keyIdentifier.buffer).equals(issuer.subjectKeyIdentifier), "authorityKeyIdentifier differs from the issuer's subjectKeyIdentifier");
+    return expect(
+      Buffer.from(value.keyIdentifier.buffer).equals(issuer.subjectKeyIdentifier),
+      "authorityKeyIdentifier differs from the issuer's subjectKeyIdentifier",
+    );
   },
 };
 

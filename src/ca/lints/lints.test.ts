@@ -1,16 +1,27 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName, Time, Version, type Extension } from '@peculiar/asn1-x509';
+import {
+  AlgorithmIdentifier,
+  AttributeTypeAndValue,
+  AttributeValue,
+  Name,
+  RelativeDistinguishedName,
+  Time,
+  Version,
+  type Extension,
+} from '@peculiar/asn1-x509';
 import { issuerCertificateFacts, type IssuerCertificateFacts } from '../issuance/issuer.js';
 import { lintSignerFor } from '../issuance/lint-signer.js';
-import { createTestHierarchy, SAMPLE_PERSON_SUBJECT, sampleCitizenSubject, sampleOrganisationSubject, sharedTestKey, spkiOf, type TestCa } from '../issuance/testing.js';
 import {
-  eidCitizenSignature,
-  ehealthIssuingCa,
-  ehealthNaturalPerson,
-  organisationAuthentication,
-  organisationSignature,
-} from '../profiles/builtin.js';
+  createTestHierarchy,
+  SAMPLE_PERSON_SUBJECT,
+  sampleCitizenSubject,
+  sampleOrganisationSubject,
+  sharedTestKey,
+  spkiOf,
+  type TestCa,
+} from '../issuance/testing.js';
+import { eidCitizenSignature, ehealthIssuingCa, ehealthNaturalPerson, organisationAuthentication, organisationSignature } from '../profiles/builtin.js';
 import type { CertificateProfile } from '../profiles/types.js';
 import { addMonths } from '../../domain/clock.js';
 import { OID } from '../../x509/oids.js';
@@ -58,7 +69,6 @@ const RSA = signatureAlgorithmFor('RSA');
 const PERSON_SUBJECT = SAMPLE_PERSON_SUBJECT;
 const ORG_SUBJECT = sampleOrganisationSubject();
 const CITIZEN_SUBJECT = sampleCitizenSubject('Signature');
-
 
 let issuing: TestCa;
 let issuer: IssuerCertificateFacts;
@@ -152,14 +162,29 @@ const CASES: readonly FiringCase[] = [
     profile: ehealthNaturalPerson,
     build: (f) => encode({ ...f, serialNumber: Buffer.from('003a1f0c9d8e7b6a5948372615a4b3c2d1', 'hex') }),
   },
-  { lint: 'e_serial_number_min_64_bits', why: '3-octet serial', profile: ehealthNaturalPerson, build: (f) => encode({ ...f, serialNumber: Buffer.from([1, 2, 3]) }) },
-  { lint: 'e_serial_number_max_20_octets', why: '21-octet serial', profile: ehealthNaturalPerson, build: (f) => encode({ ...f, serialNumber: Buffer.alloc(21, 0x11) }) },
+  {
+    lint: 'e_serial_number_min_64_bits',
+    why: '3-octet serial',
+    profile: ehealthNaturalPerson,
+    build: (f) => encode({ ...f, serialNumber: Buffer.from([1, 2, 3]) }),
+  },
+  {
+    lint: 'e_serial_number_max_20_octets',
+    why: '21-octet serial',
+    profile: ehealthNaturalPerson,
+    build: (f) => encode({ ...f, serialNumber: Buffer.alloc(21, 0x11) }),
+  },
   {
     lint: 'e_signature_algorithm_inner_outer_match',
     why: 'outer sha384WithRSA, inner sha256WithRSA',
     profile: ehealthNaturalPerson,
     build: async (f) => {
-      const sha384: SignatureAlgorithm = { ...RSA, name: 'sha384WithRSAEncryption', oid: OID.sha384WithRSAEncryption, der: encodeSequence(encodeOid(OID.sha384WithRSAEncryption), Buffer.from([5, 0])) };
+      const sha384: SignatureAlgorithm = {
+        ...RSA,
+        name: 'sha384WithRSAEncryption',
+        oid: OID.sha384WithRSAEncryption,
+        der: encodeSequence(encodeOid(OID.sha384WithRSAEncryption), Buffer.from([5, 0])),
+      };
       return certificateOf(encodeTbsCertificate(f), sha384);
     },
   },
@@ -172,7 +197,12 @@ const CASES: readonly FiringCase[] = [
       return certificateOf(encodeTbsCertificate({ ...f, signature: new AlgorithmIdentifier({ algorithm: OID.sha256WithRSAEncryption }) }), noNull);
     },
   },
-  { lint: 'e_unique_identifiers_absent', why: 'subjectUniqueID present', profile: ehealthNaturalPerson, build: (f) => encode({ ...f, subjectUniqueID: Buffer.from([1, 2, 3]) }) },
+  {
+    lint: 'e_unique_identifiers_absent',
+    why: 'subjectUniqueID present',
+    profile: ehealthNaturalPerson,
+    build: (f) => encode({ ...f, subjectUniqueID: Buffer.from([1, 2, 3]) }),
+  },
   { lint: 'e_extensions_present', why: 'no extensions field', profile: ehealthNaturalPerson, build: (f) => encode({ ...f, extensions: undefined }) },
   {
     lint: 'e_extensions_unique',
@@ -282,7 +312,11 @@ const CASES: readonly FiringCase[] = [
     lint: 'e_subject_dn_form',
     why: 'OU=TYPE=id differs from the CN',
     profile: ehealthNaturalPerson,
-    build: (f) => encode({ ...f, subject: encodeName(PERSON_SUBJECT.map((a) => (a.value === 'SSIN=85073003328' && a.type === 'OU' ? { ...a, value: 'SSIN=85073003427' } : a))) }),
+    build: (f) =>
+      encode({
+        ...f,
+        subject: encodeName(PERSON_SUBJECT.map((a) => (a.value === 'SSIN=85073003328' && a.type === 'OU' ? { ...a, value: 'SSIN=85073003427' } : a))),
+      }),
   },
   {
     lint: 'e_subject_serial_number_ssin',

@@ -24,7 +24,11 @@ export const rdnSingleValued: Lint = {
   name: 'e_subject_rdn_single_valued',
   description: 'Each subject RDN holds exactly one attribute',
   source: 'profile DN form (eHealth DNs are single-valued)',
-  check: (cert) => expect(cert.subject.every((a) => a.rdnSize === 1), 'subject has a multi-valued RDN'),
+  check: (cert) =>
+    expect(
+      cert.subject.every((a) => a.rdnSize === 1),
+      'subject has a multi-valued RDN',
+    ),
 };
 
 export const noEmptyValues: Lint = {

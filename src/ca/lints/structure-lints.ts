@@ -15,7 +15,10 @@ export const serialPositive: Lint = {
   source: 'RFC 5280 §4.1.2.2',
   check: (cert) => {
     if ((cert.serialNumber[0]! & 0x80) !== 0) return fail('serial number is negative');
-    return expect(cert.serialNumber.some((b) => b !== 0), 'serial number is zero');
+    return expect(
+      cert.serialNumber.some((b) => b !== 0),
+      'serial number is zero',
+    );
   },
 };
 
@@ -61,7 +64,10 @@ export const signatureAlgorithmMatchesIssuerKey: Lint = {
   source: 'RFC 4055 §5, RFC 5758 §3.2; profile',
   check: (cert, context) => {
     const expected = signatureAlgorithmFor(context.issuer.keyAlgorithm);
-    return expect(cert.tbsSignatureAlgorithmDer.equals(expected.der), `signature algorithm is not ${expected.name} as required for a ${context.issuer.keyAlgorithm} issuer`);
+    return expect(
+      cert.tbsSignatureAlgorithmDer.equals(expected.der),
+      `signature algorithm is not ${expected.name} as required for a ${context.issuer.keyAlgorithm} issuer`,
+    );
   },
 };
 

@@ -20,10 +20,7 @@ export interface LintContext {
   readonly backdateSeconds: number;
 }
 
-export type LintResult =
-  | { readonly status: 'pass' }
-  | { readonly status: 'fail'; readonly detail: string }
-  | { readonly status: 'not-applicable' };
+export type LintResult = { readonly status: 'pass' } | { readonly status: 'fail'; readonly detail: string } | { readonly status: 'not-applicable' };
 
 /** One check, named like zlint (`e_` = error). `source` cites the RFC section or profile rule it enforces. */
 export interface Lint {
@@ -37,5 +34,4 @@ export const PASS: LintResult = Object.freeze({ status: 'pass' });
 export const NOT_APPLICABLE: LintResult = Object.freeze({ status: 'not-applicable' });
 export const fail = (detail: string): LintResult => ({ status: 'fail', detail });
 /** Pass when `ok`, otherwise fail with the detail (a function when building it costs something). */
-export const expect = (ok: boolean, detail: string | (() => string)): LintResult =>
-  ok ? PASS : fail(typeof detail === 'function' ? detail() : detail);
+export const expect = (ok: boolean, detail: string | (() => string)): LintResult => (ok ? PASS : fail(typeof detail === 'function' ? detail() : detail));

@@ -10,7 +10,10 @@ export const validityTimeEncoding: Lint = {
   description: 'UTCTime (YYMMDDHHMMSSZ) through 2049, GeneralizedTime (YYYYMMDDHHMMSSZ) from 2050',
   source: 'RFC 5280 §4.1.2.5, §4.1.2.5.1, §4.1.2.5.2',
   check: (cert) => {
-    for (const [label, time] of [['notBefore', cert.validity.notBefore], ['notAfter', cert.validity.notAfter]] as [string, EncodedTime][]) {
+    for (const [label, time] of [
+      ['notBefore', cert.validity.notBefore],
+      ['notAfter', cert.validity.notAfter],
+    ] as [string, EncodedTime][]) {
       if (!time.date) return fail(`${label} "${time.text}" is not in the strict RFC 5280 form`);
       const wanted = time.date.getUTCFullYear() < 2050 ? TAG.UTC_TIME : TAG.GENERALIZED_TIME;
       if (time.tag !== wanted) return fail(`${label} ${iso(time.date)} must be ${wanted === TAG.UTC_TIME ? 'UTCTime' : 'GeneralizedTime'}`);

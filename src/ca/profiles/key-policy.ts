@@ -11,8 +11,10 @@ export function keyPolicyViolation(key: PublicKeyDescription, policy: KeyPolicy)
   if (key.kind === 'RSA') {
     const rsa = policy.rsa;
     if (!rsa) return { code: 'UNSUPPORTED_KEY', reason: 'RSA keys are not accepted by this profile' };
-    if (key.modulusBits < rsa.minModulusBits) return { code: 'WEAK_KEY', reason: `RSA key of ${key.modulusBits} bits; at least ${rsa.minModulusBits} required` };
-    if (key.modulusBits > rsa.maxModulusBits) return { code: 'UNSUPPORTED_KEY', reason: `RSA key of ${key.modulusBits} bits; at most ${rsa.maxModulusBits} accepted` };
+    if (key.modulusBits < rsa.minModulusBits)
+      return { code: 'WEAK_KEY', reason: `RSA key of ${key.modulusBits} bits; at least ${rsa.minModulusBits} required` };
+    if (key.modulusBits > rsa.maxModulusBits)
+      return { code: 'UNSUPPORTED_KEY', reason: `RSA key of ${key.modulusBits} bits; at most ${rsa.maxModulusBits} accepted` };
     if (!rsa.publicExponents.some((e) => BigInt(e) === key.publicExponent)) {
       return { code: 'WEAK_KEY', reason: `RSA public exponent ${key.publicExponent}; ${rsa.publicExponents.join(' or ')} required` };
     }

@@ -77,7 +77,10 @@ export function profileProblems(p: unknown): string[] {
   if (!isPlainObject(bc) || typeof bc['ca'] !== 'boolean' || typeof bc['critical'] !== 'boolean') {
     problems.push('basicConstraints needs boolean ca and critical');
   } else {
-    need(bc['pathLenConstraint'] === undefined || (isCa && isCount(bc['pathLenConstraint'])), 'pathLenConstraint must be a non-negative integer on a CA profile');
+    need(
+      bc['pathLenConstraint'] === undefined || (isCa && isCount(bc['pathLenConstraint'])),
+      'pathLenConstraint must be a non-negative integer on a CA profile',
+    );
     need(!isCa || bc['critical'] === true, 'basicConstraints must be critical on a CA profile (RFC 5280 §4.2.1.9)');
   }
 
@@ -88,7 +91,10 @@ export function profileProblems(p: unknown): string[] {
     need(isCa === ku.includes('keyCertSign'), 'keyCertSign is required on CA profiles and forbidden on leaf profiles');
   }
   const eku = p['extendedKeyUsage'];
-  need(isStringArray(eku) && eku.every((k) => EXTENDED_KEY_USAGES.has(k)) && new Set(eku).size === eku.length, 'extendedKeyUsage must list distinct known names');
+  need(
+    isStringArray(eku) && eku.every((k) => EXTENDED_KEY_USAGES.has(k)) && new Set(eku).size === eku.length,
+    'extendedKeyUsage must list distinct known names',
+  );
 
   const keys = p['allowedKeys'];
   if (!isPlainObject(keys)) {
@@ -176,7 +182,8 @@ function subjectRuleProblems(subject: unknown): string[] {
       if (!compiles(form['identifierTypePattern']) || !compiles(form['identifierValuePattern'])) problems.push('ehealth form needs valid identifier patterns');
       if (form['applicationId'] !== 'forbidden' && form['applicationId'] !== 'optional') problems.push('ehealth form applicationId must be forbidden|optional');
     } else if (form['kind'] === 'eid-citizen') {
-      if (form['cnSuffix'] !== 'Signature' && form['cnSuffix'] !== 'Authentication') problems.push('eid-citizen form cnSuffix must be Signature|Authentication');
+      if (form['cnSuffix'] !== 'Signature' && form['cnSuffix'] !== 'Authentication')
+        problems.push('eid-citizen form cnSuffix must be Signature|Authentication');
     } else problems.push(`unknown subject.form kind ${String(form['kind'])}`);
   }
   return problems;

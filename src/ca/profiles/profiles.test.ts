@@ -15,7 +15,6 @@ const CITIZEN = sampleCitizenSubject('Authentication');
 
 const attrs = (dn: DnSequence) => dn.map((a) => ({ type: a.type, oid: a.type, value: a.value }));
 
-
 const replace = (dn: DnSequence, type: string, from: string, to: string): DnSequence =>
   dn.map((a) => (a.type === type && a.value === from ? { ...a, value: to } : a));
 
@@ -55,7 +54,10 @@ describe('profile overrides', () => {
       path,
       JSON.stringify({
         profiles: {
-          'ehealth-natural-person': { validity: { months: { acceptance: 15 } }, certificatePolicies: [{ oid: '2.16.56.1.1.1.7', cpsUri: 'http://repo.example.test/cps' }] },
+          'ehealth-natural-person': {
+            validity: { months: { acceptance: 15 } },
+            certificatePolicies: [{ oid: '2.16.56.1.1.1.7', cpsUri: 'http://repo.example.test/cps' }],
+          },
           'hospital-gateway': { extends: 'organisation-authentication', description: 'gateway', extendedKeyUsage: ['clientAuth', 'serverAuth'] },
         },
       }),
@@ -66,7 +68,12 @@ describe('profile overrides', () => {
     expect(person.certificatePolicies).toEqual([{ oid: '2.16.56.1.1.1.7', cpsUri: 'http://repo.example.test/cps' }]);
     expect(person.keyUsage).toEqual(ehealthNaturalPerson.keyUsage);
     const gateway = set.get('hospital-gateway')!;
-    expect(gateway).toMatchObject({ name: 'hospital-gateway', description: 'gateway', extendedKeyUsage: ['clientAuth', 'serverAuth'], keyUsage: ['digitalSignature'] });
+    expect(gateway).toMatchObject({
+      name: 'hospital-gateway',
+      description: 'gateway',
+      extendedKeyUsage: ['clientAuth', 'serverAuth'],
+      keyUsage: ['digitalSignature'],
+    });
     expect(Object.isFrozen(gateway.subject)).toBe(true);
     // the built-in is untouched
     expect(ehealthNaturalPerson.validity.months.acceptance).toBe(12);
@@ -114,10 +121,25 @@ describe('subject DN rules', () => {
   });
 
   it.each([
-    ['a missing eHealth-platform OU', ehealthNaturalPerson, PERSON.filter((a) => a.value !== 'eHealth-platform Belgium'), /eHealth-platform Belgium is missing/],
+    [
+      'a missing eHealth-platform OU',
+      ehealthNaturalPerson,
+      PERSON.filter((a) => a.value !== 'eHealth-platform Belgium'),
+      /eHealth-platform Belgium is missing/,
+    ],
     ['another O', ehealthNaturalPerson, replace(PERSON, 'O', 'Federal Government', 'Acme'), /O=Acme is not one of/],
-    ['an OU identifier differing from the CN', ehealthNaturalPerson, replace(PERSON, 'OU', 'SSIN=85073003328', 'SSIN=85073003427'), /matching the CN is missing/],
-    ['an organisation type on the person profile', ehealthNaturalPerson, replace(replace(PERSON, 'CN', 'SSIN=85073003328', 'CBE=0820563481'), 'OU', 'SSIN=85073003328', 'CBE=0820563481'), /type CBE is not allowed/],
+    [
+      'an OU identifier differing from the CN',
+      ehealthNaturalPerson,
+      replace(PERSON, 'OU', 'SSIN=85073003328', 'SSIN=85073003427'),
+      /matching the CN is missing/,
+    ],
+    [
+      'an organisation type on the person profile',
+      ehealthNaturalPerson,
+      replace(replace(PERSON, 'CN', 'SSIN=85073003328', 'CBE=0820563481'), 'OU', 'SSIN=85073003328', 'CBE=0820563481'),
+      /type CBE is not allowed/,
+    ],
     ['SSIN on the organisation profile', ehealthOrganisation, PERSON, /type SSIN is not allowed/],
     ['an application id without its OU', ehealthOrganisation, ORGANISATION_WITH_APP.filter((a) => a.value !== 'MYAPP'), /OU=MYAPP matching/],
     ['a lower-case name OU', ehealthNaturalPerson, replace(PERSON, 'OU', 'JAN TEST', 'Jan Test'), /upper-case/],
@@ -134,10 +156,21 @@ describe('subject DN rules', () => {
 
   it('checks the eID citizen form', () => {
     expect(subjectDnProblems(attrs(CITIZEN), eidCitizenAuthentication.subject)).toEqual([]);
-    expect(subjectDnProblems(attrs(replace(CITIZEN, 'CN', 'Jan Peeters (Authentication)', 'Jan Marie Peeters (Authentication)')), eidCitizenAuthentication.subject)).toEqual([]);
-    expect(subjectDnProblems(attrs(replace(CITIZEN, 'SERIALNUMBER', '85073003328', '85073003329')), eidCitizenAuthentication.subject).join()).toMatch(/not a valid SSIN/);
-    expect(subjectDnProblems(attrs(replace(CITIZEN, 'CN', 'Jan Peeters (Authentication)', 'Piet Peeters (Authentication)')), eidCitizenAuthentication.subject).join()).toMatch(/CN must read/);
-    expect(subjectDnProblems(attrs(replace(CITIZEN, 'CN', 'Jan Peeters (Authentication)', 'Jan Peeters (Signature)')), eidCitizenAuthentication.subject).join()).toMatch(/does not match/);
+    expect(
+      subjectDnProblems(attrs(replace(CITIZEN, 'CN', 'Jan Peeters (Authentication)', 'Jan Marie Peeters (Authentication)')), eidCitizenAuthentication.subject),
+    ).toEqual([]);
+    expect(subjectDnProblems(attrs(replace(CITIZEN, 'SERIALNUMBER', '85073003328', '85073003329')), eidCitizenAuthentication.subject).join()).toMatch(
+      /not a valid SSIN/,
+    );
+    expect(
+      subjectDnProblems(
+        attrs(replace(CITIZEN, 'CN', 'Jan Peeters (Authentication)', 'Piet Peeters (Authentication)')),
+        eidCitizenAuthentication.subject,
+      ).join(),
+    ).toMatch(/CN must read/);
+    expect(
+      subjectDnProblems(attrs(replace(CITIZEN, 'CN', 'Jan Peeters (Authentication)', 'Jan Peeters (Signature)')), eidCitizenAuthentication.subject).join(),
+    ).toMatch(/does not match/);
   });
 
   it('pins the ETK-RA signer DN', () => {

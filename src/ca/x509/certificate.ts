@@ -41,6 +41,9 @@ export function verifyIssuedBy(certificate: ParsedCertificate, issuer: ParsedCer
 }
 
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
 }

@@ -43,7 +43,25 @@ describe('PKCS#10 requests', () => {
   it('parses and verifies a CSR made by OpenSSL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'csr-'));
     try {
-      execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', '/C=BE/OU=eHealth-platform Belgium/CN=SSIN=85073003328', '-outform', 'DER', '-out', join(dir, 'r.der')], { stdio: 'pipe' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-new',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'k.pem'),
+          '-subj',
+          '/C=BE/OU=eHealth-platform Belgium/CN=SSIN=85073003328',
+          '-outform',
+          'DER',
+          '-out',
+          join(dir, 'r.der'),
+        ],
+        { stdio: 'pipe' },
+      );
       const csr = parseCsr(readFileSync(join(dir, 'r.der')));
       expect(csr.subject.map((a) => a.value)).toEqual(['BE', 'eHealth-platform Belgium', 'SSIN=85073003328']);
       expect(checkCsrSignature(csr)).toBe('valid');

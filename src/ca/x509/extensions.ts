@@ -90,7 +90,9 @@ export function crlDistributionPointsExtension(urls: readonly string[]): Extensi
 
 export function authorityInfoAccessExtension(access: { readonly caIssuers?: readonly string[]; readonly ocsp?: readonly string[] }): Extension {
   const descriptions = [
-    ...(access.ocsp ?? []).map((url) => new AccessDescription({ accessMethod: OID.adOcsp, accessLocation: new GeneralName({ uniformResourceIdentifier: url }) })),
+    ...(access.ocsp ?? []).map(
+      (url) => new AccessDescription({ accessMethod: OID.adOcsp, accessLocation: new GeneralName({ uniformResourceIdentifier: url }) }),
+    ),
     ...(access.caIssuers ?? []).map(
       (url) => new AccessDescription({ accessMethod: OID.adCaIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: url }) }),
     ),

@@ -34,7 +34,11 @@ describe('public keys', () => {
     try {
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       writeFileSync(join(dir, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-      const pem = execFileSync('openssl', ['req', '-x509', '-key', join(dir, 'k.pem'), '-subj', '/CN=ski', '-days', '1', '-addext', 'subjectKeyIdentifier=hash'], { encoding: 'utf8', stdio: 'pipe' });
+      const pem = execFileSync(
+        'openssl',
+        ['req', '-x509', '-key', join(dir, 'k.pem'), '-subj', '/CN=ski', '-days', '1', '-addext', 'subjectKeyIdentifier=hash'],
+        { encoding: 'utf8', stdio: 'pipe' },
+      );
       writeFileSync(join(dir, 'c.pem'), pem);
       const text = execFileSync('openssl', ['x509', '-in', join(dir, 'c.pem'), '-noout', '-ext', 'subjectKeyIdentifier'], { encoding: 'utf8' });
       const opensslSki = /([0-9A-F]{2}(?::[0-9A-F]{2}){19})/.exec(text)![1]!.replace(/:/g, '').toLowerCase();

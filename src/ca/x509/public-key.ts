@@ -54,7 +54,7 @@ export function describePublicKey(spkiDer: Buffer): PublicKeyDescription {
       kind: 'RSA',
       modulusBits,
       publicExponent: BigInt(`0x${exponent.toString('hex')}`),
-      parametersNull: spki.parameters !== undefined && spki.parameters.equals(Buffer.from([TAG.NULL, 0])),
+      parametersNull: spki.parameters?.equals(Buffer.from([TAG.NULL, 0])) === true,
     };
   }
   if (spki.algorithmOid === OID.ecPublicKey) {

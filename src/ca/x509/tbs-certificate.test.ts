@@ -30,7 +30,10 @@ const dnAttribute: fc.Arbitrary<DnAttribute> = fc.oneof(
   fc.constantFrom<DnAttribute>({ type: 'C', value: 'BE' }, { type: 'SERIALNUMBER', value: '85073003328' }),
   fc.record({ type: fc.constantFrom('O', 'OU', 'CN', 'GIVENNAME', 'SN', 'L', 'ST'), value: dnValue }) as fc.Arbitrary<DnAttribute>,
 );
-const usages = fc.subarray<KeyUsageName>(['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyCertSign', 'cRLSign', 'decipherOnly'], { minLength: 1 });
+const usages = fc.subarray<KeyUsageName>(
+  ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyCertSign', 'cRLSign', 'decipherOnly'],
+  { minLength: 1 },
+);
 
 describe('TBSCertificate encoding', () => {
   it('the fast path is byte-identical to asn1-x509 TBSCertificate serialisation (property)', () => {

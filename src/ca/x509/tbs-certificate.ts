@@ -1,14 +1,14 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
-  AlgorithmIdentifier,
-  Extension,
+  type AlgorithmIdentifier,
+  type Extension,
   Extensions,
-  Name,
+  type Name,
   SubjectPublicKeyInfo,
   TBSCertificate,
   Time,
   Validity,
-  Version,
+  type Version,
 } from '@peculiar/asn1-x509';
 import { TAG, encodeSequence, encodeTime, encodeTlv } from './der.js';
 

@@ -53,7 +53,13 @@ describe(`admin command ca:intents:orphans on ${testEngine}`, () => {
       .transaction(async (tx) => {
         const issued = await issuer.issueFromCsr(
           tx,
-          { csrDer: buildCsr(SAMPLE_PERSON_SUBJECT, sharedTestKey('RSA-2048', 320)), expectedSubjectDn: PERSON_DN, profile: ehealthNaturalPerson, environment: 'acceptance', now: new Date() },
+          {
+            csrDer: buildCsr(SAMPLE_PERSON_SUBJECT, sharedTestKey('RSA-2048', 320)),
+            expectedSubjectDn: PERSON_DN,
+            profile: ehealthNaturalPerson,
+            environment: 'acceptance',
+            now: new Date(),
+          },
           'test',
         );
         serial = normaliseSerialHex(issued.serialHex);
@@ -64,7 +70,9 @@ describe(`admin command ca:intents:orphans on ${testEngine}`, () => {
 
     const text = await run([]);
     expect(text).toHaveLength(2);
-    expect(text[0]).toMatch(new RegExp(`^#\\d+ signed serial=${serial} issuer=${issuer.issuerKeyId} tbs-sha256=[0-9a-f]{64} intent \\S+ signed \\S+ profile=ehealth-natural-person`));
+    expect(text[0]).toMatch(
+      new RegExp(`^#\\d+ signed serial=${serial} issuer=${issuer.issuerKeyId} tbs-sha256=[0-9a-f]{64} intent \\S+ signed \\S+ profile=ehealth-natural-person`),
+    );
     expect(text[1]).toBe('1 orphan intent(s)');
 
     const [json] = await run(['--json']);

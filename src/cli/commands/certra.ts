@@ -14,7 +14,6 @@ import {
 } from '../../services/certra/index.js';
 import type { CertRaRequestRow } from '../../storage/certra-requests.js';
 import type { MandateRow, TestCaseRow } from '../../storage/certra-registrations.js';
-import type { AdminContext } from '../admin-context.js';
 import { defineCommand, defineListCommand, jsonDate, jsonId, UsageError, type AdminCommand } from '../command.js';
 
 /**
@@ -51,13 +50,18 @@ function describeRequest(r: CertRaRequestRow): string {
 }
 
 const ORGANISATION_OPTIONS = {
-  'org-type': { type: 'string', required: true, placeholder: 'TYPE', description: 'organisation identifier type (NIHII-HOSPITAL, CBE, EHP, …; see getGenericOrganizationTypes)' },
+  'org-type': {
+    type: 'string',
+    required: true,
+    placeholder: 'TYPE',
+    description: 'organisation identifier type (NIHII-HOSPITAL, CBE, EHP, …; see getGenericOrganizationTypes)',
+  },
   'org-id': { type: 'string', required: true, placeholder: 'ID', description: 'organisation identifier (check digits are verified)' },
 } as const;
 
 export const addLegalRepresentativeCommand = defineCommand({
   name: 'certra:mandate:add-legal-representative',
-  summary: 'register an organisation\'s legal representative',
+  summary: "register an organisation's legal representative",
   details: 'The legal representative may request certificates for the organisation and designate certificate managers.',
   options: {
     ...ORGANISATION_OPTIONS,
@@ -88,7 +92,12 @@ export const addCertificateManagerCommand = defineCommand({
   options: {
     ...ORGANISATION_OPTIONS,
     ssin: { type: 'string', required: true, placeholder: 'SSIN', description: 'SSIN of the certificate manager' },
-    'designated-by': { type: 'string', required: true, placeholder: 'LR_SSIN', description: 'SSIN of the legal representative who designates them (an active mandate)' },
+    'designated-by': {
+      type: 'string',
+      required: true,
+      placeholder: 'LR_SSIN',
+      description: 'SSIN of the legal representative who designates them (an active mandate)',
+    },
     evidence: { type: 'string', required: true, placeholder: 'REF', description: 'reference of the signed procuration form' },
   },
   async run(context, options, out) {
@@ -163,11 +172,17 @@ export const withdrawMandateCommand = defineCommand({
 export const addTestCaseCommand = defineCommand({
   name: 'certra:test-case:add',
   summary: 'acceptance test case (automatic validation in acceptance)',
-  details: 'With CERTRA_AUTOMATIC_VALIDATION=on-file (the default), an acceptance request for this identifier signed by the\nresponsible person is validated automatically.',
+  details:
+    'With CERTRA_AUTOMATIC_VALIDATION=on-file (the default), an acceptance request for this identifier signed by the\nresponsible person is validated automatically.',
   options: {
     type: { type: 'string', required: true, placeholder: 'TYPE', description: 'identifier type (SSIN, NIHII-HOSPITAL, CBE, …)' },
     id: { type: 'string', required: true, placeholder: 'ID', description: 'identifier value' },
-    'responsible-ssin': { type: 'string', required: true, placeholder: 'SSIN', description: 'SSIN of the person responsible for the test case (the signer of its requests)' },
+    'responsible-ssin': {
+      type: 'string',
+      required: true,
+      placeholder: 'SSIN',
+      description: 'SSIN of the person responsible for the test case (the signer of its requests)',
+    },
     description: { type: 'string', placeholder: 'TEXT', default: '', description: 'free text shown in lists' },
   },
   async run(context, options, out) {
@@ -264,7 +279,7 @@ export const listRequestsCommand = defineListCommand({
 export const approveRequestCommand = defineCommand({
   name: 'certra:requests:approve',
   summary: 'approve a waiting request and issue its certificate',
-  details: 'The operator is recorded as the deciding officer. A foreigner\'s request needs --identity-evidence.',
+  details: "The operator is recorded as the deciding officer. A foreigner's request needs --identity-evidence.",
   options: {
     pki: { type: 'string', required: true, placeholder: 'HEX', description: 'public key identifier of the request (certra:requests:list)' },
     note: { type: 'string', placeholder: 'TEXT', description: 'note kept with the decision' },
@@ -292,7 +307,9 @@ export const refuseRequestCommand = defineCommand({
     reason: { type: 'string', required: true, placeholder: 'TEXT', description: 'why the request is refused' },
   },
   async run(context, options, out) {
-    const request = await run(() => refuseRequest(context.services.certRa, { publicKeyIdentifier: options.pki, officer: context.operator, reason: options.reason }));
+    const request = await run(() =>
+      refuseRequest(context.services.certRa, { publicKeyIdentifier: options.pki, officer: context.operator, reason: options.reason }),
+    );
     out(`refused: ${describeRequest(request)}`);
   },
 });

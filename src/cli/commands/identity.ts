@@ -29,7 +29,10 @@ export const mintIdentityCommand = defineCommand({
     const identity = await mintCitizenIdentity({ ssin, givenName: options['given-name'], surname: options.surname }, citizenCa);
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     const chainPem = identity.chain.map((der) => toPem(der, 'CERTIFICATE')).join('');
-    for (const [role, credential] of [['signature', identity.signature], ['authentication', identity.authentication]] as const) {
+    for (const [role, credential] of [
+      ['signature', identity.signature],
+      ['authentication', identity.authentication],
+    ] as const) {
       writeFileSync(join(directory, `${role}.key.pem`), credential.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       writeFileSync(join(directory, `${role}.cert.pem`), toPem(credential.certificate, 'CERTIFICATE'));
     }

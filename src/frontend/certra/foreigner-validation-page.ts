@@ -18,7 +18,7 @@ export async function foreignerValidationRoutes(app: FastifyInstance, deps: Cert
   app.get(`${FOREIGNER_VALIDATION_PATH}/:reference`, async (request, reply) => {
     const { reference } = request.params as { reference: string };
     const found = await foreignerRequestByReference(deps, reference);
-    if (!found || found.channel !== 'foreigner') return reply.code(404).type('text/plain; charset=utf-8').send('unknown validation reference\n');
+    if (found?.channel !== 'foreigner') return reply.code(404).type('text/plain; charset=utf-8').send('unknown validation reference\n');
     const state = hasLapsed(found, deps.clock.now()) ? 'LAPSED' : found.status;
     const expires = found.validationExpiresAt?.toISOString() ?? '';
     const texts: Record<CertRaLanguage, Record<typeof state, string>> = {

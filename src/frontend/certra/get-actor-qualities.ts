@@ -23,7 +23,10 @@ export function getActorQualitiesOperation(ctx: CertRaHandlerContext): SoapOpera
               'crp:OrganizationAuthorization',
               null,
               // Organisation names are not translated: the registered name is given in each language.
-              textTypeXml('cert:Name', CERTRA_LANGUAGES.map((lang) => ({ lang, text: organisation.name }))),
+              textTypeXml(
+                'cert:Name',
+                CERTRA_LANGUAGES.map((lang) => ({ lang, text: organisation.name })),
+              ),
               el('cert:Identifier', { Type: organisation.identifier.type }, organisation.identifier.value),
             ),
           ),

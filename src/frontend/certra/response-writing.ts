@@ -91,7 +91,11 @@ export function actorXml(name: string, actor: Actor): Xml {
 
 /** certra core TextType. */
 export function textTypeXml(name: string, texts: readonly LocalizedText[]): Xml {
-  return el(name, null, texts.map((t) => el('cert:Value', { 'xml:lang': t.lang }, t.text)));
+  return el(
+    name,
+    null,
+    texts.map((t) => el('cert:Value', { 'xml:lang': t.lang }, t.text)),
+  );
 }
 
 /** certra core ContactDataType. */
@@ -114,7 +118,11 @@ export function certificateInfoXml(name: string, info: CertificateInfo): Xml {
     null,
     el('cert:RequestedDate', null, isoDateTime(info.requestedAt)),
     el('cert:PublicKeyIdentifier', null, info.publicKeyIdentifier),
-    el('cert:CertificateEntity', { EntityType: info.entityType }, el('cert:CertificateIdentifier', null, actorXml('cert:Actor', info.actor), textEl('cert:ApplicationId', info.applicationId))),
+    el(
+      'cert:CertificateEntity',
+      { EntityType: info.entityType },
+      el('cert:CertificateIdentifier', null, actorXml('cert:Actor', info.actor), textEl('cert:ApplicationId', info.applicationId)),
+    ),
     el('cert:AuthenticationCertificateStatus', null, info.status),
     el('cert:ETKStatus', null, info.etkStatus),
     el('cert:AutomaticallyValidated', null, String(info.automaticallyValidated)),

@@ -13,7 +13,11 @@ import { renderAnswer, type GivenIdentifier } from './get-etk.js';
 // Any XML character, including those the escapes are for (line ends, tabs, quotes, markup characters).
 const xmlText = fc
   .string({ unit: fc.oneof(fc.constantFrom('&', '<', '>', '"', "'", '\r', '\n', '\t', ']]>', 'é', '𝄞', ' '), fc.string({ maxLength: 1 })), maxLength: 16 })
-  .map((text) => Array.from(text).filter((c) => isXmlChar(c.codePointAt(0)!)).join(''));
+  .map((text) =>
+    Array.from(text)
+      .filter((c) => isXmlChar(c.codePointAt(0)!))
+      .join(''),
+  );
 
 const isXmlChar = (code: number) =>
   code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000;

@@ -5,7 +5,8 @@ import { NS } from '../../soap/namespaces.js';
 import type { SoapCall, SoapOperation } from '../../soap/service.js';
 import { el, raw, textEl, type Xml } from '../../xml/builder.js';
 import { oneOrMore, optional, one, sequenceElement, textElement } from '../../xml/element-shape.js';
-import { domElementView, viewChildrenNamed, viewOptionalChild, viewRequiredChild, type ElementView } from '../../xml/element-view.js';
+import { domElementView, viewChildrenNamed, viewOptionalChild, viewRequiredChild } from '../../xml/element-view.js';
+import type { ElementView } from '../../xml/element-view-interface.js';
 import { childElements } from '../../xml/parse.js';
 import type { VerifiedWsSecurity } from './ws-security-gate.js';
 
@@ -56,7 +57,15 @@ export const GET_ETK_FAST_LANE = {
   shape: sequenceElement(
     DEP,
     'GetEtkRequest',
-    one(sequenceElement(DEP, 'SearchCriteria', oneOrMore(sequenceElement(DEP, 'Identifier', one(textElement(DEP, 'Type')), one(textElement(DEP, 'Value')), optional(textElement(DEP, 'ApplicationID')))))),
+    one(
+      sequenceElement(
+        DEP,
+        'SearchCriteria',
+        oneOrMore(
+          sequenceElement(DEP, 'Identifier', one(textElement(DEP, 'Type')), one(textElement(DEP, 'Value')), optional(textElement(DEP, 'ApplicationID'))),
+        ),
+      ),
+    ),
   ),
   read: readSearchCriteria,
 };
@@ -116,7 +125,13 @@ function getEtkResponse(code: '200' | '400' | '404' | '500', message: string, gi
     'dep:GetEtkResponse',
     { 'xmlns:dep': DEP, Id: `_${randomUUID()}` },
     el('core:Status', { 'xmlns:core': NS.commonsCoreV1 }, textEl('Code', code), textEl('Message', message, { Lang: 'EN' })),
-    given.length > 0 ? el('dep:GivenSearchCriteria', null, given.map((identifier) => identifierXml(identifier, identifier.applicationIdElement))) : undefined,
+    given.length > 0
+      ? el(
+          'dep:GivenSearchCriteria',
+          null,
+          given.map((identifier) => identifierXml(identifier, identifier.applicationIdElement)),
+        )
+      : undefined,
     content,
   ).markup;
 }

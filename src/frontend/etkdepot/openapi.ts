@@ -20,11 +20,17 @@ const problem = {
     status: { type: 'integer' },
     detail: { type: 'string' },
     requestId: { type: 'string', description: 'The id of this request, also in the X-Request-Id header: quote it when reporting a problem' },
-    code: { type: 'string', enum: ['BAD_QUERY', 'UNKNOWN_IDENTIFIER_TYPE', 'INVALID_IDENTIFIER', 'AUTHENTICATION_REQUIRED', 'ETK_NOT_FOUND', 'INTERNAL_ERROR'] },
+    code: {
+      type: 'string',
+      enum: ['BAD_QUERY', 'UNKNOWN_IDENTIFIER_TYPE', 'INVALID_IDENTIFIER', 'AUTHENTICATION_REQUIRED', 'ETK_NOT_FOUND', 'INTERNAL_ERROR'],
+    },
   },
 } as const;
 
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
 
 export const ETKDEPOT_OPENAPI = {
   openapi: '3.0.3',
@@ -43,7 +49,13 @@ export const ETKDEPOT_OPENAPI = {
         operationId: 'getEtk',
         summary: 'Find the ETK of an identifier',
         parameters: [
-          { name: 'type', in: 'query', required: true, schema: { type: 'string' }, description: 'ETK identifier type: SSIN, CBE, EHP, NIHII, NIHII-HOSPITAL, …' },
+          {
+            name: 'type',
+            in: 'query',
+            required: true,
+            schema: { type: 'string' },
+            description: 'ETK identifier type: SSIN, CBE, EHP, NIHII, NIHII-HOSPITAL, …',
+          },
           { name: 'value', in: 'query', required: true, schema: { type: 'string' } },
           { name: 'applicationId', in: 'query', required: false, schema: { type: 'string' }, description: 'Empty means absent' },
         ],
@@ -70,7 +82,11 @@ export const ETKDEPOT_OPENAPI = {
             description: 'Several ETKs (application ids) match and no applicationId was given: ask again with one of them',
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['matchingEtks'], properties: { matchingEtks: { type: 'array', items: { $ref: '#/components/schemas/Identifier' } } } },
+                schema: {
+                  type: 'object',
+                  required: ['matchingEtks'],
+                  properties: { matchingEtks: { type: 'array', items: { $ref: '#/components/schemas/Identifier' } } },
+                },
               },
             },
           },

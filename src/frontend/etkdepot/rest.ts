@@ -52,9 +52,17 @@ export async function registerEtkDepotRest(app: FastifyInstance, depot: EtkDepot
     switch (answer.kind) {
       case 'found':
         if (prefersBinary(request.headers.accept)) return reply.type('application/octet-stream').send(answer.etk.der);
-        return reply.type('application/json; charset=utf-8').send({ identifier: identifierOf(answer.etk), etk: answer.etk.der.toString('base64'), notBefore: new Date(answer.etk.notBefore).toISOString(), notAfter: new Date(answer.etk.notAfter).toISOString() });
+        return reply.type('application/json; charset=utf-8').send({
+          identifier: identifierOf(answer.etk),
+          etk: answer.etk.der.toString('base64'),
+          notBefore: new Date(answer.etk.notBefore).toISOString(),
+          notAfter: new Date(answer.etk.notAfter).toISOString(),
+        });
       case 'several':
-        return reply.code(300).type('application/json; charset=utf-8').send({ matchingEtks: answer.matches.map(identifierOf) });
+        return reply
+          .code(300)
+          .type('application/json; charset=utf-8')
+          .send({ matchingEtks: answer.matches.map(identifierOf) });
       case 'not-found':
         return problem(reply, 404, 'ETK_NOT_FOUND', 'No ETK found for these criteria');
       case 'invalid':
@@ -72,7 +80,10 @@ function identifierOf(etk: DirectoryEtk): { type: string; value: string; applica
 /** An RFC 9457 problem document; the extension member `requestId` is the X-Request-Id of the answer and of the log lines. */
 function problem(reply: FastifyReply, status: number, code: string, detail: string) {
   const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error' };
-  return reply.code(status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', title: titles[status], status, detail, code, requestId: String(reply.request.id) });
+  return reply
+    .code(status)
+    .type('application/problem+json; charset=utf-8')
+    .send({ type: 'about:blank', title: titles[status], status, detail, code, requestId: String(reply.request.id) });
 }
 
 /** True when the Accept header ranks application/octet-stream above JSON (JSON is the default). */
@@ -86,7 +97,8 @@ export function prefersBinary(accept: string | undefined): boolean {
     const q = qParameter ? Number(qParameter.slice(2)) : 1;
     if (!Number.isFinite(q)) continue;
     if (mediaType === 'application/octet-stream') binary = Math.max(binary, q);
-    else if (mediaType === 'application/json' || mediaType === 'application/*' || mediaType === '*/*') json = Math.max(json, mediaType === 'application/json' ? q : q - 0.001);
+    else if (mediaType === 'application/json' || mediaType === 'application/*' || mediaType === '*/*')
+      json = Math.max(json, mediaType === 'application/json' ? q : q - 0.001);
   }
   return binary > 0 && binary > json;
 }

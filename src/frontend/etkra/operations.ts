@@ -11,13 +11,7 @@ import { etkRaResponse, type EtkRaResponseName } from './responses.js';
 
 /** Handlers are thin: authenticate and read the signed element → service → response. Policy lives in EtkRegistration. */
 
-function operation(
-  name: string,
-  localName: string,
-  responseName: EtkRaResponseName,
-  clock: Clock,
-  handle: SoapOperation['handle'],
-): SoapOperation {
+function operation(name: string, localName: string, responseName: EtkRaResponseName, clock: Clock, handle: SoapOperation['handle']): SoapOperation {
   return {
     name,
     requestElement: { namespace: NS.etkraProtocolV2, localName },

@@ -36,7 +36,7 @@ export async function certificateInfoForAuthenticationCertificate(deps: CertRaDe
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     const issued = await certificateRegistry.findBySerial(tx, deps.issuer.issuerKeyId, signerCertificate.serialNumberHex);
-    if (!issued?.certificateDer || !issued.certificateDer.equals(signerCertificate.certificate)) {
+    if (!issued?.certificateDer?.equals(signerCertificate.certificate)) {
       throw new ServiceError('CERTIFICATE_NOT_FOUND', 'the signing certificate is not an eHealth certificate issued by this service');
     }
     if (issued.revokedAt) throw new ServiceError('UNTRUSTED_SIGNER', 'the signing certificate is revoked');

@@ -121,7 +121,8 @@ export async function submitForeignerRequest(deps: CertRaDependencies, input: Fo
   const now = deps.clock.now();
   const contactData = normaliseContactData(input.contactData);
   const ssin = ssinOf(input.person, now, 'ForeignPerson');
-  if (!isBisNumber(ssin, now)) throw new ServiceError('INVALID_IDENTIFIER', 'only SSIN BIS numbers are accepted: this service is for non-residents without an eID');
+  if (!isBisNumber(ssin, now))
+    throw new ServiceError('INVALID_IDENTIFIER', 'only SSIN BIS numbers are accepted: this service is for non-residents without an eID');
   if (input.person.firstNames.length === 0) throw new ServiceError('INVALID_REQUEST', 'ForeignPerson must carry the first name');
   const dn = canonicalDn('SSIN', ssin, foreignerDnName(input.person), undefined);
   const { publicKeyIdentifier } = checkCsr(input.csrDer, dn, profileFor('NaturalPerson'), 'the DN of this foreign person');
@@ -190,7 +191,8 @@ function checkBaseServices(services: readonly string[]): string[] {
   const accepted = new Set<string>(BASE_SERVICES);
   const result: string[] = [];
   for (const service of services.map((s) => s.trim())) {
-    if (!accepted.has(service)) throw new ServiceError('INVALID_REQUEST', `BaseServiceUsage ${JSON.stringify(service.slice(0, 40))} is not one of ${BASE_SERVICES.join(', ')}`);
+    if (!accepted.has(service))
+      throw new ServiceError('INVALID_REQUEST', `BaseServiceUsage ${JSON.stringify(service.slice(0, 40))} is not one of ${BASE_SERVICES.join(', ')}`);
     if (!result.includes(service)) result.push(service);
   }
   return result;
@@ -237,7 +239,8 @@ async function placeRequest(
         parameters: [{ name: 'ReplacementPeriodStartDate', value: start.toISOString() }],
       });
     }
-    if (await hasLiveReplacement(tx, current.request, now)) throw new ServiceError('NOT_REPLACEABLE', `certificate ${current.request.publicKeyIdentifier} is already replaced`);
+    if (await hasLiveReplacement(tx, current.request, now))
+      throw new ServiceError('NOT_REPLACEABLE', `certificate ${current.request.publicKeyIdentifier} is already replaced`);
     replaces = current.request;
   }
 
@@ -253,7 +256,12 @@ async function placeRequest(
     actor,
     action: 'certra.request.submitted',
     subject: request.publicKeyIdentifier,
-    details: { dn: request.dn, channel: request.channel, automaticallyValidated: request.automaticallyValidated, replaces: replaces?.publicKeyIdentifier ?? null },
+    details: {
+      dn: request.dn,
+      channel: request.channel,
+      automaticallyValidated: request.automaticallyValidated,
+      replaces: replaces?.publicKeyIdentifier ?? null,
+    },
   });
   if (request.automaticallyValidated) request = await issueFor(deps, tx, request, 'automatic', null, actor);
   return { request, replaces };
@@ -269,7 +277,14 @@ export async function hasLiveReplacement(q: Queryable, request: CertRaRequestRow
 }
 
 /** Issues the certificate of a validated request through the CA (profile by entity, validity by environment). */
-async function issueFor(deps: CertRaDependencies, tx: Queryable, request: CertRaRequestRow, decidedBy: string, note: string | null, actor: string): Promise<CertRaRequestRow> {
+async function issueFor(
+  deps: CertRaDependencies,
+  tx: Queryable,
+  request: CertRaRequestRow,
+  decidedBy: string,
+  note: string | null,
+  actor: string,
+): Promise<CertRaRequestRow> {
   const now = deps.clock.now();
   const issued = await deps.issuer.issueFromCsr(
     tx,
@@ -292,7 +307,8 @@ export async function certificateChain(deps: CertRaDependencies, publicKeyIdenti
   return deps.db.transaction(async (tx) => {
     const request = await certRaRequests.findByPublicKeyIdentifier(tx, publicKeyIdentifier);
     if (!request) throw new ServiceError('CERTIFICATE_NOT_FOUND');
-    if (request.status === 'REFUSED' || hasLapsed(request, now)) throw new ServiceError('REQUEST_REFUSED', request.decisionNote ? `the request was refused: ${request.decisionNote}` : undefined);
+    if (request.status === 'REFUSED' || hasLapsed(request, now))
+      throw new ServiceError('REQUEST_REFUSED', request.decisionNote ? `the request was refused: ${request.decisionNote}` : undefined);
     if (request.status === 'PENDING') throw new ServiceError('CERT_NOT_YET_DELIVERED');
     const certificate = await certificateRegistry.findById(tx, request.issuedCertificateId!);
     if (!certificate?.certificateDer) throw new Error(`request ${request.id} is ISSUED but its certificate is missing`);
@@ -328,7 +344,10 @@ export async function approveRequest(deps: CertRaDependencies, input: ApprovalIn
   });
 }
 
-export async function refuseRequest(deps: CertRaDependencies, input: { publicKeyIdentifier: string; officer: string; reason: string }): Promise<CertRaRequestRow> {
+export async function refuseRequest(
+  deps: CertRaDependencies,
+  input: { publicKeyIdentifier: string; officer: string; reason: string },
+): Promise<CertRaRequestRow> {
   const now = deps.clock.now();
   const reason = input.reason.trim();
   if (reason === '') throw new ServiceError('INVALID_REQUEST', 'a refusal needs a reason');
@@ -344,7 +363,8 @@ async function pendingRequest(tx: Queryable, publicKeyIdentifier: string, now: D
   const request = await certRaRequests.findByPublicKeyIdentifier(tx, publicKeyIdentifier, { forUpdate: true });
   if (!request) throw new ServiceError('CERTIFICATE_NOT_FOUND');
   if (request.status !== 'PENDING') throw new ServiceError('INVALID_REQUEST', `the request is already ${request.status}`);
-  if (hasLapsed(request, now)) throw new ServiceError('INVALID_REQUEST', `the identity validation period ended at ${request.validationExpiresAt!.toISOString()}`);
+  if (hasLapsed(request, now))
+    throw new ServiceError('INVALID_REQUEST', `the identity validation period ended at ${request.validationExpiresAt!.toISOString()}`);
   return request;
 }
 

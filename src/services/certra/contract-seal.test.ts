@@ -54,7 +54,12 @@ describe(`contract seal on ${testEngine}`, () => {
   });
 
   it('accepts the DN as the connector echoes it (any RFC 2253 spelling), since the DN is bound by meaning', async () => {
-    expect(await verdict({ ...facts, dn: 'CN=SSIN=85073003328, OU=eHealth-platform Belgium, OU=JAN TEST, OU="SSIN=85073003328", O=Federal Government, C=BE' }, texts)).toBe('valid');
+    expect(
+      await verdict(
+        { ...facts, dn: 'CN=SSIN=85073003328, OU=eHealth-platform Belgium, OU=JAN TEST, OU="SSIN=85073003328", O=Federal Government, C=BE' },
+        texts,
+      ),
+    ).toBe('valid');
   });
 
   it.each([
@@ -68,12 +73,27 @@ describe(`contract seal on ${testEngine}`, () => {
   });
 
   it('refuses altered, dropped, mixed or missing texts and seals', async () => {
-    expect(await verdict(facts, texts.map((v) => (v.lang === 'nl' ? { ...v, text: v.text.replace('12 maanden', '120 maanden') } : v)))).toBe('CONTRACT_INVALID');
+    expect(
+      await verdict(
+        facts,
+        texts.map((v) => (v.lang === 'nl' ? { ...v, text: v.text.replace('12 maanden', '120 maanden') } : v)),
+      ),
+    ).toBe('CONTRACT_INVALID');
     expect(await verdict(facts, texts.slice(0, 2))).toBe('CONTRACT_INVALID');
-    expect(await verdict(facts, texts.map((v) => ({ ...v, lang: v.lang === 'fr' ? 'de' : v.lang })))).toBe('CONTRACT_INVALID');
+    expect(
+      await verdict(
+        facts,
+        texts.map((v) => ({ ...v, lang: v.lang === 'fr' ? 'de' : v.lang })),
+      ),
+    ).toBe('CONTRACT_INVALID');
     const resealed = await new ContractSealer().seal(t.db, facts, new Date(ISSUED.getTime() + 1000), render);
     expect(await verdict(facts, [texts[0]!, resealed[1]!, texts[2]!])).toBe('CONTRACT_INVALID');
-    expect(await verdict(facts, texts.map((v) => ({ ...v, text: v.text.replace(/<meta name="ehealth-contract-seal"[^>]*>/, '') })))).toBe('CONTRACT_INVALID');
+    expect(
+      await verdict(
+        facts,
+        texts.map((v) => ({ ...v, text: v.text.replace(/<meta name="ehealth-contract-seal"[^>]*>/, '') })),
+      ),
+    ).toBe('CONTRACT_INVALID');
   });
 
   it('refuses a seal made with another key (another deployment)', async () => {

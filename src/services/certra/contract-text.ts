@@ -17,7 +17,10 @@ function personName(actor: Actor): string {
 }
 
 function dateText(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }
 
 function page(lang: CertRaLanguage, title: string, sealMeta: string, body: string): string {

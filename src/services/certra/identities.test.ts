@@ -29,7 +29,18 @@ describe('the Signer element against the eID that signed', () => {
     const actor = (ids: Array<{ type: string; value: string }>) => ({ ids, firstNames: ['Jan'], name: 'Van den Bossche' });
     expect(codeOf(() => assertSignerIs(eid, actor([{ type: 'SSIN', value: '79041214518' }]), NOW))).toBe('SIGNER_MISMATCH');
     expect(codeOf(() => ssinOf(actor([{ type: 'NIHII11', value: '12345625001' }]), NOW, 'Signer'))).toBe('INVALID_REQUEST');
-    expect(codeOf(() => ssinOf(actor([{ type: 'SSIN', value: '85073003328' }, { type: 'SSIN', value: '79041214518' }]), NOW, 'Signer'))).toBe('INVALID_REQUEST');
+    expect(
+      codeOf(() =>
+        ssinOf(
+          actor([
+            { type: 'SSIN', value: '85073003328' },
+            { type: 'SSIN', value: '79041214518' },
+          ]),
+          NOW,
+          'Signer',
+        ),
+      ),
+    ).toBe('INVALID_REQUEST');
     expect(codeOf(() => ssinOf(actor([{ type: 'SSIN', value: '85073003329' }]), NOW, 'Signer'))).toBe('INVALID_IDENTIFIER');
   });
 });

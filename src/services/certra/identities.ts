@@ -21,7 +21,12 @@ export function signerIdentity(signer: AuthenticatedSigner, now: Date): SignerId
 
 /** Upper case, diacritics and punctuation spacing ignored: "Van den Bossche" = "VAN DEN BOSSCHE", "Zoë" = "ZOE". */
 function comparableName(name: string): string {
-  return name.normalize('NFD').replace(/[\u0300-\u036f]/gu, '').toUpperCase().replace(/[\s-]+/gu, ' ').trim();
+  return name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/gu, '')
+    .toUpperCase()
+    .replace(/[\s-]+/gu, ' ')
+    .trim();
 }
 
 /**
@@ -53,7 +58,8 @@ export function ssinOf(actor: Actor, now: Date, role: string): string {
 
 /** A known ETK identifier type with a well-formed value and correct check digits. */
 export function requireValidIdentifier(identifier: Identifier, now: Date): { value: string; type: EtkIdentifierType } {
-  if (!findEtkIdentifierType(identifier.type)) throw new ServiceError('UNKNOWN_IDENTIFIER_TYPE', `identifier type ${JSON.stringify(identifier.type.slice(0, 40))} is not supported`);
+  if (!findEtkIdentifierType(identifier.type))
+    throw new ServiceError('UNKNOWN_IDENTIFIER_TYPE', `identifier type ${JSON.stringify(identifier.type.slice(0, 40))} is not supported`);
   const result = validateIdentifier(identifier.type, identifier.value, { now });
   if (!result.ok) {
     const why = result.reason === 'BAD_CHECK_DIGIT' ? 'has wrong check digits' : 'is malformed';

@@ -65,7 +65,13 @@ describe('CertRA certificate lifecycle states', () => {
     expect(certificateStatus(request(), certificate({ revokedAt: T0 }), T0)).toBe('REVOKED');
     expect(certificateStatus(request(), certificate(), NOT_AFTER)).toBe('EXPIRED');
     // A foreigner's request lapses when the identity was not validated in time.
-    const foreigner = request({ status: 'PENDING', channel: 'foreigner', issuedCertificateId: null, decidedAt: null, validationExpiresAt: new Date(T0.getTime() + 1000) });
+    const foreigner = request({
+      status: 'PENDING',
+      channel: 'foreigner',
+      issuedCertificateId: null,
+      decidedAt: null,
+      validationExpiresAt: new Date(T0.getTime() + 1000),
+    });
     expect(certificateStatus(foreigner, undefined, T0)).toBe('IN_PROGRESS');
     expect(certificateStatus(foreigner, undefined, new Date(T0.getTime() + 1000))).toBe('REFUSED');
   });

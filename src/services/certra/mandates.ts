@@ -154,7 +154,9 @@ export interface TestCaseInput {
 export async function registerTestCase(deps: RegistrationDeps, input: TestCaseInput, operator: string): Promise<TestCaseRow> {
   const now = deps.clock.now();
   const identifier =
-    input.identifier.type === 'SSIN' ? { type: 'SSIN', value: requireSsin(input.identifier.value, now, 'identifier') } : requireOrganisation(input.identifier, now);
+    input.identifier.type === 'SSIN'
+      ? { type: 'SSIN', value: requireSsin(input.identifier.value, now, 'identifier') }
+      : requireOrganisation(input.identifier, now);
   const responsibleSsin = requireSsin(input.responsibleSsin, now, 'responsible');
   if (identifier.type === 'SSIN' && identifier.value !== responsibleSsin) {
     throw new ServiceError('INVALID_REQUEST', 'a natural person is responsible for their own certificate: the SSINs must be equal');

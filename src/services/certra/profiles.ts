@@ -14,7 +14,7 @@ export function profileFor(entityType: CertRaEntityType): CertificateProfile {
  */
 export const CERTIFIABLE_ORGANISATION_TYPES: readonly EtkIdentifierType[] = (() => {
   const form = ehealthOrganisation.subject.form;
-  if (!form || form.kind !== 'ehealth') return [];
+  if (form?.kind !== 'ehealth') return [];
   const typePattern = new RegExp(form.identifierTypePattern, 'u');
   const valuePattern = new RegExp(form.identifierValuePattern, 'u');
   return ORGANIZATION_IDENTIFIER_TYPES.filter((t) => typePattern.test(t.type) && valuePattern.test('0'.repeat(t.length)));

@@ -37,7 +37,8 @@ export async function revokeCertificate(deps: CertRaDependencies, input: RevokeI
     const certificate = request.issuedCertificateId === null ? undefined : await certificateRegistry.findById(tx, request.issuedCertificateId);
     const status = certificateStatus(request, certificate, now);
     if (status !== 'VALID_ACTIVE' || !certificate) throw new ServiceError('NOT_REVOCABLE', `the certificate is ${status}`);
-    if (!(await certificateRegistry.revoke(tx, certificate.id, now, input.contract.reason))) throw new ServiceError('NOT_REVOCABLE', 'the certificate is already revoked');
+    if (!(await certificateRegistry.revoke(tx, certificate.id, now, input.contract.reason)))
+      throw new ServiceError('NOT_REVOCABLE', 'the certificate is already revoked');
     const etksRevoked = await deps.etk.revokeForCertificate(tx, certificate.id, now);
     await auditLog.record(tx, {
       actor: `ssin:${signer.ssin}`,

@@ -56,11 +56,22 @@ const FIXED = [
     prefixes: [],
   },
   { name: 'attributes sorted by namespace then name', xml: '<a xmlns:z="urn:a" xmlns:y="urn:b" z:k="1" y:k="2" b="3" a="4"/>', path: [], prefixes: [] },
-  { name: 'unused namespaces dropped, used ones declared where visible', xml: '<r xmlns:u="urn:u" xmlns:v="urn:v"><v:x><y u:a="1"/></v:x></r>', path: [0], prefixes: [] },
+  {
+    name: 'unused namespaces dropped, used ones declared where visible',
+    xml: '<r xmlns:u="urn:u" xmlns:v="urn:v"><v:x><y u:a="1"/></v:x></r>',
+    path: [0],
+    prefixes: [],
+  },
   { name: 'inclusive prefix declared on an ancestor', xml: '<r xmlns:s="urn:s" xmlns:t="urn:t"><x><y/></x></r>', path: [0], prefixes: ['s'] },
   { name: 'inclusive prefix redeclared below with another URI', xml: '<r xmlns:s="urn:s"><x><s:y xmlns:s="urn:s2"/></x></r>', path: [0], prefixes: ['s'] },
   { name: 'xml:lang is an ordinary attribute', xml: '<r xml:lang="nl"><x xml:lang="fr">t</x></r>', path: [0], prefixes: [] },
-  { name: 'an excluded subtree (enveloped signature) keeps the text around it', xml: '<r Id="a"><x>1</x>\n  <ds:Signature xmlns:ds="urn:ds"><ds:v/></ds:Signature>\n</r>', path: [], prefixes: [], exclude: [1] },
+  {
+    name: 'an excluded subtree (enveloped signature) keeps the text around it',
+    xml: '<r Id="a"><x>1</x>\n  <ds:Signature xmlns:ds="urn:ds"><ds:v/></ds:Signature>\n</r>',
+    path: [],
+    prefixes: [],
+    exclude: [1],
+  },
 ];
 
 describe('canonicalizeExclusive agrees with libxml2', () => {
@@ -112,11 +123,12 @@ function elementArb(depth: number): fc.Arbitrary<GenElement> {
   return fc.record({
     prefix: fc.constantFrom(null, ...PREFIXES),
     declarations: fc.uniqueArray(fc.tuple(fc.constantFrom(null, ...PREFIXES), fc.constantFrom('', ...URIS)), { maxLength: 3, selector: (d) => d[0] }),
-    attributes: fc.uniqueArray(fc.tuple(fc.constantFrom(null, ...PREFIXES), fc.constantFrom('k', 'l', 'Id'), textArb), { maxLength: 3, selector: (a) => `${a[0]}:${a[1]}` }),
+    attributes: fc.uniqueArray(fc.tuple(fc.constantFrom(null, ...PREFIXES), fc.constantFrom('k', 'l', 'Id'), textArb), {
+      maxLength: 3,
+      selector: (a) => `${a[0]}:${a[1]}`,
+    }),
     children:
-      depth <= 0
-        ? fc.constant([])
-        : fc.array(fc.oneof({ arbitrary: elementArb(depth - 1), weight: 3 }, { arbitrary: textArb, weight: 1 }), { maxLength: 3 }),
+      depth <= 0 ? fc.constant([]) : fc.array(fc.oneof({ arbitrary: elementArb(depth - 1), weight: 3 }, { arbitrary: textArb, weight: 1 }), { maxLength: 3 }),
   });
 }
 

@@ -24,8 +24,10 @@ export interface DocumentScan {
 
 /** Raises the scan's refusals (BAD_REFERENCE for a duplicate Id, MALFORMED for an unsignable attribute). */
 export function assertScanClean(scan: DocumentScan): void {
-  if (scan.unsignableAttribute) throw new SignatureError('MALFORMED', `attribute ${shown(scan.unsignableAttribute)} is neither a namespace declaration nor signable`);
-  if (scan.duplicateId !== undefined) throw new SignatureError('BAD_REFERENCE', `the Id value ${shown(scan.duplicateId)} appears more than once in the document`);
+  if (scan.unsignableAttribute)
+    throw new SignatureError('MALFORMED', `attribute ${shown(scan.unsignableAttribute)} is neither a namespace declaration nor signable`);
+  if (scan.duplicateId !== undefined)
+    throw new SignatureError('BAD_REFERENCE', `the Id value ${shown(scan.duplicateId)} appears more than once in the document`);
 }
 
 export const qualifiedKey = (namespace: string, localName: string): string => `{${namespace}}${localName}`;

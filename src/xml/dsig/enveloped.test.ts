@@ -70,7 +70,9 @@ async function expectReason(xml: string, reason: string, options: Partial<Envelo
 function digestOfRequest(xml: string, digest: 'sha256' | 'sha1' = 'sha256'): string {
   const payload = payloadOf(xml);
   const signature = childElements(payload).find((e) => e.localName === 'Signature');
-  return createHash(digest).update(canonicalizeExclusive(payload, { exclude: signature })).digest('base64');
+  return createHash(digest)
+    .update(canonicalizeExclusive(payload, { exclude: signature }))
+    .digest('base64');
 }
 
 const digestValueOf = (xml: string): string => /<ds:DigestValue>([^<]*)<\/ds:DigestValue>/.exec(xml)![1]!;
@@ -123,7 +125,10 @@ describe('verifyEnvelopedSignature: accepted signatures', () => {
 
   test('base64 with line breaks and &#13; (Santuario style) is accepted', async () => {
     const xml = signRequest(rsa.leaf, [rsa.intermediate]);
-    const wrapped = xml.replace(/(<ds:(?:SignatureValue|X509Certificate)>)([^<]+)</g, (_, open: string, b64: string) => `${open}${b64.replace(/(.{76})/g, '$1&#13;\n')}<`);
+    const wrapped = xml.replace(
+      /(<ds:(?:SignatureValue|X509Certificate)>)([^<]+)</g,
+      (_, open: string, b64: string) => `${open}${b64.replace(/(.{76})/g, '$1&#13;\n')}<`,
+    );
     expect(wrapped).toContain('&#13;\n');
     await expect(verify(wrapped)).resolves.toBeDefined();
   });
@@ -173,7 +178,11 @@ describe('verifyEnvelopedSignature: interoperability', () => {
     });
     expect(output.toString()).toBe('');
     writeFileSync(file, xml.replace('Alice', 'Alicf'));
-    expect(() => execFileSync('xmlsec1', ['--verify', '--id-attr:Id', `${CERTRA}:GetCertificateInfoForCitizenRequest`, '--pubkey-cert-pem', cert, file], { stdio: 'pipe' })).toThrow();
+    expect(() =>
+      execFileSync('xmlsec1', ['--verify', '--id-attr:Id', `${CERTRA}:GetCertificateInfoForCitizenRequest`, '--pubkey-cert-pem', cert, file], {
+        stdio: 'pipe',
+      }),
+    ).toThrow();
   });
 });
 
@@ -262,7 +271,10 @@ describe('verifyEnvelopedSignature: refused signatures', () => {
 
   test('two signatures → MALFORMED', async () => {
     const signature = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(signed)![0];
-    await expectReason(signed.replace('<SOAP-ENV:Header/>', `<SOAP-ENV:Header>${signature.replace(/Id="xmldsig-/, 'Id="other-')}</SOAP-ENV:Header>`), 'MALFORMED');
+    await expectReason(
+      signed.replace('<SOAP-ENV:Header/>', `<SOAP-ENV:Header>${signature.replace(/Id="xmldsig-/, 'Id="other-')}</SOAP-ENV:Header>`),
+      'MALFORMED',
+    );
   });
 
   test('a second Signature anywhere, even after the Body → MALFORMED', async () => {
@@ -294,8 +306,16 @@ describe('verifyEnvelopedSignature: refused signatures', () => {
     ['hmac-sha1 SignatureMethod', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2000/09/xmldsig#hmac-sha1'],
     ['rsa-md5 SignatureMethod', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2001/04/xmldsig-more#rsa-md5'],
     ['md5 DigestMethod', 'http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmldsig-more#md5'],
-    ['inclusive c14n', 'CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"', 'CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"'],
-    ['exc-c14n WithComments', 'CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"', 'CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments"'],
+    [
+      'inclusive c14n',
+      'CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"',
+      'CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"',
+    ],
+    [
+      'exc-c14n WithComments',
+      'CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"',
+      'CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments"',
+    ],
   ])('disallowed algorithm (%s) → BAD_ALGORITHM', async (_, from, to) => {
     expect(signed).toContain(from);
     await expectReason(signed.replace(from, to), 'BAD_ALGORITHM');
@@ -314,7 +334,11 @@ describe('verifyEnvelopedSignature: refused signatures', () => {
   const ENVELOPED = '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>';
   const EXC = '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>';
   test.each([
-    ['an XPath transform', `${ENVELOPED}${EXC}`, `<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::x)</ds:XPath></ds:Transform>${ENVELOPED}${EXC}`],
+    [
+      'an XPath transform',
+      `${ENVELOPED}${EXC}`,
+      `<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::x)</ds:XPath></ds:Transform>${ENVELOPED}${EXC}`,
+    ],
     ['an XSLT transform', `${ENVELOPED}${EXC}`, `${ENVELOPED}<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"/>${EXC}`],
     ['exc-c14n alone', `${ENVELOPED}${EXC}`, EXC],
     ['the transforms reversed', `${ENVELOPED}${EXC}`, `${EXC}${ENVELOPED}`],

@@ -2,7 +2,7 @@ import { createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { XMLSerializer } from '@xmldom/xmldom';
 import type { RevocationChecker, TrustStore } from '../../trust/index.js';
 import type { KeyUsageName, ParsedCertificate } from '../../x509/certificate.js';
-import { childElements, parseXmlStrict, type Document, type Element } from '../parse.js';
+import { childElements, parseXmlStrict, type Element } from '../parse.js';
 import {
   DIGEST_METHODS,
   DSIG_NS,
@@ -83,7 +83,10 @@ export async function verifyEnvelopedSignature(requestElement: Element, options:
   const reference = parsed.references[0]!;
   // The second test is redundant while duplicate Ids are refused above; it keeps the rule local and explicit.
   if (reference.targetId !== requestId || scan.plainIds.get(requestId) !== requestElement) {
-    throw new SignatureError('BAD_REFERENCE', `the Reference points to ${shown(`#${reference.targetId}`)}, not to the request element ${shown(`#${requestId}`)}`);
+    throw new SignatureError(
+      'BAD_REFERENCE',
+      `the Reference points to ${shown(`#${reference.targetId}`)}, not to the request element ${shown(`#${requestId}`)}`,
+    );
   }
 
   const certificates = x509Certificates(parsed.keyInfo);
@@ -120,12 +123,14 @@ function envelopedPolicy(options: EnvelopedVerifyOptions): SignaturePolicy {
 /** KeyInfo must be exactly one X509Data holding only X509Certificate elements. */
 function x509Certificates(keyInfo: Element): Buffer[] {
   const [x509Data, ...extra] = strictChildren(keyInfo, 'KeyInfo');
-  if (!x509Data || !isElement(x509Data, DSIG_NS, 'X509Data') || extra.length > 0) throw new SignatureError('MALFORMED', 'KeyInfo must hold exactly one X509Data');
+  if (!x509Data || !isElement(x509Data, DSIG_NS, 'X509Data') || extra.length > 0)
+    throw new SignatureError('MALFORMED', 'KeyInfo must hold exactly one X509Data');
   const entries = strictChildren(x509Data, 'X509Data');
   if (entries.length === 0) throw new SignatureError('MALFORMED', 'X509Data holds no certificate');
   if (entries.length > MAX_X509_CERTIFICATES) throw new SignatureError('MALFORMED', `X509Data holds more than ${MAX_X509_CERTIFICATES} certificates`);
   return entries.map((entry) => {
-    if (!isElement(entry, DSIG_NS, 'X509Certificate')) throw new SignatureError('MALFORMED', `X509Data may only hold X509Certificate, found ${shown(entry.localName)}`);
+    if (!isElement(entry, DSIG_NS, 'X509Certificate'))
+      throw new SignatureError('MALFORMED', `X509Data may only hold X509Certificate, found ${shown(entry.localName)}`);
     return decodeBase64Strict(textOnly(entry, 'X509Certificate'), 'X509Certificate');
   });
 }

@@ -45,7 +45,15 @@ const ENVELOPE =
 
 function signEnvelope(
   signer: TestCredential = rsa.leaf,
-  options: { signatureMethod?: SignatureMethodName; digestMethod?: DigestMethodName; signBst?: boolean; now?: Date; ttl?: number; mustUnderstand?: boolean; xml?: string } = {},
+  options: {
+    signatureMethod?: SignatureMethodName;
+    digestMethod?: DigestMethodName;
+    signBst?: boolean;
+    now?: Date;
+    ttl?: number;
+    mustUnderstand?: boolean;
+    xml?: string;
+  } = {},
 ): string {
   return signEnvelopeWsSecurity(options.xml ?? ENVELOPE, {
     key: signer.privateKey,
@@ -84,11 +92,17 @@ function mutateAndResign(xml: string, key: KeyObject, mutate: (document: Documen
   const signedInfo = one(document, DSIG_NS, 'SignedInfo');
   for (const reference of descendantsNamed(signedInfo, DSIG_NS, 'Reference')) {
     const id = reference.getAttribute('URI')!.slice(1);
-    const target = [...descendantsNamed(document, SOAP11_NS, 'Body'), ...descendantsNamed(document, WSU_NS, 'Timestamp'), ...descendantsNamed(document, WSSE_NS, 'BinarySecurityToken')].find(
-      (e) => e.getAttributeNS(WSU_NS, 'Id') === id,
-    );
+    const target = [
+      ...descendantsNamed(document, SOAP11_NS, 'Body'),
+      ...descendantsNamed(document, WSU_NS, 'Timestamp'),
+      ...descendantsNamed(document, WSSE_NS, 'BinarySecurityToken'),
+    ].find((e) => e.getAttributeNS(WSU_NS, 'Id') === id);
     if (!target) continue;
-    const digestMethod = one(reference as unknown as Document, DSIG_NS, 'DigestMethod').getAttribute('Algorithm')!.endsWith('sha1') ? 'sha1' : 'sha256';
+    const digestMethod = one(reference as unknown as Document, DSIG_NS, 'DigestMethod')
+      .getAttribute('Algorithm')!
+      .endsWith('sha1')
+      ? 'sha1'
+      : 'sha256';
     const digestValue = one(reference as unknown as Document, DSIG_NS, 'DigestValue');
     digestValue.textContent = createHash(digestMethod).update(canonicalizeExclusive(target)).digest('base64');
   }
@@ -104,7 +118,9 @@ describe('WS-Security: accepted envelopes', () => {
     expect(result.signer.subjectSerialNumber).toBe(TEST_SSIN);
     expect(result.signer.chain).toEqual([rsa.intermediate.der, rsa.root.der]);
     expect(result.body.localName).toBe('Body');
-    expect(result.bodyCanonical).toMatch(/^<soapenv:Body xmlns:soapenv="[^"]+" xmlns:wsu="[^"]+" wsu:Id="id-[^"]+"><ns2:GetEtkRequest xmlns:ns2="urn:be:fgov:ehealth:etkdepot:1_0:protocol">/);
+    expect(result.bodyCanonical).toMatch(
+      /^<soapenv:Body xmlns:soapenv="[^"]+" xmlns:wsu="[^"]+" wsu:Id="id-[^"]+"><ns2:GetEtkRequest xmlns:ns2="urn:be:fgov:ehealth:etkdepot:1_0:protocol">/,
+    );
     expect(result.signedBinarySecurityToken).toBe(false);
     expect(Math.abs(result.timestamp.created.getTime() - now.getTime())).toBeLessThan(10_000);
     expect(result.timestamp.expires.getTime() - result.timestamp.created.getTime()).toBe(60_000);
@@ -214,9 +230,13 @@ describe('WS-Security: interoperability', () => {
     const cert = join(dir, 'client.pem');
     writeFileSync(key, rsa.leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(cert, rsa.leaf.pem);
-    const signed = execFileSync('/usr/bin/python3', [join(process.cwd(), 'test/support/zeep-sign-envelope.py'), key, cert, signatureMethod, digestMethod, '300'], {
-      input: ENVELOPE,
-    }).toString('utf8');
+    const signed = execFileSync(
+      '/usr/bin/python3',
+      [join(process.cwd(), 'test/support/zeep-sign-envelope.py'), key, cert, signatureMethod, digestMethod, '300'],
+      {
+        input: ENVELOPE,
+      },
+    ).toString('utf8');
     expect(signed).toContain('<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">');
     expect(signed).toMatch(/ns\d:Id=/);
     const result = await verify(signed);
@@ -243,7 +263,15 @@ describe('WS-Security: signSoapPayload (responses signed without re-parsing the 
     ['rsa-sha256', 'sha256'],
     ['rsa-sha1', 'sha1'],
   ] as const)('verifies with our verifier and with xmlsec1 (%s / %s); tampering is caught', async (signatureMethod, digestMethod) => {
-    const xml = signSoapPayload(payload, { key: rsa.leaf.privateKey, certificate: rsa.leaf.der, signatureMethod, digestMethod, mustUnderstand: false, timestampTtlSeconds: 60, now });
+    const xml = signSoapPayload(payload, {
+      key: rsa.leaf.privateKey,
+      certificate: rsa.leaf.der,
+      signatureMethod,
+      digestMethod,
+      mustUnderstand: false,
+      timestampTtlSeconds: 60,
+      now,
+    });
     const result = await verify(xml);
     expect(result.signer.subjectSerialNumber).toBe(TEST_SSIN);
     expect(xml).not.toContain('mustUnderstand');
@@ -303,7 +331,8 @@ describe('WS-Security: refused envelopes', () => {
     header!.appendChild(wrapper);
     document.documentElement!.removeChild(body!);
     wrapper.appendChild(body!);
-    const evil = parseXmlStrict(`<soapenv:Body xmlns:soapenv="${SOAP11_NS}"><ns2:GetEtkRequest xmlns:ns2="${ETKDEPOT}">EVIL</ns2:GetEtkRequest></soapenv:Body>`).documentElement!;
+    const evil = parseXmlStrict(`<soapenv:Body xmlns:soapenv="${SOAP11_NS}"><ns2:GetEtkRequest xmlns:ns2="${ETKDEPOT}">EVIL</ns2:GetEtkRequest></soapenv:Body>`)
+      .documentElement!;
     document.documentElement!.appendChild(document.importNode(evil, true));
     await expectReason(new XMLSerializer().serializeToString(document), 'MALFORMED');
   });
@@ -319,7 +348,10 @@ describe('WS-Security: refused envelopes', () => {
   });
 
   test('two Timestamps → MALFORMED', async () => {
-    const xml = signed.replace('</wsse:Security>', `<wsu:Timestamp><wsu:Created>2000-01-01T00:00:00Z</wsu:Created><wsu:Expires>2100-01-01T00:00:00Z</wsu:Expires></wsu:Timestamp></wsse:Security>`);
+    const xml = signed.replace(
+      '</wsse:Security>',
+      `<wsu:Timestamp><wsu:Created>2000-01-01T00:00:00Z</wsu:Created><wsu:Expires>2100-01-01T00:00:00Z</wsu:Expires></wsu:Timestamp></wsse:Security>`,
+    );
     await expectReason(xml, 'MALFORMED');
   });
 
@@ -337,7 +369,10 @@ describe('WS-Security: refused envelopes', () => {
   });
 
   test('an unknown element in the Security header → MALFORMED', async () => {
-    await expectReason(signed.replace('</wsse:Security>', '<wsse:UsernameToken><wsse:Username>x</wsse:Username></wsse:UsernameToken></wsse:Security>'), 'MALFORMED');
+    await expectReason(
+      signed.replace('</wsse:Security>', '<wsse:UsernameToken><wsse:Username>x</wsse:Username></wsse:UsernameToken></wsse:Security>'),
+      'MALFORMED',
+    );
   });
 
   test('Body before Header → MALFORMED', async () => {
@@ -424,7 +459,10 @@ describe('WS-Security: refused envelopes', () => {
 
   test('an STR pointing outside this Security header → BAD_KEY_INFO', async () => {
     const xml = signed
-      .replace('<soapenv:Header>', `<soapenv:Header><x:Elsewhere xmlns:x="urn:x"><wsse:BinarySecurityToken xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}" wsu:Id="X509-elsewhere" ValueType="${X509V3_TOKEN}">${rsa.leaf.der.toString('base64')}</wsse:BinarySecurityToken></x:Elsewhere>`)
+      .replace(
+        '<soapenv:Header>',
+        `<soapenv:Header><x:Elsewhere xmlns:x="urn:x"><wsse:BinarySecurityToken xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}" wsu:Id="X509-elsewhere" ValueType="${X509V3_TOKEN}">${rsa.leaf.der.toString('base64')}</wsse:BinarySecurityToken></x:Elsewhere>`,
+      )
       .replace(/(<wsse:Reference [^>]*URI=")#X509-[^"]+"/, '$1#X509-elsewhere"');
     await expectReason(xml, 'BAD_KEY_INFO');
   });
@@ -442,7 +480,10 @@ describe('WS-Security: refused envelopes', () => {
   });
 
   test('a KeyIdentifier that matches no BST → BAD_KEY_INFO', async () => {
-    const xml = signed.replace(/<wsse:Reference [^>]*\/>/, `<wsse:KeyIdentifier ValueType="${X509V3_TOKEN}">${rsa.intermediate.der.toString('base64')}</wsse:KeyIdentifier>`);
+    const xml = signed.replace(
+      /<wsse:Reference [^>]*\/>/,
+      `<wsse:KeyIdentifier ValueType="${X509V3_TOKEN}">${rsa.intermediate.der.toString('base64')}</wsse:KeyIdentifier>`,
+    );
     await expectReason(xml, 'BAD_KEY_INFO');
   });
 
@@ -513,6 +554,8 @@ describe('WS-Security: refused envelopes', () => {
 
   test('verifyWsSecurity on a parsed document gives the same answer', async () => {
     await expect(verifyWsSecurity(parseXmlStrict(signed), { trust, at: now })).resolves.toMatchObject({ signedBinarySecurityToken: false });
-    await expect(verifyWsSecurity(parseXmlStrict(signed.replace('0809394427', '0809394428')), { trust, at: now })).rejects.toMatchObject({ reason: 'DIGEST_MISMATCH' });
+    await expect(verifyWsSecurity(parseXmlStrict(signed.replace('0809394427', '0809394428')), { trust, at: now })).rejects.toMatchObject({
+      reason: 'DIGEST_MISMATCH',
+    });
   });
 });

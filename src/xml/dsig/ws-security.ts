@@ -262,7 +262,13 @@ function keyInfoError(detail: string): WsSecurityError {
 
 function readTimestamp(timestamp: Element): { created: Date; expires: Date } {
   const [createdElement, expiresElement, ...extra] = strictChildren(timestamp, 'Timestamp');
-  if (!createdElement || !isElement(createdElement, WSU_NS, 'Created') || !expiresElement || !isElement(expiresElement, WSU_NS, 'Expires') || extra.length > 0) {
+  if (
+    !createdElement ||
+    !isElement(createdElement, WSU_NS, 'Created') ||
+    !expiresElement ||
+    !isElement(expiresElement, WSU_NS, 'Expires') ||
+    extra.length > 0
+  ) {
     throw new SignatureError('MALFORMED', 'the Timestamp must hold Created then Expires');
   }
   const created = parseDateTime(textOnly(createdElement, 'Created'));
@@ -276,7 +282,7 @@ function parseDateTime(text: string): Date {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(text.trim());
   if (!match) throw new SignatureError('MALFORMED', `${shown(text)} is not an xs:dateTime with a time zone`);
   const [, y, mo, d, h, mi, s, fraction, zone] = match;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(((fraction ?? '') + '000').slice(0, 3)));
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(`${fraction ?? ''}000`.slice(0, 3)));
   const check = new Date(ms);
   if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
     throw new SignatureError('MALFORMED', `${shown(text)} is not a valid date`);
@@ -324,7 +330,8 @@ export function signEnvelopeWsSecurity(envelopeXml: string, options: WsSecurityS
 
   const keyType = options.key.asymmetricKeyType;
   const signatureMethod = options.signatureMethod ?? (keyType === 'ec' ? 'ecdsa-sha256' : 'rsa-sha256');
-  if (SIGNATURE_METHODS[signatureMethod].keyType !== keyType) throw new Error(`signature method ${signatureMethod} needs a ${SIGNATURE_METHODS[signatureMethod].keyType} key`);
+  if (SIGNATURE_METHODS[signatureMethod].keyType !== keyType)
+    throw new Error(`signature method ${signatureMethod} needs a ${SIGNATURE_METHODS[signatureMethod].keyType} key`);
   const digestMethod = options.digestMethod ?? 'sha256';
 
   const wsse = (name: string): Element => document.createElementNS(WSSE_NS, `wsse:${name}`);
@@ -419,7 +426,8 @@ export interface SoapPayloadSignOptions extends Omit<WsSecuritySignOptions, 'sig
 export function signSoapPayload(payloadXml: string, options: SoapPayloadSignOptions): string {
   const keyType = options.key.asymmetricKeyType;
   const signatureMethod = options.signatureMethod ?? (keyType === 'ec' ? 'ecdsa-sha256' : 'rsa-sha256');
-  if (SIGNATURE_METHODS[signatureMethod].keyType !== keyType) throw new Error(`signature method ${signatureMethod} needs a ${SIGNATURE_METHODS[signatureMethod].keyType} key`);
+  if (SIGNATURE_METHODS[signatureMethod].keyType !== keyType)
+    throw new Error(`signature method ${signatureMethod} needs a ${SIGNATURE_METHODS[signatureMethod].keyType} key`);
   const digestMethod = options.digestMethod ?? 'sha256';
   const digestOf = (canonical: string): string => createHash(digestMethod).update(canonical, 'utf8').digest('base64');
   const canonicalOf = (xml: string): string => canonicalizeExclusive(parseXmlStrict(xml).documentElement!);
@@ -471,4 +479,3 @@ function canonicalTimestamp(id: string, inner: string): string {
 function canonicalSignedInfoOf(inner: string): string {
   return `<ds:SignedInfo xmlns:ds="${DSIG_NS}">${inner}</ds:SignedInfo>`;
 }
-
