@@ -11,7 +11,8 @@ import { createHierarchy } from '../test/support/dsig-test-pki.js';
 import { TrustStore } from '../src/trust/index.js';
 import { childElements, parseXmlStrict, type Element } from '../src/xml/parse.js';
 import { signEnveloped, verifyEnvelopedSignature } from '../src/xml/dsig/enveloped.js';
-import { signEnvelopeWsSecurity, verifyWsSecurity } from '../src/xml/dsig/ws-security.js';
+import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security-sign.js';
+import { verifyWsSecurity } from '../src/xml/dsig/ws-security-verify.js';
 
 const seconds = Number(process.argv[2] ?? 2);
 

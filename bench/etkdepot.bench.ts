@@ -43,7 +43,7 @@ import { NS } from '../src/soap/namespaces.js';
 import { wrapInEnvelope } from '../src/soap/envelope.js';
 import { etkRepository } from '../src/storage/etk-repository.js';
 import { el, textEl } from '../src/xml/builder.js';
-import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security.js';
+import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security-sign.js';
 
 const ETK_COUNT = Number(process.env.BENCH_ETKS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

@@ -3,7 +3,8 @@ import { XMLSerializer } from '@xmldom/xmldom';
 import { DSIG_NS, SIGNATURE_METHODS, type DigestMethodName, type SignatureMethodName } from '../../src/xml/dsig/algorithms.js';
 import { canonicalizeExclusive } from '../../src/xml/dsig/canonicalize.js';
 import { signCanonical } from '../../src/xml/dsig/signing.js';
-import { SOAP11_NS, WSSE_NS, WSU_NS, signEnvelopeWsSecurity } from '../../src/xml/dsig/ws-security.js';
+import { SOAP11_NS, WSSE_NS, WSU_NS } from '../../src/xml/dsig/ws-security-constants.js';
+import { signEnvelopeWsSecurity } from '../../src/xml/dsig/ws-security-sign.js';
 import { descendantsNamed, parseXmlStrict, type Document, type Element } from '../../src/xml/parse.js';
 
 /** WS-Security X.509 requests to ETKDepot, as WSS4J / zeep clients send them, and tools to tamper with them. */

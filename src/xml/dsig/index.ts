@@ -1,16 +1,10 @@
 export { verifyEnvelopedSignature, signEnveloped, DEFAULT_ENVELOPED_DIGEST_METHODS, DEFAULT_ENVELOPED_SIGNATURE_METHODS } from './enveloped.js';
 export type { EnvelopedSignOptions, EnvelopedVerification, EnvelopedVerifyOptions } from './enveloped.js';
-export {
-  verifyWsSecurity,
-  verifyWsSecurityXml,
-  signEnvelopeWsSecurity,
-  DEFAULT_WSS_DIGEST_METHODS,
-  DEFAULT_WSS_SIGNATURE_METHODS,
-  WSSE_NS,
-  WSU_NS,
-  X509V3_TOKEN,
-} from './ws-security.js';
-export type { WsSecuritySignOptions, WsSecurityVerification, WsSecurityVerifyOptions } from './ws-security.js';
+export { verifyWsSecurity, verifyWsSecurityXml, DEFAULT_WSS_DIGEST_METHODS, DEFAULT_WSS_SIGNATURE_METHODS } from './ws-security-verify.js';
+export type { WsSecurityVerification, WsSecurityVerifyOptions } from './ws-security-verify.js';
+export { signEnvelopeWsSecurity, signSoapPayload } from './ws-security-sign.js';
+export type { SoapPayloadSignOptions, WsSecuritySignOptions } from './ws-security-sign.js';
+export { WSSE_NS, WSU_NS, X509V3_TOKEN } from './ws-security-constants.js';
 export { SignatureError, WsSecurityError } from './errors.js';
 export type { SignatureFailureReason, WsSecurityFailureReason } from './errors.js';
 export type { VerifiedSigner } from './signer.js';

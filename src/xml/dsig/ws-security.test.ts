@@ -11,19 +11,9 @@ import { DSIG_NS, SIGNATURE_METHODS, type DigestMethodName, type SignatureMethod
 import { canonicalizeExclusive } from './canonicalize.js';
 import { WsSecurityError } from './errors.js';
 import { signCanonical } from './signing.js';
-import {
-  BASE64_BINARY,
-  SOAP11_NS,
-  WSSE_NS,
-  WSU_NS,
-  X509_SKI,
-  X509V3_TOKEN,
-  signEnvelopeWsSecurity,
-  signSoapPayload,
-  verifyWsSecurity,
-  verifyWsSecurityXml,
-  type WsSecurityVerifyOptions,
-} from './ws-security.js';
+import { BASE64_BINARY, SOAP11_NS, WSSE_NS, WSU_NS, X509_SKI, X509V3_TOKEN } from './ws-security-constants.js';
+import { signEnvelopeWsSecurity, signSoapPayload } from './ws-security-sign.js';
+import { verifyWsSecurity, verifyWsSecurityXml, type WsSecurityVerifyOptions } from './ws-security-verify.js';
 
 const ETKDEPOT = 'urn:be:fgov:ehealth:etkdepot:1_0:protocol';
 const now = new Date();
