@@ -77,8 +77,13 @@ async function transport(
   return { app, seen };
 }
 
-async function post(app: FastifyInstance, body: string): Promise<{ status: number; body: string }> {
-  const response = await app.inject({ method: 'POST', url: '/Test/v1', headers: { 'content-type': 'text/xml; charset=utf-8' }, payload: body });
+async function post(app: FastifyInstance, body: string, contentType: string | null = 'text/xml; charset=utf-8'): Promise<{ status: number; body: string }> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/Test/v1',
+    headers: contentType === null ? {} : { 'content-type': contentType },
+    payload: body,
+  });
   return { status: response.statusCode, body: response.body };
 }
 
@@ -182,5 +187,36 @@ describe('SOAP transport fast lane (header-less requests read from a light eleme
     expect(response.status).toBe(500);
     expect(response.body).toContain('<Code>PAYLOAD_TOO_LARGE</Code>');
     expect(response.body).toContain('XML nesting deeper than 8');
+  });
+});
+
+describe('SOAP transport media types', () => {
+  // Regression: fastify's own JSON parser ran before the transport, so a JSON body that did not parse was an
+  // INTERNAL_ERROR Server fault. Every non-XML content type is refused as such, whatever its body.
+  it.each([
+    ['JSON that is not JSON', 'application/json', getEtkRequest('SSIN')],
+    ['an empty JSON body', 'application/json', ''],
+    ['well-formed JSON', 'application/json; charset=utf-8', '{"a":1}'],
+    ['JSON beyond the body limit', 'application/json', `"${'x'.repeat(1_100_000)}"`],
+    ['text/plain', 'text/plain', getEtkRequest('SSIN')],
+    ['a form', 'application/x-www-form-urlencoded', 'a=b'],
+    ['multipart', 'multipart/form-data; boundary=x', '--x--'],
+    ['bytes', 'application/octet-stream', getEtkRequest('SSIN')],
+    ['an unparsable content type', ';', getEtkRequest('SSIN')],
+    ['no content type', null, getEtkRequest('SSIN')],
+  ])('refuses %s with the Client fault UNSUPPORTED_MEDIA_TYPE, never reaching the operation', async (_what, contentType, body) => {
+    const { app, seen } = await transport();
+    const response = await post(app, body, contentType);
+    expect(response.status).toBe(500);
+    expect(response.body).toContain('<faultcode>soapenv:Client</faultcode>');
+    expect(response.body).toContain('<Code>UNSUPPORTED_MEDIA_TYPE</Code>');
+    expect(response.body).toContain('<faultstring>SOAP 1.1 requests must be sent as text/xml</faultstring>');
+    expect(seen).toEqual([]);
+  });
+
+  it.each(['text/xml', 'text/xml; charset=utf-8', 'application/soap+xml', 'application/xml'])('reads a request sent as %s', async (contentType) => {
+    const { app, seen } = await transport();
+    expect((await post(app, getEtkRequest('SSIN'), contentType)).status).toBe(200);
+    expect(seen).toHaveLength(1);
   });
 });

@@ -37,7 +37,12 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
     maxNamespaceDeclarations: config.xmlMaxNamespaceDeclarations,
   };
 
+  // Only XML bodies are read. fastify's own parsers would otherwise run first on bodies that are no SOAP request at all
+  // (a JSON body that did not parse was an INTERNAL_ERROR); any other content type reaches the handler unread, which
+  // refuses it as UNSUPPORTED_MEDIA_TYPE like any other call (one log line, counted in the metrics).
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(XML_CONTENT_TYPES, { parseAs: 'string', bodyLimit: config.bodyLimitBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
   // Failures before our handler runs (body too large, unsupported media type) still get a SOAP fault.
   app.setErrorHandler((error: { code?: string; message: string }, request, reply) => {

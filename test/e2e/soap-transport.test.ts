@@ -149,6 +149,15 @@ describe('SOAP transport', () => {
       {},
     ],
     ['a JSON content type', '{"a":1}', 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/json' }],
+    // fastify's JSON parser used to fail first: an INTERNAL_ERROR Server fault.
+    [
+      'a JSON content type on a body that is not JSON',
+      '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a xmlns="urn:x"/></soapenv:Body></soapenv:Envelope>',
+      'UNSUPPORTED_MEDIA_TYPE',
+      { 'content-type': 'application/json' },
+    ],
+    ['an empty JSON body', '', 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/json' }],
+    ['a form body', 'a=b', 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/x-www-form-urlencoded' }],
   ];
 
   describe.each(ENDPOINTS)('%s refuses bad input with a SOAP 1.1 fault and changes nothing', (path) => {
