@@ -8,7 +8,7 @@ import {
   type Element,
   type ParseLimits,
 } from '../xml/parse.js';
-import { clientFault, SoapFault } from './fault.js';
+import { SoapFault } from './fault.js';
 import { NS } from './namespaces.js';
 
 export interface SoapEnvelope {
@@ -33,12 +33,12 @@ export function readSoapEnvelope(xml: string, limits: ParseLimits): SoapEnvelope
     throw error;
   }
   const envelope = document.documentElement!;
-  if (envelope.localName !== 'Envelope') throw clientFault('MALFORMED_REQUEST', 'the root element is not a SOAP Envelope');
+  if (envelope.localName !== 'Envelope') throw new SoapFault('MALFORMED_REQUEST', 'the root element is not a SOAP Envelope');
   if (envelope.namespaceURI === NS.soap12) {
-    throw new SoapFault('VersionMismatch', 'VERSION_MISMATCH', 'SOAP 1.2 envelopes are not accepted: use SOAP 1.1');
+    throw new SoapFault('VERSION_MISMATCH', 'SOAP 1.2 envelopes are not accepted: use SOAP 1.1');
   }
   if (envelope.namespaceURI !== NS.soap11) {
-    throw new SoapFault('VersionMismatch', 'VERSION_MISMATCH', 'the Envelope is not in the SOAP 1.1 namespace');
+    throw new SoapFault('VERSION_MISMATCH', 'the Envelope is not in the SOAP 1.1 namespace');
   }
   const children = childElements(envelope);
   const headerCandidates = children.filter((child) => child.localName === 'Header' && child.namespaceURI === NS.soap11);
@@ -51,27 +51,27 @@ export function readSoapEnvelope(xml: string, limits: ParseLimits): SoapEnvelope
     children[children.length - 1] !== bodyCandidates[0] ||
     (headerCandidates.length === 1 && children[0] !== headerCandidates[0])
   ) {
-    throw clientFault('MALFORMED_REQUEST', 'the Envelope must hold an optional Header followed by exactly one Body');
+    throw new SoapFault('MALFORMED_REQUEST', 'the Envelope must hold an optional Header followed by exactly one Body');
   }
   // A second Body or Envelope hidden deeper (e.g. inside a header) is a classic signature-wrapping vector.
   if (descendantsNamed(document, NS.soap11, 'Body').length !== 1 || descendantsNamed(document, NS.soap11, 'Envelope').length !== 1) {
-    throw clientFault('MALFORMED_REQUEST', 'the message must contain exactly one SOAP Envelope and one Body');
+    throw new SoapFault('MALFORMED_REQUEST', 'the message must contain exactly one SOAP Envelope and one Body');
   }
   const body = bodyCandidates[0]!;
   const bodyChildren = childElements(body);
-  if (bodyChildren.length !== 1) throw clientFault('MALFORMED_REQUEST', `the Body must hold exactly one element, found ${bodyChildren.length}`);
+  if (bodyChildren.length !== 1) throw new SoapFault('MALFORMED_REQUEST', `the Body must hold exactly one element, found ${bodyChildren.length}`);
   for (let node = body.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType === 3 && (node.nodeValue ?? '').trim() !== '') throw clientFault('MALFORMED_REQUEST', 'the Body holds text outside its element');
+    if (node.nodeType === 3 && (node.nodeValue ?? '').trim() !== '') throw new SoapFault('MALFORMED_REQUEST', 'the Body holds text outside its element');
   }
   return { document, envelope, header: headerCandidates[0], body, payload: bodyChildren[0]! };
 }
 
 /** The Client fault for a parser refusal of a request. */
 export function requestParseFault(error: XmlParseError): SoapFault {
-  if (error.reason === 'DTD_FORBIDDEN' || error.reason === 'PROCESSING_INSTRUCTION') return clientFault('DTD_FORBIDDEN', error.message, error);
+  if (error.reason === 'DTD_FORBIDDEN' || error.reason === 'PROCESSING_INSTRUCTION') return new SoapFault('DTD_FORBIDDEN', error.message, { cause: error });
   // Size, nesting, elements, attributes, namespace declarations: the request exceeds a limit of ours.
-  if (LIMIT_REJECTIONS.has(error.reason)) return clientFault('PAYLOAD_TOO_LARGE', error.message, error);
-  return clientFault('MALFORMED_REQUEST', error.message, error);
+  if (LIMIT_REJECTIONS.has(error.reason)) return new SoapFault('PAYLOAD_TOO_LARGE', error.message, { cause: error });
+  return new SoapFault('MALFORMED_REQUEST', error.message, { cause: error });
 }
 
 /** Header entries marked mustUnderstand that the service does not process make the request fail (SOAP 1.1 §4.2.3). */
@@ -81,7 +81,7 @@ export function assertHeadersUnderstood(header: Element | undefined, understood:
     const flag = entry.getAttributeNS(NS.soap11, 'mustUnderstand');
     if (flag !== '1' && flag !== 'true') continue;
     if (!understood.some((q) => q.namespace === entry.namespaceURI && q.localName === entry.localName)) {
-      throw new SoapFault('MustUnderstand', 'MUST_UNDERSTAND', `header {${entry.namespaceURI ?? ''}}${entry.localName} is not understood`);
+      throw new SoapFault('MUST_UNDERSTAND', `header {${entry.namespaceURI ?? ''}}${entry.localName} is not understood`);
     }
   }
 }

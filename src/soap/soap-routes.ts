@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
-import { isServiceError } from '../domain/errors.js';
+import { isRefusal } from '../domain/errors.js';
 import type { PlatformMetrics } from '../metrics.js';
 import type { XmlValidator } from '../xml/schema-validator.js';
 import type { ContractDocuments } from './contract-documents.js';
@@ -8,7 +8,7 @@ import { matchesShape, one, optional, sequenceElement, type ElementShape } from 
 import { parseElementTree, screenXmlText, XmlParseError, type LightElement, type ParseLimits } from '../xml/parse.js';
 import { assertHeadersUnderstood, readSoapEnvelope, requestParseFault, wrapInEnvelope, type SoapEnvelope } from './envelope.js';
 import { NS } from './namespaces.js';
-import { clientFault, renderFault, SoapFault } from './fault.js';
+import { internalFault, renderFault, SoapFault } from './fault.js';
 import type { SoapCall, SoapOperation, SoapService } from './service.js';
 
 export interface SoapRoutesOptions {
@@ -48,10 +48,10 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
   app.setErrorHandler((error: { code?: string; message: string }, request, reply) => {
     const fault =
       error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? clientFault('PAYLOAD_TOO_LARGE', `the request body is larger than ${config.bodyLimitBytes} bytes`)
+        ? new SoapFault('PAYLOAD_TOO_LARGE', `the request body is larger than ${config.bodyLimitBytes} bytes`)
         : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? clientFault('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 requests must be sent as text/xml')
-          : new SoapFault('Server', 'INTERNAL_ERROR', 'Internal error', { cause: error });
+          ? new SoapFault('UNSUPPORTED_MEDIA_TYPE')
+          : internalFault(error);
     request.log.warn({ outcome: 'fault', code: fault.code, err: error }, 'request refused before dispatch');
     return sendFault(reply, fault);
   });
@@ -95,7 +95,7 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           .trim()
           .toLowerCase();
         if (!XML_CONTENT_TYPES.includes(mediaType) || typeof request.body !== 'string') {
-          throw clientFault('UNSUPPORTED_MEDIA_TYPE', 'SOAP 1.1 requests must be sent as text/xml');
+          throw new SoapFault('UNSUPPORTED_MEDIA_TYPE');
         }
         const rawXml = request.body;
         const receivedAt = new Date();
@@ -119,10 +119,10 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           assertHeadersUnderstood(envelope.header, service.understoodHeaders ?? []);
           const payloadName = qname(envelope.payload.namespaceURI ?? '', envelope.payload.localName ?? '');
           operation = byQName.get(payloadName);
-          if (!operation) throw clientFault('UNKNOWN_OPERATION', `no operation of ${service.path} takes the element ${payloadName}`);
+          if (!operation) throw new SoapFault('UNKNOWN_OPERATION', `no operation of ${service.path} takes the element ${payloadName}`);
           if (!validation.valid) {
             operationName = operation.name;
-            throw clientFault('SCHEMA_INVALID', `the request does not conform to the schema: ${validation.errors.slice(0, 3).join(' ')}`.trim());
+            throw new SoapFault('SCHEMA_INVALID', `the request does not conform to the schema: ${validation.errors.slice(0, 3).join(' ')}`.trim());
           }
           call = callOf(() => envelope);
         }
@@ -134,19 +134,14 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
         const responseXml = typeof rendering === 'string' ? rendering : await rendering;
         return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);
       } catch (error) {
-        if (isServiceError(error) && !error.faultCode && operation?.businessError && call) {
+        if (isRefusal(error) && operation?.businessError && call) {
           outcome = 'refused';
           code = error.code;
           request.log.info({ operation: operationName, code, detail: error.detail, cause: error.cause }, 'business refusal');
           const responseXml = await renderResponse(operation.businessError(error, call), call);
           return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);
         }
-        const fault =
-          error instanceof SoapFault
-            ? error
-            : isServiceError(error) && error.faultCode
-              ? SoapFault.fromServiceError(error)
-              : new SoapFault('Server', 'INTERNAL_ERROR', 'Internal error', { cause: error });
+        const fault = error instanceof SoapFault ? error : internalFault(error);
         outcome = 'fault';
         code = fault.code;
         if (fault.faultCode === 'Server') request.log.error({ err: fault.cause ?? fault, operation: operationName }, 'internal error');

@@ -26,7 +26,7 @@ export const STATUS_REQUESTER = 'urn:be:fgov:ehealth:2.0:status:Requester';
 export const STATUS_RESPONDER = 'urn:be:fgov:ehealth:2.0:status:Responder';
 
 /** Codes that are not the requester's doing: the certificate is still with us, or the CA refused to sign. */
-const RESPONDER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CERT_NOT_YET_DELIVERED', 'ISSUANCE_REFUSED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE']);
+const RESPONDER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CERT_NOT_YET_DELIVERED', 'ISSUANCE_REFUSED', 'INTERNAL_ERROR']);
 
 export function statusCodeFor(code: ErrorCode): string {
   return RESPONDER_CODES.has(code) ? STATUS_RESPONDER : STATUS_REQUESTER;

@@ -1,6 +1,6 @@
 import type { AuthenticatedSigner } from '../../domain/authenticated-signer.js';
 import type { Clock } from '../../domain/clock.js';
-import { ServiceError } from '../../domain/errors.js';
+import { SoapFault } from '../../soap/fault.js';
 import type { RevocationChecker, TrustStore } from '../../trust/index.js';
 import { DSIG_NS } from '../../xml/dsig/algorithms.js';
 import { WsSecurityError } from '../../xml/dsig/errors.js';
@@ -49,11 +49,11 @@ export class WsSecurityGate {
 
   /** A request without any signature: accepted (undefined) unless signatures are required. */
   acceptUnsigned(): undefined {
-    if (this.options.requireSignature) throw new ServiceError('WS_SECURITY_REQUIRED');
+    if (this.options.requireSignature) throw new SoapFault('WS_SECURITY_REQUIRED');
     return undefined;
   }
 
-  /** Undefined for an accepted unsigned request. Throws WS_SECURITY_REQUIRED / WS_SECURITY_INVALID (Client faults). */
+  /** Undefined for an accepted unsigned request. Throws the SoapFault WS_SECURITY_REQUIRED or WS_SECURITY_INVALID (Client faults). */
   async verify(document: Document): Promise<VerifiedWsSecurity | undefined> {
     // A signature anywhere means the client meant to sign: it is verified (a misplaced one is refused), never ignored.
     // A Security header without any (e.g. a lone Timestamp, as some stacks add) is tolerated as unsigned.
@@ -68,7 +68,7 @@ export class WsSecurityGate {
       });
       return { signer: authenticatedSigner(verification.signer, 'ws-security'), body: verification.body };
     } catch (error) {
-      if (error instanceof WsSecurityError) throw new ServiceError('WS_SECURITY_INVALID', `${error.reason}: ${error.detail}`, { cause: error });
+      if (error instanceof WsSecurityError) throw new SoapFault('WS_SECURITY_INVALID', `${error.reason}: ${error.detail}`, { cause: error });
       throw error;
     }
   }
