@@ -7,7 +7,8 @@ import { readSoapEnvelope } from './envelope.js';
 import { NS } from './namespaces.js';
 import { compileEnvelopeValidator } from './request-validator.js';
 import type { SoapOperation } from './service.js';
-import { qname, readOnFastLane } from './soap-routes.js';
+import { qname } from './endpoint.js';
+import { readOnFastLane } from './fast-lane.js';
 
 /*
  * The fast lane skips XSD validation, so what it accepts must be schema-valid. These documents are GetEtk requests

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig } from '../config/config.js';
+import { ServiceError } from '../domain/errors.js';
 import { createMetrics } from '../metrics.js';
 import { projectPaths } from '../project-paths.js';
 import { GET_ETK_FAST_LANE } from '../frontend/etkdepot/get-etk.js';
@@ -9,7 +10,7 @@ import { childElements, textOf } from '../xml/parse.js';
 import { ContractDocuments } from './contract-documents.js';
 import { NS } from './namespaces.js';
 import { compileEnvelopeValidator } from './request-validator.js';
-import type { SoapCall } from './service.js';
+import type { SoapCall, SoapOperation } from './service.js';
 import { soapRoutes } from './soap-routes.js';
 
 const DEP = NS.etkdepotProtocolV1;
@@ -218,5 +219,80 @@ describe('SOAP transport media types', () => {
     const { app, seen } = await transport();
     expect((await post(app, getEtkRequest('SSIN'), contentType)).status).toBe(200);
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('SOAP transport answers', () => {
+  /** The transport with one GetEtk-shaped operation (no fast lane) whose handler and refusal rendering are given. */
+  async function answering(operation: Pick<SoapOperation, 'handle' | 'businessError'>): Promise<{ app: FastifyInstance; calls: () => Promise<string> }> {
+    const metrics = createMetrics({ collectProcessMetrics: false });
+    const app = Fastify();
+    await app.register(async (scope) =>
+      soapRoutes(scope, {
+        services: [
+          {
+            path: '/Test/v1',
+            wsdlFile: 'etkdepot-v1.wsdl',
+            operations: [{ name: 'GetEtk', requestElement: { namespace: DEP, localName: 'GetEtkRequest' }, ...operation }],
+          },
+        ],
+        documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
+        requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
+        config: loadConfig({ LOG_LEVEL: 'silent' }),
+        metrics,
+      }),
+    );
+    const calls = async () =>
+      (await metrics.registry.metrics())
+        .split('\n')
+        .filter((line) => line.startsWith('ehealth_soap_calls_total{'))
+        .join('\n');
+    return { app, calls };
+  }
+
+  it("answers a refusal in the operation's own response (HTTP 200), counted as refused", async () => {
+    const { app, calls } = await answering({
+      handle: () => {
+        throw new ServiceError('NOT_AUTHORIZED');
+      },
+      businessError: (error) => `<r:Refused xmlns:r="urn:test">${error.code}</r:Refused>`,
+    });
+    const response = await post(app, getEtkRequest('SSIN'));
+    expect(response).toEqual({ status: 200, body: expect.stringContaining('<r:Refused xmlns:r="urn:test">NOT_AUTHORIZED</r:Refused>') });
+    expect(await calls()).toContain('operation="GetEtk",outcome="refused",code="NOT_AUTHORIZED"} 1');
+  });
+
+  it.each([
+    ['of an operation without businessError', undefined],
+    [
+      'that cannot be rendered',
+      () => {
+        throw new Error('rendering failed');
+      },
+    ],
+  ])('answers a refusal %s as INTERNAL_ERROR, counted as a fault', async (_what, businessError) => {
+    const { app, calls } = await answering({
+      handle: () => {
+        throw new ServiceError('NOT_AUTHORIZED');
+      },
+      businessError,
+    });
+    const response = await post(app, getEtkRequest('SSIN'));
+    expect(response.status).toBe(500);
+    expect(response.body).toContain('<faultcode>soapenv:Server</faultcode><faultstring>Internal error</faultstring>');
+    expect(response.body).toContain('<Code>INTERNAL_ERROR</Code>');
+    expect(await calls()).toContain('operation="GetEtk",outcome="fault",code="INTERNAL_ERROR"} 1');
+  });
+
+  it('answers any other failure INTERNAL_ERROR, without its cause', async () => {
+    const { app } = await answering({
+      handle: async () => {
+        throw new Error('database at 10.0.0.7 is down');
+      },
+    });
+    const response = await post(app, getEtkRequest('SSIN'));
+    expect(response.status).toBe(500);
+    expect(response.body).toContain('<Code>INTERNAL_ERROR</Code>');
+    expect(response.body).not.toContain('10.0.0.7');
   });
 });
