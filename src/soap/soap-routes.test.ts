@@ -10,7 +10,7 @@ import { childElements, textOf } from '../xml/parse.js';
 import { ContractDocuments } from './contract-documents.js';
 import { NS } from './namespaces.js';
 import { compileEnvelopeValidator } from './request-validator.js';
-import type { SoapCall, SoapOperation } from './service.js';
+import type { SoapCall, SoapOperation, SoapService } from './service.js';
 import { soapRoutes } from './soap-routes.js';
 
 const DEP = NS.etkdepotProtocolV1;
@@ -294,5 +294,71 @@ describe('SOAP transport answers', () => {
     expect(response.status).toBe(500);
     expect(response.body).toContain('<Code>INTERNAL_ERROR</Code>');
     expect(response.body).not.toContain('10.0.0.7');
+  });
+});
+
+describe('SOAP transport types', () => {
+  interface Read {
+    readonly type: string;
+  }
+  interface Verified {
+    readonly lane: 'fast' | 'ordinary';
+  }
+
+  /** An operation typed by what its fast lane reads and what its service verifies: its handler needs no cast. */
+  function typedOperation(seen: Array<{ read: Read | undefined; security: Verified | undefined }>): SoapOperation<Read, Verified> {
+    return {
+      name: 'GetEtk',
+      requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
+      fastLane: {
+        shape: GET_ETK_FAST_LANE.shape,
+        read: (payload) => ({
+          type: viewRequiredChild(viewRequiredChild(viewRequiredChild(payload, DEP, 'SearchCriteria'), DEP, 'Identifier'), DEP, 'Type').text(),
+        }),
+      },
+      handle(call) {
+        const read: Read | undefined = call.validatedRequest;
+        const security: Verified | undefined = call.security;
+        seen.push({ read, security });
+        return `<r:Done xmlns:r="urn:test"/>`;
+      },
+    };
+  }
+
+  it('hands the value verifyEnvelope returns (at once or as a promise) to the handler as call.security', async () => {
+    const seen: Array<{ read: Read | undefined; security: Verified | undefined }> = [];
+    const service: SoapService<Verified> = {
+      path: '/Test/v1',
+      wsdlFile: 'etkdepot-v1.wsdl',
+      operations: [typedOperation(seen)],
+      understoodHeaders: [{ namespace: 'urn:x', localName: 'Trace' }],
+      verifyEnvelope: (call) => (call.validatedRequest !== undefined ? { lane: 'fast' } : Promise.resolve({ lane: 'ordinary' })),
+    };
+    const app = Fastify();
+    await app.register(async (scope) =>
+      soapRoutes(scope, {
+        services: [service],
+        documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
+        requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
+        config: loadConfig({ LOG_LEVEL: 'silent' }),
+        metrics: createMetrics({ collectProcessMetrics: false }),
+      }),
+    );
+    expect((await post(app, getEtkRequest('SSIN'))).status).toBe(200);
+    expect((await post(app, getEtkRequest('CBE', '<soapenv:Header><x:Trace xmlns:x="urn:x">1</x:Trace></soapenv:Header>'))).status).toBe(200);
+    expect(seen).toEqual([
+      { read: { type: 'SSIN' }, security: { lane: 'fast' } },
+      { read: undefined, security: { lane: 'ordinary' } },
+    ]);
+  });
+
+  it('refuses, at compile time, an operation that expects another call.security than its service gives', () => {
+    const service = (operation: SoapOperation<Read, { readonly other: true }>): SoapService<Verified> => ({
+      path: '/Test/v1',
+      wsdlFile: 'etkdepot-v1.wsdl',
+      // @ts-expect-error the operation expects another call.security than this service's verifyEnvelope gives
+      operations: [operation],
+    });
+    expect(typeof service).toBe('function');
   });
 });

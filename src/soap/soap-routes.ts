@@ -66,8 +66,10 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
           if (ordinary.schemaFault) throw ordinary.schemaFault;
           call = new TransportCall(request, rawXml, receivedAt, limits, ordinary.envelope, undefined);
         }
-        const verifying = service.verifyEnvelope?.(call);
-        if (verifying) await verifying;
+        if (service.verifyEnvelope) {
+          const verified = service.verifyEnvelope(call);
+          call.security = verified instanceof Promise ? await verified : verified;
+        }
         const handled = operation.handle(call);
         const rendering = endpoint.renderResponse(typeof handled === 'string' ? handled : await handled, call);
         return sendResponse(reply, typeof rendering === 'string' ? rendering : await rendering);

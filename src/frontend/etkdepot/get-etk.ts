@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DirectoryAnswer, EtkDirectory, EtkQuery } from '../../services/etk-directory.js';
 import { NS } from '../../soap/namespaces.js';
-import type { SoapCall, SoapOperation } from '../../soap/service.js';
+import type { SoapFastLane, SoapOperation } from '../../soap/service.js';
 import { el, raw, textEl, type Xml } from '../../xml/builder.js';
 import { oneOrMore, optional, one, sequenceElement, textElement } from '../../xml/element-shape.js';
 import { domElementView, viewChildrenNamed, viewOptionalChild, viewRequiredChild } from '../../xml/element-view.js';
@@ -17,22 +17,25 @@ export interface GivenIdentifier extends EtkQuery {
   readonly applicationIdElement: boolean;
 }
 
+/** What ETKDepot's verifyEnvelope hands GetEtk: the verified WS-Security signature, or undefined for an unsigned request. */
+export type EtkDepotSecurity = VerifiedWsSecurity | undefined;
+
 /**
  * GetEtk: the request is read from the Body the WS-Security signature covers when there is one (verifyEnvelope put
  * it in call.security), else from the unsigned Body — for a request without header entries from the light element tree of
  * the transport's fast lane (no DOM is built on the busiest path of the platform). Outcomes are normal responses (docs/wire-facts.md §3): Status 200 with
  * one ETK or with MatchingEtk entries, 404 none, 400 unknown type or invalid value, 500 internal error.
  */
-export function getEtkOperation(directory: Pick<EtkDirectory, 'lookup'>, logger: Logger): SoapOperation {
+export function getEtkOperation(directory: Pick<EtkDirectory, 'lookup'>, logger: Logger): SoapOperation<GivenIdentifier[], EtkDepotSecurity> {
   return {
     name: 'GetEtk',
     requestElement: { namespace: DEP, localName: 'GetEtkRequest' },
     fastLane: GET_ETK_FAST_LANE,
-    handle(call: SoapCall) {
-      const verified = call.security as VerifiedWsSecurity | undefined;
+    handle(call) {
+      const verified = call.security;
       const given = verified
         ? readSearchCriteria(domElementView(childElements(verified.body)[0]!))
-        : ((call.validatedRequest as GivenIdentifier[] | undefined) ?? readSearchCriteria(domElementView(call.envelope.payload)));
+        : (call.validatedRequest ?? readSearchCriteria(domElementView(call.envelope.payload)));
       const failed = (error: unknown): string => {
         logger.error({ err: error, requestId: call.requestId }, 'GetEtk failed');
         return getEtkResponse('500', 'Internal error', given);
@@ -53,7 +56,7 @@ export function getEtkOperation(directory: Pick<EtkDirectory, 'lookup'>, logger:
  * GetEtk's fast lane: GetEtkRequest as the schema declares it (no attributes; Type, Value and ApplicationID are
  * xs:string), read from the light element tree.
  */
-export const GET_ETK_FAST_LANE = {
+export const GET_ETK_FAST_LANE: SoapFastLane<GivenIdentifier[]> = {
   shape: sequenceElement(
     DEP,
     'GetEtkRequest',

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { EtkDirectory } from '../../services/etk-directory.js';
 import { NS } from '../../soap/namespaces.js';
 import type { SoapService } from '../../soap/service.js';
-import { getEtkOperation } from './get-etk.js';
+import { getEtkOperation, type EtkDepotSecurity } from './get-etk.js';
 import { registerEtkDepotRest } from './rest.js';
 import type { ResponseSigner, WsSecurityGate } from './ws-security-gate.js';
 
@@ -18,10 +18,10 @@ export interface EtkDepotFrontEndDependencies {
 
 /**
  * The EtkDepot v1 SOAP endpoint. wsse:Security is understood (zeep and WSS4J may mark it mustUnderstand) and
- * verified in verifyEnvelope; with SIGN_RESPONSES every response is signed in renderResponse (no mustUnderstand: the
+ * verified in verifyEnvelope, whose result GetEtk receives as call.security; with SIGN_RESPONSES every response is signed in renderResponse (no mustUnderstand: the
  * connector would refuse a header it does not process).
  */
-export function createEtkDepotSoapService(frontEnd: EtkDepotFrontEndDependencies): SoapService {
+export function createEtkDepotSoapService(frontEnd: EtkDepotFrontEndDependencies): SoapService<EtkDepotSecurity> {
   const { wsSecurity, responseSigner } = frontEnd;
   return {
     path: '/EtkDepot/v1',
@@ -30,13 +30,8 @@ export function createEtkDepotSoapService(frontEnd: EtkDepotFrontEndDependencies
     understoodHeaders: [{ namespace: NS.wsse, localName: 'Security' }],
     verifyEnvelope(call) {
       // A fast-lane request has no header entry, so no signature: it is served unless signatures are required.
-      if (call.validatedRequest !== undefined) {
-        call.security = wsSecurity.acceptUnsigned();
-        return;
-      }
-      return wsSecurity.verify(call.envelope.document).then((verified) => {
-        call.security = verified;
-      });
+      if (call.validatedRequest !== undefined) return wsSecurity.acceptUnsigned();
+      return wsSecurity.verify(call.envelope.document);
     },
     // Every payload here is a GetEtkResponse, which get-etk.ts renders in canonical form.
     renderResponse: responseSigner ? async (payloadXml) => responseSigner.signPayload(payloadXml, { payloadIsCanonical: true }) : undefined,
