@@ -74,7 +74,8 @@ export class IntentMismatchError extends Error {
 const COLUMNS = `id, issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, certificate_der,
   issued_at, revoked_at, revocation_reason`;
 
-function toRow(r: Record<string, unknown>): IssuedCertificateRow {
+/** The columns an intent and an issued certificate share: what was to be signed, for whom, by which issuer. */
+function intentFieldsOf(r: Record<string, unknown>) {
   return {
     id: r.id as bigint,
     issuerKeyId: r.issuer_key_id as string,
@@ -84,6 +85,12 @@ function toRow(r: Record<string, unknown>): IssuedCertificateRow {
     profile: r.profile as string,
     notBefore: r.not_before as Date,
     notAfter: r.not_after as Date,
+  };
+}
+
+function toRow(r: Record<string, unknown>): IssuedCertificateRow {
+  return {
+    ...intentFieldsOf(r),
     certificateDer: (r.certificate_der as Buffer | null) ?? null,
     issuedAt: (r.issued_at as Date | null) ?? null,
     revokedAt: (r.revoked_at as Date | null) ?? null,
@@ -189,14 +196,7 @@ export const certificateRegistry = {
        FROM issued_certificates WHERE intent_state <> 'issued' ORDER BY id`,
     );
     return rows.map((r) => ({
-      id: r.id as bigint,
-      issuerKeyId: r.issuer_key_id as string,
-      serialHex: r.serial_hex as string,
-      subjectKeyId: r.subject_key_id as string,
-      subjectDn: r.subject_dn as string,
-      profile: r.profile as string,
-      notBefore: r.not_before as Date,
-      notAfter: r.not_after as Date,
+      ...intentFieldsOf(r),
       tbsSha256Hex: (r.tbs_sha256 as string | null) ?? null,
       state: r.intent_state as UnrecordedIntentRow['state'],
       intentAt: (r.intent_at as Date | null) ?? null,
