@@ -55,7 +55,7 @@ async function journalRow(db: Queryable, id: bigint): Promise<JournalRow | undef
 async function auditOf(db: Queryable, serialHex: string): Promise<Array<{ action: string; details: Record<string, unknown> }>> {
   const rows = await db.query<{ action: string; details: Record<string, unknown> }>(
     "SELECT action, details FROM audit_log WHERE details->>'serial' = $1 ORDER BY id",
-    [serialHex],
+    [normaliseSerialHex(serialHex)],
   );
   return rows.map((r) => ({ action: r.action, details: typeof r.details === 'string' ? JSON.parse(r.details) : r.details }));
 }

@@ -11,7 +11,14 @@ import type { CaMaterial } from '../ca/hierarchy/index.js';
 import { ServiceError } from '../domain/errors.js';
 import { formatKeyId, normaliseKeyId } from '../domain/key-id.js';
 import type { Database, Queryable } from '../storage/database.js';
-import { auditLog, certificateRegistry, DuplicateSerialError, type IssuanceIntent, type UnrecordedIntentRow } from '../storage/certificate-registry.js';
+import {
+  auditLog,
+  certificateRegistry,
+  DuplicateSerialError,
+  type IssuanceIntent,
+  type UnrecordedIntentRow,
+  normaliseSerialHex,
+} from '../storage/certificate-registry.js';
 
 export interface IssuedRecord {
   /** issued_certificates.id */
@@ -207,7 +214,7 @@ function intentAudit(
     subject: intent.subjectKeyId,
     details: {
       registryId: id.toString(),
-      serial: intent.serialHex,
+      serial: normaliseSerialHex(intent.serialHex),
       tbsSha256: intent.tbsSha256Hex,
       profile: intent.profile,
       subjectDn: intent.subjectDn,
@@ -219,7 +226,7 @@ function intentAudit(
 function outcomeAudit(actor: string, record: JournalRecord, failure: unknown, restoredAfterRollback = false) {
   const details = {
     registryId: record.id.toString(),
-    serial: record.serialHex,
+    serial: normaliseSerialHex(record.serialHex),
     tbsSha256: record.tbsSha256Hex,
     ...(failure === undefined ? {} : { reason: failure instanceof Error ? failure.message : String(failure) }),
     ...(restoredAfterRollback ? { restoredAfterRollback } : {}),
