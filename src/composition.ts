@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
+import { joinUrl, loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { SignedRequestAuthenticator } from './frontend/authentication/signed-request.js';
@@ -10,6 +10,7 @@ import { certRaRoutes, createCertRaSoapService, type CertRaFrontEndDependencies 
 import { createEtkDepotSoapService, etkDepotRestRoutes, type EtkDepotFrontEndDependencies } from './frontend/etkdepot/index.js';
 import { responseSigner, WsSecurityGate } from './frontend/etkdepot/ws-security-gate.js';
 import { createEtkRaSoapService } from './frontend/etkra/index.js';
+import { ocspRoutes } from './frontend/ocsp-routes.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
 import { projectPaths } from './project-paths.js';
 import { CertificateIssuer, warnAboutOrphanIntents } from './services/certificate-issuer.js';
@@ -17,6 +18,7 @@ import { createCertRaDependencies, type CertRaDependencies } from './services/ce
 import { CrlPublisher } from './services/crl-publisher.js';
 import { EtkDirectory } from './services/etk-directory.js';
 import { EtkRegistration } from './services/etk-registration.js';
+import { OCSP_PATH, OcspResponder } from './services/ocsp-responder.js';
 import { registryRevocationChecker } from './services/registry-revocation.js';
 import { openResponseSigningCredential } from './services/response-signing-credential.js';
 import { SignerRevocation } from './services/signer-revocation.js';
@@ -45,6 +47,8 @@ export interface PlatformServices {
   readonly etkRegistration: EtkRegistration;
   readonly etkDirectory: EtkDirectory;
   readonly signerRevocation: SignerRevocation;
+  /** RFC 6960 responder for the CAs whose responder key is configured (none: every request is unauthorized). */
+  readonly ocsp: OcspResponder;
   /** Stops LISTENs, closes key handles, and the database when it was opened here. */
   close(): Promise<void>;
 }
@@ -72,7 +76,13 @@ export async function createServices(config: Config, logger: Logger, options: Se
     });
     // Uses of the CA key that a crash or a rolled-back caller left without a recorded certificate.
     await warnAboutOrphanIntents(db, logger);
-    const issuer = new CertificateIssuer(ca, db, { onJournalError: (error) => logger.error({ err: error }, 'CA key-use journal write failed') });
+    // Certificates name our OCSP responder only when the issuing CA has one.
+    const ocspUrl = ca.ocspResponderKeys.issuing ? joinUrl(ca.publicationUrl, OCSP_PATH) : undefined;
+    if (!ocspUrl) logger.warn('no OCSP responder key for the issuing CA (CA config ocspResponders.issuing): certificates name no OCSP responder');
+    const issuer = new CertificateIssuer(ca, db, {
+      ...(ocspUrl ? { ocspUrl } : {}),
+      onJournalError: (error) => logger.error({ err: error }, 'CA key-use journal write failed'),
+    });
     const crls = new CrlPublisher(db, clock);
     const cacheSettings = { enabled: config.etkDepotCache, maxEntries: config.etkDepotCacheEntries, maxAgeSeconds: config.etkDepotCacheMaxAgeSeconds };
     const material = ca;
@@ -88,6 +98,18 @@ export async function createServices(config: Config, logger: Logger, options: Se
       ...cacheSettings,
       onListenError: (error) => logger.warn({ err: error }, 'ETKDepot: LISTEN for revocations failed, signers are checked on every request'),
     });
+    const ocsp = new OcspResponder(
+      { db, clock, ca, issuer },
+      {
+        environment: config.environment,
+        responderValidityDays: config.ocspResponderValidityDays,
+        responderRenewBeforeDays: config.ocspResponderRenewBeforeDays,
+        cache: {
+          ...cacheSettings,
+          onListenError: (error) => logger.warn({ err: error }, 'OCSP: LISTEN for revocations failed, responses are signed per request'),
+        },
+      },
+    );
     let closed = false;
     return {
       config,
@@ -101,10 +123,11 @@ export async function createServices(config: Config, logger: Logger, options: Se
       etkRegistration: new EtkRegistration({ db, clock, ca, challengeTtlSeconds: config.etkChallengeTtlSeconds }),
       etkDirectory,
       signerRevocation,
+      ocsp,
       async close() {
         if (closed) return;
         closed = true;
-        await Promise.all([etkDirectory.stop(), signerRevocation.stop()]);
+        await Promise.all([etkDirectory.stop(), signerRevocation.stop(), ocsp.stop()]);
         await material.close();
         if (ownsDatabase) await db.close();
       },
@@ -172,7 +195,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       logger,
     };
     // Caches serve nothing until LISTEN is established; a failure to LISTEN is logged and leaves lookups uncached.
-    await Promise.all([services.etkDirectory.start(), services.signerRevocation.start()]);
+    await Promise.all([services.etkDirectory.start(), services.signerRevocation.start(), services.ocsp.start()]);
     const app = await buildApp({
       config,
       logger,
@@ -186,6 +209,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       checkReady: () => db.ping(),
       registerRoutes: async (scope) => {
         await publicationRoutes(scope, { ca, crls: services.crls });
+        await scope.register(async (ocspScope) => ocspRoutes(ocspScope, { responder: services.ocsp }));
         await etkDepotRestRoutes(scope, etkDepotFrontEnd);
         await certRaRoutes(scope, certRaFrontEnd);
       },

@@ -45,6 +45,10 @@ export interface Config {
   readonly etkDepotCacheEntries: number;
   /** Upper bound on the age of a cached entry, a backstop should notifications ever be lost. */
   readonly etkDepotCacheMaxAgeSeconds: number;
+  /** Lifetime of the delegated OCSP responder certificates the service issues itself (OCSP_RESPONDER_VALIDITY_DAYS). */
+  readonly ocspResponderValidityDays: number;
+  /** A responder certificate is replaced when less than this remains (OCSP_RESPONDER_RENEW_BEFORE_DAYS). */
+  readonly ocspResponderRenewBeforeDays: number;
   /** JSON file describing the CA certificates and key references (required in production). */
   readonly caConfigFile: string | undefined;
   /** Plain-http base URL written into certificates for CRLs and CA certificates (CA_PUBLICATION_URL). */
@@ -97,6 +101,8 @@ export function loadConfig(env: Env = process.env): Config {
     etkDepotCache: boolean(env, 'ETKDEPOT_CACHE', true),
     etkDepotCacheEntries: integer(env, 'ETKDEPOT_CACHE_ENTRIES', 20_000, 1, 10_000_000),
     etkDepotCacheMaxAgeSeconds: integer(env, 'ETKDEPOT_CACHE_MAX_AGE_SECONDS', 300, 1, 86_400),
+    ocspResponderValidityDays: integer(env, 'OCSP_RESPONDER_VALIDITY_DAYS', 7, 2, 365),
+    ocspResponderRenewBeforeDays: integer(env, 'OCSP_RESPONDER_RENEW_BEFORE_DAYS', 2, 1, 364),
     caConfigFile: env.CA_CONFIG_FILE || undefined,
     caPublicationUrl: (env.CA_PUBLICATION_URL || `http://localhost:${env.PORT && env.PORT !== '0' ? env.PORT : '8080'}`).replace(/\/+$/, ''),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
@@ -110,6 +116,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if ((config.serverSigningKeyFile === undefined) !== (config.serverSigningCertFile === undefined)) {
     throw new ConfigError('SERVER_SIGNING_KEY_FILE and SERVER_SIGNING_CERT_FILE go together');
+  }
+  // A response lasts one CRL period (a day): the responder certificate must outlive the responses it signs.
+  if (config.ocspResponderRenewBeforeDays >= config.ocspResponderValidityDays) {
+    throw new ConfigError('OCSP_RESPONDER_RENEW_BEFORE_DAYS must be less than OCSP_RESPONDER_VALIDITY_DAYS');
   }
   if (!/^http:\/\/[^/]+$/.test(config.caPublicationUrl)) {
     throw new ConfigError('CA_PUBLICATION_URL must be a plain http base URL (CRL distribution points are fetched over http)');

@@ -31,7 +31,12 @@ export interface IssuedRecord {
   notAfter: Date;
 }
 
+/** The CAs whose keys issue through this service (the root only for its own OCSP responder, when its key is online). */
+export type SigningCa = 'issuing' | 'root';
+
 export interface CertificateIssuerOptions {
+  /** The OCSP responder URL written into the AIA of every certificate issued from now on; none when OCSP is off. */
+  readonly ocspUrl?: string;
   /** Told when a journal write that had to wait for the caller's transaction to end fails (PGlite only). */
   readonly onJournalError?: (error: unknown) => void;
 }
@@ -74,16 +79,26 @@ export class CertificateIssuer {
 
   /** `tx`: the caller's transaction (or the Database itself), in which the issued certificate is recorded. */
   async issueFromCsr(tx: Queryable, input: Omit<PrepareFromCsrInput, 'issuer'>, actor: string): Promise<IssuedRecord> {
-    return this.run(tx, actor, () => prepareFromCsr({ ...input, issuer: this.issuerInput() }));
+    return this.run(tx, actor, 'issuing', () => prepareFromCsr({ ...input, issuer: this.issuerInput('issuing') }));
   }
 
-  async issueFromTemplate(tx: Queryable, input: Omit<PrepareFromTemplateInput, 'issuer'>, actor: string): Promise<IssuedRecord> {
-    return this.run(tx, actor, () => prepareFromTemplate({ ...input, issuer: this.issuerInput() }));
+  /** `signedBy`: the issuing CA (default), or the root when its key is online (the root's own OCSP responder). */
+  async issueFromTemplate(
+    tx: Queryable,
+    input: Omit<PrepareFromTemplateInput, 'issuer'>,
+    actor: string,
+    signedBy: SigningCa = 'issuing',
+  ): Promise<IssuedRecord> {
+    return this.run(tx, actor, signedBy, () => prepareFromTemplate({ ...input, issuer: this.issuerInput(signedBy) }));
   }
 
   /** The issuing CA certificate and its chain up to (excluding) the root: what getCertificate returns after the leaf. */
   chainWithoutRoot(): Buffer[] {
     return this.ca.issuingChain.filter((certificate) => !certificate.equals(this.ca.root.cert));
+  }
+
+  private get ocspUrl(): string | undefined {
+    return this.options.ocspUrl;
   }
 
   get issuerKeyId(): string {
@@ -95,12 +110,15 @@ export class CertificateIssuer {
     while (this.pendingRestores.size > 0) await Promise.all([...this.pendingRestores]);
   }
 
-  private issuerInput() {
+  private issuerInput(role: SigningCa) {
+    const ca = this.ca[role];
+    if (ca.signer === undefined) throw new ServiceError('INTERNAL_ERROR', `the ${role} CA key is offline`);
     return {
-      certificateDer: this.ca.issuing.cert,
-      signer: this.ca.issuing.signer,
-      crlUrl: this.ca.issuing.crlUrl,
-      caIssuersUrl: this.ca.issuing.certificateUrl,
+      certificateDer: ca.cert,
+      signer: ca.signer,
+      crlUrl: ca.crlUrl,
+      caIssuersUrl: ca.certificateUrl,
+      ...(this.ocspUrl ? { ocspUrl: this.ocspUrl } : {}),
     };
   }
 
@@ -113,7 +131,7 @@ export class CertificateIssuer {
     return { independent: false, write: (fn) => fn(tx) };
   }
 
-  private async run(tx: Queryable, actor: string, prepare: () => Promise<PreparedCertificate>): Promise<IssuedRecord> {
+  private async run(tx: Queryable, actor: string, signedBy: SigningCa, prepare: () => Promise<PreparedCertificate>): Promise<IssuedRecord> {
     const journal = this.journalFor(tx);
     for (let attempt = 1; ; attempt++) {
       let prepared;
@@ -123,7 +141,7 @@ export class CertificateIssuer {
         throw toServiceError(error);
       }
       const intent: IssuanceIntent & { tbsSha256Hex: string; intentAt: Date } = {
-        issuerKeyId: this.issuerKeyId,
+        issuerKeyId: formatKeyId(this.ca[signedBy].fields.subjectKeyIdentifier),
         serialHex: prepared.serialHex,
         subjectKeyId: normaliseKeyId(prepared.subjectKeyIdentifierHex),
         subjectDn: prepared.subjectDn,

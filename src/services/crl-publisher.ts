@@ -4,7 +4,8 @@ import type { Clock } from '../domain/clock.js';
 import type { Database } from '../storage/database.js';
 import { certificateRegistry } from '../storage/certificate-registry.js';
 
-const CRL_VALIDITY_MS = 24 * 60 * 60 * 1000;
+/** A CRL's nextUpdate - thisUpdate; OCSP answers span the same period, so both sources agree on freshness. */
+export const CRL_VALIDITY_MS = 24 * 60 * 60 * 1000;
 /** A CRL is rebuilt at the latest this long before its nextUpdate, or at once after a revocation. */
 const REFRESH_MARGIN_MS = 12 * 60 * 60 * 1000;
 

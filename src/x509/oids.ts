@@ -32,6 +32,12 @@ export const OID = {
   // Access methods and policy qualifiers
   adCaIssuers: '1.3.6.1.5.5.7.48.2',
   adOcsp: '1.3.6.1.5.5.7.48.1',
+  /** RFC 6960 §4.2.2.2.1: the responder certificate is not checked for revocation. */
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
   qtCps: '1.3.6.1.5.5.7.2.1',
 
   // Extended key usages (RFC 5280 §4.2.1.12)
@@ -54,4 +60,5 @@ export const KNOWN_EXTENSION_OIDS: ReadonlySet<string> = new Set([
   OID.authorityKeyIdentifier,
   OID.extKeyUsage,
   OID.authorityInfoAccess,
+  OID.ocspNoCheck,
 ]);

@@ -2,6 +2,9 @@ import type { ClosableKeySigner } from '../keys/key-reference.js';
 import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
 import { keyIdentifierOf } from '../x509/public-key.js';
 
+/** The CAs an OCSP responder of ours answers for: those that sign certificates and have their key online. */
+export type OcspServedCa = 'issuing' | 'root';
+
 /** The CA roles the platform knows. */
 export type CaRole = 'root' | 'issuing' | 'etkRa' | 'citizenCa';
 
@@ -59,6 +62,11 @@ export interface CaMaterial {
   readonly etkRa: CaSigningEntry;
   /** The test citizen CA (eID stand-in): development, or configured explicitly for acceptance. */
   readonly citizenCa: IssuingCaEntry | undefined;
+  /**
+   * The keys of the delegated OCSP responders, per CA (custody as the CA's: file or PKCS#11). A CA without one has
+   * no OCSP responder: its certificates name none and requests about them are `unauthorized`.
+   */
+  readonly ocspResponderKeys: Readonly<Partial<Record<OcspServedCa, ClosableKeySigner>>>;
   /** DER certificates from the issuing CA up to and including the root: the chain ETKs and issued certificates carry. */
   readonly issuingChain: readonly Buffer[];
   /** The CRL URL of a CA, by role or by its certificate (DER). */

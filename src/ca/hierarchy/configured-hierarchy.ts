@@ -22,6 +22,7 @@ import {
   type CaRole,
   type CaSigningEntry,
   type IssuingCaEntry,
+  type OcspServedCa,
 } from './ca-material.js';
 
 /**
@@ -49,6 +50,8 @@ export interface CaHierarchyConfig {
   readonly issuing: CaCertificateConfig & { readonly intermediates?: readonly string[] };
   readonly etkRa: CaCertificateConfig;
   readonly citizenCa?: CaCertificateConfig;
+  /** Keys of the delegated OCSP responders (their certificates are issued and renewed by the service). */
+  readonly ocspResponders?: Readonly<Partial<Record<OcspServedCa, KeyReference | string>>>;
   /** Set by readCaConfigFile: relative paths resolve against it. */
   readonly baseDir?: string;
 }
@@ -84,10 +87,27 @@ function certificateConfig(value: unknown, what: string, keyRequired: boolean): 
   return { certificate: raw.certificate, ...(key ? { key } : {}), ...(raw.intermediates ? { intermediates: raw.intermediates as string[] } : {}) };
 }
 
+function ocspResponderKeysConfig(value: unknown): Partial<Record<OcspServedCa, KeyReference>> {
+  const raw = requireObject(value, 'ocspResponders');
+  const unknown = Object.keys(raw).filter((key) => key !== 'issuing' && key !== 'root');
+  if (unknown.length > 0) throw new CaConfigError(`CA config: ocspResponders has unknown field(s) ${unknown.join(', ')} (issuing, root)`);
+  const keys: Partial<Record<OcspServedCa, KeyReference>> = {};
+  for (const role of ['issuing', 'root'] as const) {
+    const reference = raw[role];
+    if (reference === undefined) continue;
+    try {
+      keys[role] = typeof reference === 'string' ? parseKeyReference(reference) : validateKeyReference(reference);
+    } catch (error) {
+      throw new CaConfigError(`CA config: ocspResponders.${role}: ${(error as Error).message}`);
+    }
+  }
+  return keys;
+}
+
 /** Validates the shape of a parsed CA config (no file access). */
 export function parseCaHierarchyConfig(input: unknown, baseDir?: string): CaHierarchyConfig {
   const raw = requireObject(input, 'the document');
-  const unknown = Object.keys(raw).filter((key) => !['publicationUrl', 'root', 'issuing', 'etkRa', 'citizenCa'].includes(key));
+  const unknown = Object.keys(raw).filter((key) => !['publicationUrl', 'root', 'issuing', 'etkRa', 'citizenCa', 'ocspResponders'].includes(key));
   if (unknown.length > 0) throw new CaConfigError(`CA config: unknown field(s) ${unknown.join(', ')}`);
   // RFC 5280 §4.2.1.13 practice (and our lint): CRL and caIssuers URLs are http, since fetching them over TLS
   // would need the very revocation data they serve.
@@ -101,6 +121,7 @@ export function parseCaHierarchyConfig(input: unknown, baseDir?: string): CaHier
     issuing: certificateConfig(raw.issuing, 'issuing', true),
     etkRa: certificateConfig(raw.etkRa, 'etkRa', true),
     ...(raw.citizenCa !== undefined ? { citizenCa: certificateConfig(raw.citizenCa, 'citizenCa', true) } : {}),
+    ...(raw.ocspResponders !== undefined ? { ocspResponders: ocspResponderKeysConfig(raw.ocspResponders) } : {}),
     ...(baseDir ? { baseDir } : {}),
   };
 }
@@ -267,6 +288,18 @@ export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options
       };
     }
 
+    const ocspResponderKeys: Partial<Record<OcspServedCa, ClosableKeySigner>> = {};
+    for (const role of ['issuing', 'root'] as const) {
+      const reference = config.ocspResponders?.[role];
+      if (reference === undefined) continue;
+      if (role === 'root' && rootSigner === undefined)
+        throw new CaConfigError('ocspResponders.root: the root key is offline, so nothing can certify its responder');
+      const signer = await openKey(reference, `OCSP responder of the ${role} CA`);
+      const caSpki = role === 'root' ? root.spkiDer : issuing.spkiDer;
+      if (signer.publicKeySpki.equals(caSpki)) throw new CaConfigError(`ocspResponders.${role}: use a key of its own, not the CA's (delegated responder)`);
+      ocspResponderKeys[role] = signer;
+    }
+
     const entries: Record<CaRole, CaCertificateEntry | undefined> = {
       root: { cert: root.der, fields: root },
       issuing: { cert: issuing.der, fields: issuing },
@@ -294,6 +327,7 @@ export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options
       },
       etkRa: { cert: etkRa.der, fields: etkRa, signer: etkRaSigner } satisfies CaSigningEntry,
       citizenCa,
+      ocspResponderKeys,
       issuingChain: chain.map((fields) => fields.der),
       crlUrlFor(issuer) {
         const role = typeof issuer === 'string' ? issuer : roleOf(issuer);

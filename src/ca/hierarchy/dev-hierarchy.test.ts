@@ -93,6 +93,8 @@ describe('development CA hierarchy', () => {
       'hierarchy.json',
       'issuing.cert.pem',
       'issuing.key.pem',
+      'ocsp-issuing.key.pem',
+      'ocsp-root.key.pem',
       'passphrase',
       'root.cert.pem',
       'root.key.pem',

@@ -1,7 +1,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, link, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generatePrivateKey, writeEncryptedKeyFile } from '../keys/file-key.js';
+import { encryptPrivateKeyPem, generatePrivateKey, writeEncryptedKeyFile } from '../keys/file-key.js';
 import { createKeyObjectSigner } from '../keys/key-signer.js';
 import { ETK_RA_SUBJECT, citizenCa as citizenCaProfile, ehealthIssuingCa, etkRaSigner, rootCa } from '../profiles/builtin.js';
 import { toPem, type DnSequence } from '../x509/index.js';
@@ -139,6 +139,32 @@ async function generateDevHierarchy(directory: string, publicationUrl: string, n
 }
 
 /**
+ * The development OCSP responder keys (ocsp-issuing.key.pem, ocsp-root.key.pem, under the hierarchy's passphrase),
+ * created when missing: hierarchies made before the responder existed get theirs on their next start. A key file is
+ * published with link(), which never replaces one, so processes starting together end up with the same key.
+ */
+async function ensureDevOcspResponderKeys(caDir: string) {
+  const keys: Record<'issuing' | 'root', { kind: 'file'; path: string; passphraseFile: string }> = {
+    issuing: { kind: 'file', path: join(caDir, 'ocsp-issuing.key.pem'), passphraseFile: join(caDir, PASSPHRASE_FILE) },
+    root: { kind: 'file', path: join(caDir, 'ocsp-root.key.pem'), passphraseFile: join(caDir, PASSPHRASE_FILE) },
+  };
+  for (const key of Object.values(keys)) {
+    if (await exists(key.path)) continue;
+    const passphrase = (await readFile(key.passphraseFile, 'utf8')).trim();
+    const temporary = `${key.path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temporary, encryptPrivateKeyPem(generatePrivateKey('RSA', 2048), passphrase), { mode: 0o600, flag: 'wx' });
+    try {
+      await link(temporary, key.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(temporary);
+    }
+  }
+  return keys;
+}
+
+/**
  * Loads DATA_DIR/ca, creating it first if absent. Generation happens in a private temp directory that is renamed
  * into place, so a crash leaves nothing half-written and two processes starting together end up with the same
  * hierarchy (the loser of the rename discards its own and loads the winner's).
@@ -168,7 +194,7 @@ export async function loadOrCreateDevHierarchy(dataDir: string, logger?: CaLogge
       throw new CaConfigError(`${caDir} exists but holds no ${DEV_HIERARCHY_FILE}; remove it to regenerate the development CA, or set CA_CONFIG_FILE`);
     }
   }
-  const config = await readCaConfigFile(manifest);
+  const config = { ...(await readCaConfigFile(manifest)), ocspResponders: await ensureDevOcspResponderKeys(caDir) };
   // The current public URL wins for what is issued from now on; the CA certificates keep the URLs they were made with.
   const publicationUrl = options.publicationUrl?.replace(/\/+$/, '') ?? config.publicationUrl;
   const material = await loadConfiguredHierarchy(

@@ -13,6 +13,8 @@ export interface IssuerInput {
   readonly crlUrl?: string;
   /** http URL of this issuer's certificate (required by profiles with authorityInfoAccess). */
   readonly caIssuersUrl?: string;
+  /** http URL of the OCSP responder answering for this issuer (AIA id-ad-ocsp, next to caIssuers). */
+  readonly ocspUrl?: string;
 }
 
 /** A root signing its own certificate (template issuance only). */
@@ -39,6 +41,7 @@ export interface ResolvedIssuer {
   readonly algorithm: SignatureAlgorithm;
   readonly crlUrl: string | undefined;
   readonly caIssuersUrl: string | undefined;
+  readonly ocspUrl: string | undefined;
 }
 
 // Keyed by buffer identity: callers keep their issuer certificate buffer for the life of the process.
@@ -54,6 +57,7 @@ export function resolveIssuer(input: IssuerInput | SelfSignedIssuerInput, now: D
     algorithm: signatureAlgorithmFor(input.signer.keyAlgorithm),
     crlUrl: input.crlUrl,
     caIssuersUrl: input.caIssuersUrl,
+    ocspUrl: isSelfSigned(input) ? undefined : input.ocspUrl,
   };
   if (isSelfSigned(input)) return { facts: undefined, ...common };
   const facts = issuerCertificateFacts(input.certificateDer);

@@ -23,6 +23,7 @@ import {
   crlDistributionPointsExtension,
   extendedKeyUsageExtension,
   keyUsageExtension,
+  ocspNoCheckExtension,
   subjectKeyIdentifierExtension,
 } from '../x509/extensions.js';
 import { encodeNameDer, type DnAttribute, type DnSequence } from '../x509/name.js';
@@ -39,6 +40,8 @@ export interface CommonPrepareInput {
   readonly now: Date;
   /** Overrides the profile's months for this environment (configuration). */
   readonly validityMonths?: number;
+  /** A lifetime in days instead of months (short-lived service certificates: OCSP responders). */
+  readonly validityDays?: number;
   /** Lints to run before signing; DEFAULT_LINTS when omitted. */
   readonly lints?: readonly Lint[];
 }
@@ -199,6 +202,9 @@ function checkCommonInput(input: CommonPrepareInput): void {
   if (input.validityMonths !== undefined && (!Number.isSafeInteger(input.validityMonths) || input.validityMonths < 1 || input.validityMonths > 600)) {
     throw new CaError('INVALID_INPUT', 'validityMonths must be an integer in 1..600');
   }
+  if (input.validityDays !== undefined && (!Number.isSafeInteger(input.validityDays) || input.validityDays < 1 || input.validityDays > 3660)) {
+    throw new CaError('INVALID_INPUT', 'validityDays must be an integer in 1..3660');
+  }
 }
 
 function checkKeyPolicy(spkiDer: Buffer, profile: CertificateProfile): void {
@@ -237,7 +243,7 @@ async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer,
   const validityMonths = input.validityMonths ?? profile.validity.months[input.environment];
   const start = truncateToSeconds(input.now);
   let notBefore = new Date(start.getTime() - profile.validity.backdateSeconds * 1000);
-  let notAfter = addMonths(start, validityMonths);
+  let notAfter = input.validityDays === undefined ? addMonths(start, validityMonths) : new Date(start.getTime() + input.validityDays * 86_400_000);
   if (issuer.facts) {
     if (notBefore < issuer.facts.notBefore) notBefore = issuer.facts.notBefore;
     if (notAfter > issuer.facts.notAfter) notAfter = issuer.facts.notAfter;
@@ -273,6 +279,7 @@ async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer,
     issuer: lintIssuer,
     selfSigned: !issuer.facts,
     validityMonths,
+    ...(input.validityDays === undefined ? {} : { validityDays: input.validityDays }),
     backdateSeconds: profile.validity.backdateSeconds,
   };
   let outcomes: LintOutcome[];
@@ -323,6 +330,7 @@ function profileExtensionDers(profile: CertificateProfile): readonly Buffer[] {
       keyUsageExtension(profile.keyUsage, true),
       ...(profile.extendedKeyUsage.length ? [extendedKeyUsageExtension(profile.extendedKeyUsage.map((n) => EXTENDED_KEY_USAGE_OIDS[n]))] : []),
       ...(profile.certificatePolicies.length ? [certificatePoliciesExtension(profile.certificatePolicies)] : []),
+      ...(profile.ocspNoCheck ? [ocspNoCheckExtension()] : []),
     ].map(encodeExtensionDer);
     profileExtensionCache.set(profile, cached);
   }
@@ -336,12 +344,14 @@ function issuerExtensionDers(issuer: ResolvedIssuer, issuerSki: Buffer, profile:
     [
       authorityKeyIdentifierExtension(issuerSki),
       ...(profile.crlDistributionPoint ? [crlDistributionPointsExtension([issuer.crlUrl!])] : []),
-      ...(profile.authorityInfoAccess ? [authorityInfoAccessExtension({ caIssuers: [issuer.caIssuersUrl!] })] : []),
+      ...(profile.authorityInfoAccess
+        ? [authorityInfoAccessExtension({ caIssuers: [issuer.caIssuersUrl!], ...(issuer.ocspUrl ? { ocsp: [issuer.ocspUrl] } : {}) })]
+        : []),
     ].map(encodeExtensionDer);
   if (!issuer.facts) return build(); // self-signed: the AKI is the certificate's own key
   let byKey = issuerExtensionCache.get(issuer.facts);
   if (!byKey) issuerExtensionCache.set(issuer.facts, (byKey = new Map()));
-  const key = `${profile.crlDistributionPoint ? issuer.crlUrl : ''}\n${profile.authorityInfoAccess ? issuer.caIssuersUrl : ''}`;
+  const key = `${profile.crlDistributionPoint ? issuer.crlUrl : ''}\n${profile.authorityInfoAccess ? `${issuer.caIssuersUrl}\n${issuer.ocspUrl ?? ''}` : ''}`;
   let cached = byKey.get(key);
   if (!cached) byKey.set(key, (cached = build()));
   return cached;

@@ -225,8 +225,12 @@ export const authorityInfoAccessCaIssuers: Lint = {
     if (ext.critical) return fail('authorityInfoAccess is critical (RFC 5280 requires non-critical)');
     const access = decode(ext, AuthorityInfoAccessSyntax);
     if (!access) return fail('authorityInfoAccess does not decode');
-    const caIssuers = [...access].filter((a) => a.accessMethod === OID.adCaIssuers).map((a) => a.accessLocation.uniformResourceIdentifier);
-    return expect(caIssuers.length > 0 && caIssuers.every(isHttpUrl), `caIssuers URLs must be http: ${caIssuers.join(', ') || '(none)'}`);
+    const urls = (method: string) => [...access].filter((a) => a.accessMethod === method).map((a) => a.accessLocation.uniformResourceIdentifier);
+    const caIssuers = urls(OID.adCaIssuers);
+    if (!(caIssuers.length > 0 && caIssuers.every(isHttpUrl))) return fail(`caIssuers URLs must be http: ${caIssuers.join(', ') || '(none)'}`);
+    // An OCSP responder is fetched over http for the same reason as the CRL (RFC 6960 Appendix A).
+    const ocsp = urls(OID.adOcsp);
+    return expect(ocsp.every(isHttpUrl), `OCSP URLs must be http: ${ocsp.join(', ')}`);
   },
 };
 
@@ -248,6 +252,20 @@ export const certificatePoliciesMatchProfile: Lint = {
   },
 };
 
+export const ocspNoCheckMatchesProfile: Lint = {
+  name: 'e_ocsp_nocheck_matches_profile',
+  description: 'id-pkix-ocsp-nocheck only on OCSP responder profiles, non-critical with a NULL value, and only with the OCSPSigning EKU',
+  source: 'RFC 6960 §4.2.2.2.1; profile',
+  check: (cert, { profile }) => {
+    const ext = extensionOf(cert, OID.ocspNoCheck);
+    if (!profile.ocspNoCheck) return expect(!ext, 'id-pkix-ocsp-nocheck present but the profile has none');
+    if (!ext) return fail('id-pkix-ocsp-nocheck is missing');
+    if (ext.critical) return fail('id-pkix-ocsp-nocheck is critical');
+    if (!Buffer.from(ext.value).equals(Buffer.from([0x05, 0x00]))) return fail('id-pkix-ocsp-nocheck value is not NULL');
+    return expect(profile.extendedKeyUsage.includes('OCSPSigning'), 'id-pkix-ocsp-nocheck on a profile without the OCSPSigning EKU');
+  },
+};
+
 export const EXTENSION_LINTS: readonly Lint[] = [
   keyUsagePresentCritical,
   keyUsageMatchesProfile,
@@ -261,4 +279,5 @@ export const EXTENSION_LINTS: readonly Lint[] = [
   crlDistributionPoint,
   authorityInfoAccessCaIssuers,
   certificatePoliciesMatchProfile,
+  ocspNoCheckMatchesProfile,
 ];

@@ -21,7 +21,14 @@ import {
   spkiOf,
   type TestCa,
 } from '../issuance/testing.js';
-import { eidCitizenSignature, ehealthIssuingCa, ehealthNaturalPerson, organisationAuthentication, organisationSignature } from '../profiles/builtin.js';
+import {
+  eidCitizenSignature,
+  ehealthIssuingCa,
+  ehealthNaturalPerson,
+  ocspResponder,
+  organisationAuthentication,
+  organisationSignature,
+} from '../profiles/builtin.js';
 import type { CertificateProfile } from '../profiles/types.js';
 import { addMonths } from '../../domain/clock.js';
 import { OID } from '../../x509/oids.js';
@@ -45,6 +52,7 @@ import {
   encodeTlv,
   extendedKeyUsageExtension,
   keyUsageExtension,
+  ocspNoCheckExtension,
   parseSubjectPublicKeyInfo,
   rawExtension,
   signatureAlgorithmFor,
@@ -422,6 +430,12 @@ const CASES: readonly FiringCase[] = [
     profile: ehealthNaturalPerson,
     build: (f) => encode({ ...f, extensions: [...f.extensions!, certificatePoliciesExtension([{ oid: '2.16.56.1.1.1.2' }])] }),
   },
+  {
+    lint: 'e_ocsp_nocheck_matches_profile',
+    why: 'id-pkix-ocsp-nocheck on a certificate that is no OCSP responder',
+    profile: ehealthNaturalPerson,
+    build: (f) => encode({ ...f, extensions: [...f.extensions!, ocspNoCheckExtension()] }),
+  },
 ];
 
 const subjectFor = (c: FiringCase): DnSequence => c.subject ?? PERSON_SUBJECT;
@@ -439,6 +453,37 @@ describe('lints', () => {
 
   it('every lint has a firing case below', () => {
     expect(CASES.map((c) => c.lint).sort()).toEqual(DEFAULT_LINTS.map((l) => l.name).sort());
+  });
+
+  it('an OCSP URL in the AIA must be http, like caIssuers', async () => {
+    const aia = (ocsp: string) => authorityInfoAccessExtension({ caIssuers: ['http://pki.example.test/certs/issuing.cer'], ocsp: [ocsp] });
+    const fields = baseFields(ehealthNaturalPerson, PERSON_SUBJECT);
+    const plain = await encode(replaceExtension(fields, OID.authorityInfoAccess, aia('http://pki.example.test/ocsp')));
+    expect(lintNamed('e_aia_ca_issuers').check(plain, contextFor(ehealthNaturalPerson)).status).toBe('pass');
+    const tls = await encode(replaceExtension(fields, OID.authorityInfoAccess, aia('https://pki.example.test/ocsp')));
+    expect(lintNamed('e_aia_ca_issuers').check(tls, contextFor(ehealthNaturalPerson))).toEqual({
+      status: 'fail',
+      detail: 'OCSP URLs must be http: https://pki.example.test/ocsp',
+    });
+  });
+
+  it('a correct short-lived OCSP responder certificate passes every lint, and a missing nocheck fires', async () => {
+    const subject: DnSequence = [
+      { type: 'C', value: 'BE' },
+      { type: 'CN', value: 'eHealth Dev Issuing CA OCSP Responder' },
+    ];
+    const base = baseFields(ocspResponder, subject);
+    const fields: TbsCertificateFields = {
+      ...base,
+      notAfter: new Time(new Date(NOW.getTime() + 7 * 86_400_000)),
+      extensions: [...base.extensions!.filter((e) => e.extnID !== OID.cRLDistributionPoints && e.extnID !== OID.authorityInfoAccess), ocspNoCheckExtension()],
+    };
+    const context = contextFor(ocspResponder, { validityDays: 7 });
+    expect(runLints(await encode(fields), context).filter((o) => o.status === 'fail')).toEqual([]);
+    const withoutNoCheck = await encode(replaceExtension(fields, OID.ocspNoCheck));
+    expect(lintNamed('e_ocsp_nocheck_matches_profile').check(withoutNoCheck, context).status).toBe('fail');
+    const eightDays = await encode({ ...fields, notAfter: new Time(new Date(NOW.getTime() + 8 * 86_400_000)) });
+    expect(lintNamed('e_validity_matches_profile_months').check(eightDays, context).status).toBe('fail');
   });
 
   it.each([

@@ -17,6 +17,8 @@ export interface LintContext {
   readonly selfSigned: boolean;
   /** Effective lifetime in months (profile per environment, or the caller's override). */
   readonly validityMonths: number;
+  /** A lifetime in days instead of months (short-lived service certificates such as OCSP responders). */
+  readonly validityDays?: number;
   readonly backdateSeconds: number;
 }
 

@@ -55,11 +55,14 @@ export const validityMatchesProfile: Lint = {
     const { date: nb } = cert.validity.notBefore;
     const { date: na } = cert.validity.notAfter;
     if (!nb || !na) return fail('validity times cannot be read');
-    const earliest = addMonths(nb, context.validityMonths);
-    const latest = addMonths(new Date(nb.getTime() + context.backdateSeconds * 1000), context.validityMonths);
-    if (na > latest) return fail(`notAfter ${iso(na)} is beyond ${context.validityMonths} months after notBefore`);
+    const days = context.validityDays;
+    const lifetime = days === undefined ? `${context.validityMonths} months` : `${days} days`;
+    const end = (start: Date) => (days === undefined ? addMonths(start, context.validityMonths) : new Date(start.getTime() + days * 86_400_000));
+    const earliest = end(nb);
+    const latest = end(new Date(nb.getTime() + context.backdateSeconds * 1000));
+    if (na > latest) return fail(`notAfter ${iso(na)} is beyond ${lifetime} after notBefore`);
     const clamped = !context.selfSigned && na.getTime() === context.issuer.notAfter.getTime();
-    return expect(clamped || na >= earliest, () => `notAfter ${iso(na)} is shorter than ${context.validityMonths} months and not clamped to the issuer`);
+    return expect(clamped || na >= earliest, () => `notAfter ${iso(na)} is shorter than ${lifetime} and not clamped to the issuer`);
   },
 };
 

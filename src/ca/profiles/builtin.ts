@@ -177,6 +177,26 @@ export const etkRaSigner: CertificateProfile = {
   authorityInfoAccess: true,
 };
 
+/**
+ * Delegated OCSP responder of one of our CAs (RFC 6960 §4.2.2.2): OCSPSigning EKU and id-pkix-ocsp-nocheck (clients
+ * do not check the responder's own status), short-lived and renewed by the service; the lifetime is given in days
+ * at issuance (OCSP_RESPONDER_VALIDITY_DAYS), the months below are never used.
+ */
+export const ocspResponder: CertificateProfile = {
+  name: 'ocsp-responder',
+  description: 'Delegated OCSP responder certificate of one of our CAs: OCSPSigning, ocsp-nocheck, short-lived',
+  basicConstraints: leaf,
+  keyUsage: ['digitalSignature'],
+  extendedKeyUsage: ['OCSPSigning'],
+  allowedKeys: RSA_OR_EC,
+  validity: { months: { acceptance: 1, production: 1 }, backdateSeconds: 0 },
+  subject: CA_DN,
+  certificatePolicies: [],
+  crlDistributionPoint: false,
+  authorityInfoAccess: false,
+  ocspNoCheck: true,
+};
+
 export const eidCitizenSignature: CertificateProfile = {
   name: 'eid-citizen-signature',
   description: 'eID-like citizen "Signature" certificate (qualified-signature style: nonRepudiation only)',
@@ -210,6 +230,7 @@ export const BUILT_IN_PROFILES = {
   'ehealth-issuing-ca': ehealthIssuingCa,
   'citizen-ca': citizenCa,
   'etk-ra-signer': etkRaSigner,
+  'ocsp-responder': ocspResponder,
   'eid-citizen-signature': eidCitizenSignature,
   'eid-citizen-authentication': eidCitizenAuthentication,
 } as const satisfies Record<string, CertificateProfile>;

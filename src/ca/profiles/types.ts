@@ -78,6 +78,8 @@ export interface CertificateProfile {
   readonly certificatePolicies: readonly PolicySpec[];
   /** Emit a CRL distribution point (the issuer's crlUrl). */
   readonly crlDistributionPoint: boolean;
-  /** Emit authorityInfoAccess caIssuers (the issuer's caIssuersUrl). */
+  /** Emit authorityInfoAccess caIssuers (the issuer's caIssuersUrl), and id-ad-ocsp when the issuer has a responder. */
   readonly authorityInfoAccess: boolean;
+  /** Emit id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): delegated OCSP responder certificates only. */
+  readonly ocspNoCheck?: boolean;
 }

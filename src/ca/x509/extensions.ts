@@ -125,6 +125,11 @@ function ia5String(value: string): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
 }
 
+/** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): its value is NULL; non-critical. */
+export function ocspNoCheckExtension(): Extension {
+  return new Extension({ extnID: OID.ocspNoCheck, critical: false, extnValue: new OctetString(new Uint8Array([0x05, 0x00])) });
+}
+
 /** An extension with arbitrary DER content, for tests that build deliberately broken certificates. */
 export function rawExtension(extnID: string, critical: boolean, valueDer: Uint8Array): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(valueDer) });
