@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -134,6 +134,16 @@ describe(`OCSP responder over HTTP on ${testEngine} (checked by openssl ocsp)`, 
     expect(stderr).toContain('Response verify OK');
   });
 
+  it('answers for the hierarchy\'s own service certificates too: the ETK-RA signer, and the issuing CA (from the root)', async () => {
+    write('etk-ra.pem', t.platform.services.ca.etkRa.cert);
+    const etkRa = await ocsp(['-cert', join(files, 'etk-ra.pem')]);
+    expect(etkRa.stdout).toMatch(/etk-ra\.pem: good/);
+    expect(etkRa.stderr).toContain('Response verify OK');
+    const issuing = await run('openssl', ['ocsp', '-url', url, '-issuer', join(files, 'root.pem'), '-cert', join(files, 'issuing.pem'), '-CAfile', join(files, 'root-only.pem')]);
+    expect(issuing.stdout).toMatch(/issuing\.pem: good/);
+    expect(issuing.stderr).toContain('Response verify OK');
+  });
+
   it('answers unauthorized for a CA it does not serve', async () => {
     const { stdout } = await run('openssl', ['ocsp', '-url', url, '-resp_text', '-issuer', join(files, 'citizen.pem'), '-serial', '1', '-noverify']).catch(
       (error: { stdout: string }) => ({ stdout: error.stdout }),
@@ -143,7 +153,6 @@ describe(`OCSP responder over HTTP on ${testEngine} (checked by openssl ocsp)`, 
 
   it('serves nonce-less answers pre-signed (same bytes, RFC 5019 caching headers on GET) and replaces them at revocation', async () => {
     await run('openssl', ['ocsp', '-issuer', join(files, 'issuing.pem'), '-cert', join(files, 'good.pem'), '-no_nonce', '-reqout', join(files, 'req.der')]);
-    const { readFileSync } = await import('node:fs');
     const request = readFileSync(join(files, 'req.der'));
     const first = await post(request);
     const second = await post(request);
@@ -180,7 +189,6 @@ describe(`OCSP responder over HTTP on ${testEngine} (checked by openssl ocsp)`, 
 
   it('never serves an answer past its nextUpdate: after half the period the answer is signed again', async () => {
     await run('openssl', ['ocsp', '-issuer', join(files, 'issuing.pem'), '-cert', join(files, 'revoked.pem'), '-no_nonce', '-reqout', join(files, 'req2.der')]);
-    const { readFileSync } = await import('node:fs');
     const request = readFileSync(join(files, 'req2.der'));
     for (let hour = 0; hour < 30; hour += 3) {
       const now = t.clock.now();
@@ -192,9 +200,29 @@ describe(`OCSP responder over HTTP on ${testEngine} (checked by openssl ocsp)`, 
     }
   });
 
+  it('renews its responder certificate before it expires, and answers stay verifiable across the change', async () => {
+    const before = parseCertificate((await t.platform.services.ocsp.responderCertificate('issuing'))!);
+    t.clock.set(new Date(before.notAfter.getTime() - 36 * 3600 * 1000)); // inside the 2-day renewal margin
+    await t.platform.services.ocsp.respond(Buffer.alloc(0)); // any traffic; renewal runs in the background
+    let after = before;
+    for (let attempt = 0; attempt < 100 && after.serialNumberHex === before.serialNumberHex; attempt++) {
+      await t.platform.services.ocsp.respond(readFileSync(join(files, 'req.der')));
+      after = parseCertificate((await t.platform.services.ocsp.responderCertificate('issuing'))!);
+      if (after.serialNumberHex === before.serialNumberHex) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(after.serialNumberHex).not.toBe(before.serialNumberHex);
+    expect(after.spkiDer.equals(before.spkiDer)).toBe(true); // same key in custody, new certificate
+    expect(after.notAfter.getTime()).toBeGreaterThan(before.notAfter.getTime());
+    // Verified at the platform's (moved) time: the new responder certificate starts then.
+    const attime = String(Math.floor(t.clock.now().getTime() / 1000) + 60);
+    const { stdout, stderr } = await ocsp(['-cert', join(files, 'revoked.pem'), '-no_nonce', '-attime', attime]);
+    expect(stderr).toContain('Response verify OK');
+    // The response carries the new responder certificate.
+    expect(stdout.replace(/\s/g, '')).toContain(after.der.toString('base64'));
+  });
+
   it('answers malformedRequest, with HTTP 200, to anything that is not an OCSP request (fuzzed and truncated)', async () => {
     await run('openssl', ['ocsp', '-issuer', join(files, 'issuing.pem'), '-cert', join(files, 'good.pem'), '-reqout', join(files, 'req3.der')]);
-    const { readFileSync } = await import('node:fs');
     const valid = readFileSync(join(files, 'req3.der'));
     const MALFORMED = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x01]);
     for (const length of [0, 1, 2, 10, valid.length - 1]) {
