@@ -21,9 +21,9 @@
  * BENCH_SERVER_NODE_ARGS adds node arguments to the platform's servers (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  */
 import 'reflect-metadata';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -38,12 +38,27 @@ import { createServices } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
 import { buildEhealthDn, cbeCheckDigits, ehealthDnAttributes, nihiiCheckDigits, ssinCheckDigits, type EhealthDnInput } from '../src/identifiers/index.js';
 import { projectRoot } from '../src/project-paths.js';
-import { listeningPort } from '../test/support/etk-server-process.js';
 import { NS } from '../src/soap/namespaces.js';
 import { wrapInEnvelope } from '../src/soap/envelope.js';
 import { etkRepository } from '../src/storage/etk-repository.js';
 import { el, textEl } from '../src/xml/builder.js';
 import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security-sign.js';
+import {
+  describeMeasurement,
+  fmt,
+  hasTaskset,
+  hasWrk,
+  load as loadWith,
+  type LoadResult,
+  type Measurement,
+  measure as measureRun,
+  medianMeasurement,
+  pick,
+  queryOnce,
+  rssOf,
+  type Server,
+  startServer as startServerAt,
+} from './support/load.js';
 
 const ETK_COUNT = Number(process.env.BENCH_ETKS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -179,180 +194,14 @@ async function seed(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Processes and load.
+// Processes and load (bench/support/load.ts), shaped for SOAP.
 
-interface Server {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
-const pinned = (cpu: number, command: string, args: string[]): [string, string[]] =>
-  hasTaskset && cpus().length > 1 ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
-
-/** `nodeArguments` run under node pinned to CPU 0: the compiled server (dist/) or the bare server source. */
-async function startServer(name: string, nodeArguments: string[], env: Record<string, string>, path: string): Promise<Server> {
-  const [command, args] = pinned(0, process.execPath, nodeArguments);
-  const child = spawn(command, args, {
-    cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const { port, output } = await listeningPort(child, name, 120_000);
-  let stopping = false;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`\n${name} exited unexpectedly (${code ?? signal}):\n${output().slice(-4000)}\n`);
-      resolve();
-    }),
-  );
-  return {
-    name,
-    child,
-    url: `http://127.0.0.1:${port}${path}`,
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** The node process behind a server (taskset execs it, so the pid is the same). */
-function rssOf(server: Server): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
-
-interface LoadResult {
-  readonly requestsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: number;
-}
-
-const hasWrk = spawnSync('wrk', ['--version']).status !== null && spawnSync('which', ['wrk']).status === 0;
-
-async function load(url: string, bodies: readonly string[], seconds: number, workDir: string): Promise<LoadResult> {
-  return hasWrk ? wrkLoad(url, bodies, seconds, workDir) : autocannonLoad(url, bodies, seconds);
-}
-
-async function wrkLoad(url: string, bodies: readonly string[], seconds: number, workDir: string): Promise<LoadResult> {
-  const bodiesFile = join(workDir, `bodies-${randomBytes(4).toString('hex')}.txt`);
-  writeFileSync(bodiesFile, bodies.join('\n'));
-  const script = join(workDir, 'post.lua');
-  writeFileSync(
-    script,
-    `local bodies = {}
-for line in io.lines("${bodiesFile}") do bodies[#bodies + 1] = line end
-local headers = { ["Content-Type"] = "text/xml; charset=utf-8", ["SOAPAction"] = '""' }
-local errors = 0
-request = function() return wrk.format("POST", nil, headers, bodies[math.random(#bodies)]) end
-response = function(status) if status ~= 200 then errors = errors + 1 end end
-done = function() io.write("non200: " .. errors .. "\\n") end
-`,
-  );
-  const [command, args] = pinned(1, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url]);
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk failed:\n${text}`))));
-  });
-  const duration = (label: string): number => {
-    const match = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);
-    if (!match) throw new Error(`cannot read the ${label}% latency from wrk:\n${output}`);
-    return Number(match[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[match[2]!]!;
-  };
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  return {
-    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]),
-    p50Ms: duration('50'),
-    p99Ms: duration('99'),
-    errors: Number(/non200: (\d+)/.exec(output)?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
-  };
-}
-
-async function autocannonLoad(url: string, bodies: readonly string[], seconds: number): Promise<LoadResult> {
-  // No type declarations ship with autocannon: import it by name, typed by what is used here.
-  const moduleName = 'autocannon';
-  const { default: autocannon } = (await import(moduleName)) as {
-    default: (options: unknown) => Promise<{ requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }>;
-  };
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    method: 'POST',
-    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
-    requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, body: bodies[Math.floor(Math.random() * bodies.length)] }) }],
-  });
-  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.non2xx + result.errors };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// One measured run: the load's figures plus what the server spent (CPU time per request, from /proc) and how much
-// CPU time the hypervisor stole from the machine meanwhile (/proc/stat), which makes a shared VM's figures noisy.
-
-interface Measurement {
-  readonly result: LoadResult;
-  readonly cpuMicrosPerRequest: number;
-  readonly serverBusyPercent: number;
-  readonly stealPercent: number;
-  readonly rss: { rssMb: number; peakMb: number };
-}
-
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime + stime
-}
-
-function machineTicks(): { steal: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { steal: cpu[7] ?? 0, total: cpu.slice(0, 8).reduce((sum, n) => sum + n, 0) };
-}
-
-async function measure(server: Server, run: () => Promise<LoadResult>): Promise<Measurement> {
-  const cpuBefore = processCpuSeconds(server.child.pid!);
-  const ticksBefore = machineTicks();
-  const started = performance.now();
-  const result = await run();
-  const elapsedSeconds = (performance.now() - started) / 1000;
-  const cpuSeconds = processCpuSeconds(server.child.pid!) - cpuBefore;
-  const ticksAfter = machineTicks();
-  return {
-    result,
-    cpuMicrosPerRequest: (cpuSeconds * 1e6) / Math.max(1, result.requestsPerSecond * SECONDS),
-    serverBusyPercent: (cpuSeconds / elapsedSeconds) * 100,
-    stealPercent: ((ticksAfter.steal - ticksBefore.steal) / Math.max(1, ticksAfter.total - ticksBefore.total)) * 100,
-    rss: rssOf(server),
-  };
-}
-
-function medianMeasurement(runs: readonly Measurement[]): Measurement {
-  const sorted = [...runs].sort((a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  const p99s = runs.map((m) => m.result.p99Ms).sort((a, b) => a - b);
-  return { ...median, result: { ...median.result, p99Ms: p99s[Math.floor(p99s.length / 2)]! } };
-}
-
-function describe(name: string, m: Measurement): string {
-  return (
-    `${name.padEnd(46)} ${fmt(m.result.requestsPerSecond).padStart(7)} req/s  p50 ${m.result.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.result.p99Ms.toFixed(2).padStart(7)} ms` +
-    `  server CPU ${fmt(m.cpuMicrosPerRequest).padStart(5)} µs/req (busy ${m.serverBusyPercent.toFixed(0)} %)  steal ${m.stealPercent.toFixed(0)} %` +
-    `  RSS ${fmt(m.rss.rssMb)} MB${m.result.errors ? `  ERRORS ${m.result.errors}` : ''}`
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------------------
+const SOAP_LOAD = { connections: CONNECTIONS, headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""' } };
+const load = (url: string, bodies: readonly string[], seconds: number, workDir: string) => loadWith(url, bodies, seconds, workDir, SOAP_LOAD);
+const measure = (server: Server, run: () => Promise<LoadResult>) => measureRun(server, SECONDS, run);
+const describe = describeMeasurement;
+const startServer = (name: string, nodeArguments: string[], env: Record<string, string>, path: string) =>
+  startServerAt(name, nodeArguments, env, path, LOG_LEVEL);
 
 function getEtkEnvelope(identity: Identity): string {
   return wrapInEnvelope(
@@ -363,9 +212,6 @@ function getEtkEnvelope(identity: Identity): string {
     ).markup,
   );
 }
-
-const pick = <T>(items: readonly T[], count: number): T[] => Array.from({ length: count }, () => items[Math.floor(Math.random() * items.length)]!);
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -492,16 +338,6 @@ async function main(): Promise<void> {
     }
   }
   process.exitCode = failed ? 1 : 0;
-}
-
-async function queryOnce(url: string, sql: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 main().catch((error: unknown) => {

@@ -135,6 +135,11 @@ export class OcspResponder {
 
   /** Answers one DER OCSPRequest. Never throws for what the client sent: bad input is malformedRequest. */
   async respond(requestDer: Uint8Array): Promise<OcspReply> {
+    const now = this.dependencies.clock.now();
+    // The hot path: the same nonce-less request bytes were answered in this period (a lookup, no ASN.1 parsing).
+    const cacheKey = `${presignPeriodOf(now)}:${Buffer.from(requestDer).toString('base64')}`;
+    const hit = this.responses.peek(cacheKey);
+    if (hit) return presignedReply(hit);
     let request;
     try {
       request = parseOcspRequest(requestDer);
@@ -149,46 +154,37 @@ export class OcspResponder {
       if (ca === undefined) return refusal('unauthorized', 'a CertID names an issuer this responder does not serve');
       targets.push({ certId, ca });
     }
-    if (request.nonce === undefined && targets.length === 1) return this.presigned(targets[0]!.certId, targets[0]!.ca);
-    const now = this.dependencies.clock.now();
-    const answers = await Promise.all(targets.map(async ({ certId, ca }) => this.answer(certId, ca, now, await this.statusOf(ca, certId.serialHex))));
+    if (request.nonce === undefined && targets.length === 1) return this.presigned(cacheKey, targets[0]!.certId, targets[0]!.ca, now);
+    const answers = await Promise.all(targets.map(async ({ certId, ca }) => this.answer(certId, now, await this.statusOf(ca, certId.serialHex))));
     // One signer per response: a request spanning two CAs is signed by the first one's responder (both are ours).
     const credential = await targets[0]!.ca.responder.current();
     const der = await buildOcspResponse(credential, { producedAt: now, answers: clampAll(answers, credential), nonce: request.nonce });
     return { der, status: 'successful' };
   }
 
-  private presigned(certId: RequestedCertId, ca: ServedCa): Promise<OcspReply> {
-    const now = this.dependencies.clock.now();
-    // A response is served for at most half of its validity: the other half is the margin to nextUpdate.
-    const period = Math.floor(now.getTime() / (CRL_VALIDITY_MS / 2));
-    const key = `${certId.hash}:${ca.keyId}:${certId.serialHex}:${period}`;
-    return this.responses
-      .get(
-        key,
-        async () => {
-          const status = await this.statusOf(ca, certId.serialHex);
-          const credential = await ca.responder.current();
-          const [answer] = clampAll([this.answer(certId, ca, now, status)], credential);
-          const der = await buildOcspResponse(credential, { producedAt: now, answers: [answer!] });
-          return {
-            der,
-            producedAt: now,
-            nextUpdate: answer!.nextUpdate,
-            etag: `"${createHash('sha1').update(der).digest('hex')}"`,
-            keep: status.status !== 'unknown',
-          };
-        },
-        (reply) => reply.keep,
-      )
-      .then((reply) => ({
-        der: reply.der,
-        status: 'successful' as const,
-        freshness: { producedAt: reply.producedAt, nextUpdate: reply.nextUpdate, etag: reply.etag },
-      }));
+  /** A single nonce-less request: signed once per certificate and period, kept until a revocation anywhere. */
+  private async presigned(cacheKey: string, certId: RequestedCertId, ca: ServedCa, now: Date): Promise<OcspReply> {
+    const reply = await this.responses.get(
+      cacheKey,
+      async () => {
+        const status = await this.statusOf(ca, certId.serialHex);
+        const credential = await ca.responder.current();
+        const [answer] = clampAll([this.answer(certId, now, status)], credential);
+        const der = await buildOcspResponse(credential, { producedAt: now, answers: [answer!] });
+        return {
+          der,
+          producedAt: now,
+          nextUpdate: answer!.nextUpdate,
+          etag: `"${createHash('sha1').update(der).digest('hex')}"`,
+          keep: status.status !== 'unknown',
+        };
+      },
+      (cached) => cached.keep,
+    );
+    return presignedReply(reply);
   }
 
-  private answer(certId: RequestedCertId, _ca: ServedCa, now: Date, status: RevocationStatus): OcspAnswer {
+  private answer(certId: RequestedCertId, now: Date, status: RevocationStatus): OcspAnswer {
     return { certId: certId.asn1, status, thisUpdate: now, nextUpdate: new Date(now.getTime() + CRL_VALIDITY_MS) };
   }
 
@@ -203,6 +199,18 @@ export class OcspResponder {
       issued: row.certificateDer !== null,
     });
   }
+}
+
+/**
+ * A pre-signed answer is served for at most half of its validity (the CRL period): the other half is the margin to its
+ * nextUpdate, so no cache (ours or the client's) holds one past it.
+ */
+function presignPeriodOf(now: Date): number {
+  return Math.floor(now.getTime() / (CRL_VALIDITY_MS / 2));
+}
+
+function presignedReply(cached: CachedReply): OcspReply {
+  return { der: cached.der, status: 'successful', freshness: { producedAt: cached.producedAt, nextUpdate: cached.nextUpdate, etag: cached.etag } };
 }
 
 /** No answer outlives the certificate that signs it. */

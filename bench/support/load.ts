@@ -1,0 +1,232 @@
+/**
+ * What the HTTP benchmarks share: server processes pinned to CPU 0, load from wrk pinned to CPU 1 (autocannon when
+ * wrk is missing), and what a run cost the server (CPU time per request from /proc, RSS, the hypervisor's steal).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { projectRoot } from '../../src/project-paths.js';
+import { listeningPort } from '../../test/support/etk-server-process.js';
+
+export const pick = <T>(items: readonly T[], count: number): T[] => Array.from({ length: count }, () => items[Math.floor(Math.random() * items.length)]!);
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export interface Server {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+export const pinned = (cpu: number, command: string, args: string[]): [string, string[]] =>
+  hasTaskset && cpus().length > 1 ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+
+/** `nodeArguments` run under node pinned to CPU 0: the compiled server (dist/) or the bare server source. */
+export async function startServer(name: string, nodeArguments: string[], env: Record<string, string>, path: string, logLevel = 'warn'): Promise<Server> {
+  const [command, args] = pinned(0, process.execPath, nodeArguments);
+  const child = spawn(command, args, {
+    cwd: projectRoot(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: logLevel, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const { port, output } = await listeningPort(child, name, 120_000);
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`\n${name} exited unexpectedly (${code ?? signal}):\n${output().slice(-4000)}\n`);
+      resolve();
+    }),
+  );
+  return {
+    name,
+    child,
+    url: `http://127.0.0.1:${port}${path}`,
+    async stop() {
+      stopping = true;
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The node process behind a server (taskset execs it, so the pid is the same). */
+export function rssOf(server: Server): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+export interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+export const hasWrk = spawnSync('wrk', ['--version']).status !== null && spawnSync('which', ['wrk']).status === 0;
+
+/** What one load run sends: POSTs of `bodies` (picked at random) with these headers over `connections` connections. */
+export interface LoadShape {
+  readonly connections: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export async function load(url: string, bodies: readonly (string | Buffer)[], seconds: number, workDir: string, shape: LoadShape): Promise<LoadResult> {
+  return hasWrk ? wrkLoad(url, bodies, seconds, workDir, shape) : autocannonLoad(url, bodies, seconds, shape);
+}
+
+/**
+ * The same measure taken by bench/support/closed-loop-load.mjs (node, pinned to CPU 1), for servers wrk cannot drive;
+ * both sides of a comparison must then use it.
+ */
+export async function closedLoopLoad(
+  url: string,
+  bodies: readonly (string | Buffer)[],
+  seconds: number,
+  workDir: string,
+  shape: LoadShape,
+): Promise<LoadResult> {
+  const bodiesFile = join(workDir, `bodies-${randomBytes(4).toString('hex')}.txt`);
+  writeFileSync(bodiesFile, bodies.map((body) => Buffer.from(body).toString('hex')).join('\n'));
+  const contentType = Object.entries(shape.headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? 'application/octet-stream';
+  const script = join(projectRoot(), 'bench', 'support', 'closed-loop-load.mjs');
+  const [command, args] = pinned(1, process.execPath, [script, url, bodiesFile, String(seconds), String(shape.connections), contentType]);
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`closed-loop load failed:\n${text}`))));
+  });
+  const result = JSON.parse(output.trim().split('\n').pop()!) as LoadResult;
+  return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors };
+}
+
+async function wrkLoad(url: string, bodies: readonly (string | Buffer)[], seconds: number, workDir: string, shape: LoadShape): Promise<LoadResult> {
+  const bodiesFile = join(workDir, `bodies-${randomBytes(4).toString('hex')}.txt`);
+  // One hex line per body (bodies may be binary, e.g. DER), decoded once by the script.
+  writeFileSync(bodiesFile, bodies.map((body) => Buffer.from(body).toString('hex')).join('\n'));
+  const script = join(workDir, 'post.lua');
+  writeFileSync(
+    script,
+    `local bodies = {}
+for line in io.lines("${bodiesFile}") do bodies[#bodies + 1] = (line:gsub('..', function(cc) return string.char(tonumber(cc, 16)) end)) end
+local headers = { ${Object.entries(shape.headers)
+      .map(([name, value]) => `[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
+      .join(', ')} }
+local errors = 0
+request = function() return wrk.format("POST", nil, headers, bodies[math.random(#bodies)]) end
+response = function(status) if status ~= 200 then errors = errors + 1 end end
+done = function() io.write("non200: " .. errors .. "\\n") end
+`,
+  );
+  const [command, args] = pinned(1, 'wrk', ['-t1', `-c${shape.connections}`, `-d${seconds}s`, '--latency', '-s', script, url]);
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk failed:\n${text}`))));
+  });
+  const duration = (label: string): number => {
+    const match = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(output);
+    if (!match) throw new Error(`cannot read the ${label}% latency from wrk:\n${output}`);
+    return Number(match[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[match[2]!]!;
+  };
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)![1]),
+    p50Ms: duration('50'),
+    p99Ms: duration('99'),
+    errors: Number(/non200: (\d+)/.exec(output)?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+  };
+}
+
+async function autocannonLoad(url: string, bodies: readonly (string | Buffer)[], seconds: number, shape: LoadShape): Promise<LoadResult> {
+  // No type declarations ship with autocannon: import it by name, typed by what is used here.
+  const moduleName = 'autocannon';
+  const { default: autocannon } = (await import(moduleName)) as {
+    default: (options: unknown) => Promise<{ requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }>;
+  };
+  const result = await autocannon({
+    url,
+    connections: shape.connections,
+    duration: seconds,
+    method: 'POST',
+    headers: shape.headers,
+    requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, body: bodies[Math.floor(Math.random() * bodies.length)] }) }],
+  });
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.non2xx + result.errors };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One measured run: the load's figures plus what the server spent (CPU time per request, from /proc) and how much
+// CPU time the hypervisor stole from the machine meanwhile (/proc/stat), which makes a shared VM's figures noisy.
+
+export interface Measurement {
+  readonly result: LoadResult;
+  readonly cpuMicrosPerRequest: number;
+  readonly serverBusyPercent: number;
+  readonly stealPercent: number;
+  readonly rss: { rssMb: number; peakMb: number };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime + stime
+}
+
+function machineTicks(): { steal: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { steal: cpu[7] ?? 0, total: cpu.slice(0, 8).reduce((sum, n) => sum + n, 0) };
+}
+
+export async function measure(server: Server, seconds: number, run: () => Promise<LoadResult>): Promise<Measurement> {
+  const cpuBefore = processCpuSeconds(server.child.pid!);
+  const ticksBefore = machineTicks();
+  const started = performance.now();
+  const result = await run();
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const cpuSeconds = processCpuSeconds(server.child.pid!) - cpuBefore;
+  const ticksAfter = machineTicks();
+  return {
+    result,
+    cpuMicrosPerRequest: (cpuSeconds * 1e6) / Math.max(1, result.requestsPerSecond * seconds),
+    serverBusyPercent: (cpuSeconds / elapsedSeconds) * 100,
+    stealPercent: ((ticksAfter.steal - ticksBefore.steal) / Math.max(1, ticksAfter.total - ticksBefore.total)) * 100,
+    rss: rssOf(server),
+  };
+}
+
+export function medianMeasurement(runs: readonly Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const p99s = runs.map((m) => m.result.p99Ms).sort((a, b) => a - b);
+  return { ...median, result: { ...median.result, p99Ms: p99s[Math.floor(p99s.length / 2)]! } };
+}
+
+export function describeMeasurement(name: string, m: Measurement): string {
+  return (
+    `${name.padEnd(46)} ${fmt(m.result.requestsPerSecond).padStart(7)} req/s  p50 ${m.result.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.result.p99Ms.toFixed(2).padStart(7)} ms` +
+    `  server CPU ${fmt(m.cpuMicrosPerRequest).padStart(5)} µs/req (busy ${m.serverBusyPercent.toFixed(0)} %)  steal ${m.stealPercent.toFixed(0)} %` +
+    `  RSS ${fmt(m.rss.rssMb)} MB${m.result.errors ? `  ERRORS ${m.result.errors}` : ''}`
+  );
+}
+
+export async function queryOnce(url: string, sql: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
