@@ -134,12 +134,22 @@ describe(`OCSP responder over HTTP on ${testEngine} (checked by openssl ocsp)`, 
     expect(stderr).toContain('Response verify OK');
   });
 
-  it('answers for the hierarchy\'s own service certificates too: the ETK-RA signer, and the issuing CA (from the root)', async () => {
+  it("answers for the hierarchy's own service certificates too: the ETK-RA signer, and the issuing CA (from the root)", async () => {
     write('etk-ra.pem', t.platform.services.ca.etkRa.cert);
     const etkRa = await ocsp(['-cert', join(files, 'etk-ra.pem')]);
     expect(etkRa.stdout).toMatch(/etk-ra\.pem: good/);
     expect(etkRa.stderr).toContain('Response verify OK');
-    const issuing = await run('openssl', ['ocsp', '-url', url, '-issuer', join(files, 'root.pem'), '-cert', join(files, 'issuing.pem'), '-CAfile', join(files, 'root-only.pem')]);
+    const issuing = await run('openssl', [
+      'ocsp',
+      '-url',
+      url,
+      '-issuer',
+      join(files, 'root.pem'),
+      '-cert',
+      join(files, 'issuing.pem'),
+      '-CAfile',
+      join(files, 'root-only.pem'),
+    ]);
     expect(issuing.stdout).toMatch(/issuing\.pem: good/);
     expect(issuing.stderr).toContain('Response verify OK');
   });
