@@ -41,7 +41,7 @@ describe(`Java PKIXRevocationChecker (OCSP only) against the running responder o
     await t.app.listen({ host: '127.0.0.1', port });
     files = mkdtempSync(join(tmpdir(), 'ocsp-java-'));
     classes = join(files, 'classes');
-    await run('javac', ['-d', classes, join(projectRoot(), 'test', 'support', 'java', 'OcspPkixCheck.java')]);
+    await run('javac', ['-d', classes, join(projectRoot(), 'test', 'interop', 'java', 'OcspPkixCheck.java')]);
     writeFileSync(join(files, 'root.pem'), toPem(t.platform.services.ca.root.cert));
     writeFileSync(join(files, 'issuing.pem'), toPem(t.platform.services.ca.issuing.cert));
   }, 120_000);

@@ -218,7 +218,16 @@ function validateFiles(driver, files) {
 function compileJava() {
   const classes = join(workDir, 'java-classes');
   mkdirSync(classes, { recursive: true });
-  const result = run('javac', ['-encoding', 'UTF-8', '-d', classes, '-cp', JARS.join(':'), join(HERE, 'java', 'EhealthInteropClient.java')]);
+  const result = run('javac', [
+    '-encoding',
+    'UTF-8',
+    '-d',
+    classes,
+    '-cp',
+    JARS.join(':'),
+    join(HERE, 'java', 'EhealthInteropClient.java'),
+    join(HERE, 'java', 'OcspPkixCheck.java'),
+  ]);
   const ok = result.code === 0;
   record(
     '-',
@@ -639,6 +648,26 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
       py.code === 0 && pySteps.length > 0,
       `exit ${py.code}${py.signal ? ` (${py.signal}: timeout)` : ''} ${py.stderr.slice(-1500)}`,
     );
+
+    // OCSP: the JDK's PKIX validator with PKIXRevocationChecker, OCSP only (the connector's crypto library checks OCSP
+    // first), follows the AIA of the certificates the python client obtained to this running server's responder.
+    if (javaClasses) {
+      const work = join(dir, 'python-work');
+      for (const [prefix, expected, why] of [
+        ['org-ehealth', 'GOOD', 'issued, never revoked'],
+        ['main-ehealth', 'REVOKED', 'revoked by the client over CertRA'],
+      ]) {
+        const leaf = join(work, `${prefix}-chain-0.pem`);
+        const issuing = join(work, `${prefix}-chain-1.pem`);
+        const name = `OCSP-only PKIX validation of ${prefix} (${why}) answers ${expected}`;
+        if (!existsSync(leaf) || !existsSync(issuing)) {
+          record(engine, 'java-pkix-ocsp', name, false, 'the python client did not fetch this certificate');
+          continue;
+        }
+        const result = run('java', ['-cp', javaClasses, 'OcspPkixCheck', common.rootCa, leaf, issuing], { timeout: 60_000 });
+        record(engine, 'java-pkix-ocsp', name, result.stdout.trim().startsWith(expected), `${result.stdout}${result.stderr}`.slice(-800));
+      }
+    }
 
     // Java (Santuario + WSS4J + JDK XMLDSig)
     if (javaClasses) {
