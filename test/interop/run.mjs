@@ -665,7 +665,9 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
           continue;
         }
         const result = run('java', ['-cp', javaClasses, 'OcspPkixCheck', common.rootCa, leaf, issuing], { timeout: 60_000 });
-        record(engine, 'java-pkix-ocsp', name, result.stdout.trim().startsWith(expected), `${result.stdout}${result.stderr}`.slice(-800));
+        const ok = result.stdout.trim().startsWith(expected);
+        record(engine, 'java-pkix-ocsp', name, ok, `${result.stdout}${result.stderr}`.slice(-800));
+        if (ok) log(`  [PASS] java-pkix-ocsp ${name}`);
       }
     }
 
