@@ -47,6 +47,8 @@ export const OID = {
   kpEmailProtection: '1.3.6.1.5.5.7.3.4',
   kpTimeStamping: '1.3.6.1.5.5.7.3.8',
   kpOcspSigning: '1.3.6.1.5.5.7.3.9',
+  /** ETSI TS 119 612 id-tsl-kp-tslSigning: the key purpose the connector requires of a trusted-list signer. */
+  kpTslSigning: '0.4.0.2231.3.0',
 } as const;
 
 /** Extensions this CA understands; a critical extension outside this set is a lint failure (RFC 5280 §4.2). */

@@ -67,6 +67,8 @@ export interface CaMaterial {
    * no OCSP responder: its certificates name none and requests about them are `unauthorized`.
    */
   readonly ocspResponderKeys: Readonly<Partial<Record<OcspServedCa, ClosableKeySigner>>>;
+  /** Signer of the published trusted lists (EKU id-tsl-kp-tslSigning); none: no lists are published. */
+  readonly tslSigner: CaSigningEntry | undefined;
   /** DER certificates from the issuing CA up to and including the root: the chain ETKs and issued certificates carry. */
   readonly issuingChain: readonly Buffer[];
   /** The CRL URL of a CA, by role or by its certificate (DER). */

@@ -10,6 +10,7 @@ import {
   type KeyReference,
 } from '../keys/key-reference.js';
 import { certificatesFrom, type KeyUsageName, type ParsedCertificate } from '../../x509/certificate.js';
+import { OID } from '../../x509/oids.js';
 import { signatureAlgorithmFor, signerHashOf, verifyIssuedBy, verifySignature } from '../x509/index.js';
 import {
   CA_PUBLICATION_PATHS,
@@ -52,6 +53,8 @@ export interface CaHierarchyConfig {
   readonly citizenCa?: CaCertificateConfig;
   /** Keys of the delegated OCSP responders (their certificates are issued and renewed by the service). */
   readonly ocspResponders?: Readonly<Partial<Record<OcspServedCa, KeyReference | string>>>;
+  /** Signer of the trusted lists: its certificate (EKU id-tsl-kp-tslSigning) and key. */
+  readonly tslSigner?: CaCertificateConfig;
   /** Set by readCaConfigFile: relative paths resolve against it. */
   readonly baseDir?: string;
 }
@@ -107,7 +110,7 @@ function ocspResponderKeysConfig(value: unknown): Partial<Record<OcspServedCa, K
 /** Validates the shape of a parsed CA config (no file access). */
 export function parseCaHierarchyConfig(input: unknown, baseDir?: string): CaHierarchyConfig {
   const raw = requireObject(input, 'the document');
-  const unknown = Object.keys(raw).filter((key) => !['publicationUrl', 'root', 'issuing', 'etkRa', 'citizenCa', 'ocspResponders'].includes(key));
+  const unknown = Object.keys(raw).filter((key) => !['publicationUrl', 'root', 'issuing', 'etkRa', 'citizenCa', 'ocspResponders', 'tslSigner'].includes(key));
   if (unknown.length > 0) throw new CaConfigError(`CA config: unknown field(s) ${unknown.join(', ')}`);
   // RFC 5280 §4.2.1.13 practice (and our lint): CRL and caIssuers URLs are http, since fetching them over TLS
   // would need the very revocation data they serve.
@@ -122,6 +125,7 @@ export function parseCaHierarchyConfig(input: unknown, baseDir?: string): CaHier
     etkRa: certificateConfig(raw.etkRa, 'etkRa', true),
     ...(raw.citizenCa !== undefined ? { citizenCa: certificateConfig(raw.citizenCa, 'citizenCa', true) } : {}),
     ...(raw.ocspResponders !== undefined ? { ocspResponders: ocspResponderKeysConfig(raw.ocspResponders) } : {}),
+    ...(raw.tslSigner !== undefined ? { tslSigner: certificateConfig(raw.tslSigner, 'tslSigner', true) } : {}),
     ...(baseDir ? { baseDir } : {}),
   };
 }
@@ -300,6 +304,19 @@ export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options
       ocspResponderKeys[role] = signer;
     }
 
+    let tslSigner: CaSigningEntry | undefined;
+    if (config.tslSigner) {
+      const fields = await readCertificateFile(path(config.tslSigner.certificate), 'TSL signer');
+      if (fields.basicConstraints?.ca) throw new CaConfigError('TSL signer: must not be a CA certificate');
+      if (!fields.extendedKeyUsage?.includes(OID.kpTslSigning)) {
+        throw new CaConfigError('TSL signer: extendedKeyUsage lacks id-tsl-kp-tslSigning (0.4.0.2231.3.0), which the connector requires');
+      }
+      checkValidity(fields, 'TSL signer', now);
+      const signer = await openKey(config.tslSigner.key!, 'TSL signer');
+      await assertSignerMatchesCertificate(signer, fields, 'TSL signer');
+      tslSigner = { cert: fields.der, fields, signer };
+    }
+
     const entries: Record<CaRole, CaCertificateEntry | undefined> = {
       root: { cert: root.der, fields: root },
       issuing: { cert: issuing.der, fields: issuing },
@@ -328,6 +345,7 @@ export async function loadConfiguredHierarchy(config: CaHierarchyConfig, options
       etkRa: { cert: etkRa.der, fields: etkRa, signer: etkRaSigner } satisfies CaSigningEntry,
       citizenCa,
       ocspResponderKeys,
+      tslSigner,
       issuingChain: chain.map((fields) => fields.der),
       crlUrlFor(issuer) {
         const role = typeof issuer === 'string' ? issuer : roleOf(issuer);

@@ -98,6 +98,7 @@ describe('development CA hierarchy', () => {
       'passphrase',
       'root.cert.pem',
       'root.key.pem',
+      'tsl-signer',
     ]);
     for (const key of files.filter((file) => file.endsWith('.key.pem'))) {
       expect(await readFile(join(caDir, key), 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);

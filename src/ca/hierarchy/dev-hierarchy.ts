@@ -3,7 +3,8 @@ import { access, chmod, link, mkdir, mkdtemp, readFile, rename, rm, unlink, writ
 import { join } from 'node:path';
 import { encryptPrivateKeyPem, generatePrivateKey, writeEncryptedKeyFile } from '../keys/file-key.js';
 import { createKeyObjectSigner } from '../keys/key-signer.js';
-import { ETK_RA_SUBJECT, citizenCa as citizenCaProfile, ehealthIssuingCa, etkRaSigner, rootCa } from '../profiles/builtin.js';
+import { openKeySigner, parseKeyReference } from '../keys/key-reference.js';
+import { ETK_RA_SUBJECT, citizenCa as citizenCaProfile, ehealthIssuingCa, etkRaSigner, rootCa, tslSigner } from '../profiles/builtin.js';
 import { toPem, type DnSequence } from '../x509/index.js';
 import { CA_PUBLICATION_PATHS, DEFAULT_PUBLICATION_URL, joinUrl, type CaLogger, type CaMaterial } from './ca-material.js';
 import { parseCertificate } from '../../x509/certificate.js';
@@ -35,6 +36,13 @@ export const DEV_ISSUING_SUBJECT: DnSequence = [
 ];
 
 export const DEV_ETK_RA_SUBJECT: DnSequence = ETK_RA_SUBJECT;
+
+export const DEV_TSL_SIGNER_SUBJECT: DnSequence = [
+  { type: 'C', value: 'BE' },
+  { type: 'O', value: 'Federal Government' },
+  { type: 'OU', value: 'eHealth-platform Belgium' },
+  { type: 'CN', value: 'eHealth Dev Trust List Signer' },
+];
 
 export const DEV_CITIZEN_CA_SUBJECT: DnSequence = [
   { type: 'C', value: 'BE' },
@@ -165,6 +173,55 @@ async function ensureDevOcspResponderKeys(caDir: string) {
 }
 
 /**
+ * The development trusted-list signer (DATA_DIR/ca/tsl-signer/: certificate issued by the issuing CA with EKU
+ * id-tsl-kp-tslSigning, key under the hierarchy's passphrase), created when missing. It is made in a private directory
+ * renamed into place, so processes starting together end up with the same signer.
+ */
+async function ensureDevTslSigner(caDir: string, manifest: Awaited<ReturnType<typeof readCaConfigFile>>, now: Date) {
+  const directory = join(caDir, 'tsl-signer');
+  const entry = {
+    certificate: join(directory, 'cert.pem'),
+    key: { kind: 'file' as const, path: join(directory, 'key.pem'), passphraseFile: join(caDir, PASSPHRASE_FILE) },
+  };
+  if (await exists(entry.certificate)) return entry;
+  const issuingKey = typeof manifest.issuing.key === 'string' ? parseKeyReference(manifest.issuing.key) : manifest.issuing.key!;
+  // The manifest's file paths are relative to the hierarchy directory.
+  const issuingSigner = await openKeySigner(
+    issuingKey.kind === 'file' ? { ...issuingKey, path: join(caDir, issuingKey.path), passphraseFile: join(caDir, PASSPHRASE_FILE) } : issuingKey,
+  );
+  const temporary = await mkdtemp(join(caDir, '.tsl-'));
+  try {
+    const key = generatePrivateKey('RSA', 2048);
+    const certificate = await issueHierarchyCertificate({
+      profile: tslSigner,
+      subject: DEV_TSL_SIGNER_SUBJECT,
+      subjectPublicKeySpki: createPublicKey(key).export({ type: 'spki', format: 'der' }),
+      issuer: parseCertificate(await readCertificateDer(join(caDir, manifest.issuing.certificate))),
+      signer: issuingSigner,
+      notBefore: new Date(now.getTime() - 5 * 60 * 1000),
+    });
+    await writeFile(join(temporary, 'cert.pem'), toPem(certificate), { mode: 0o644 });
+    const passphrase = (await readFile(join(caDir, PASSPHRASE_FILE), 'utf8')).trim();
+    await writeEncryptedKeyFile(join(temporary, 'key.pem'), key, passphrase);
+    try {
+      await rename(temporary, directory);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+  } finally {
+    await rm(temporary, { recursive: true, force: true });
+    await issuingSigner.close();
+  }
+  return entry;
+}
+
+async function readCertificateDer(path: string): Promise<Buffer> {
+  const pem = await readFile(path, 'utf8');
+  return Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64');
+}
+
+/**
  * Loads DATA_DIR/ca, creating it first if absent. Generation happens in a private temp directory that is renamed
  * into place, so a crash leaves nothing half-written and two processes starting together end up with the same
  * hierarchy (the loser of the rename discards its own and loads the winner's).
@@ -194,7 +251,12 @@ export async function loadOrCreateDevHierarchy(dataDir: string, logger?: CaLogge
       throw new CaConfigError(`${caDir} exists but holds no ${DEV_HIERARCHY_FILE}; remove it to regenerate the development CA, or set CA_CONFIG_FILE`);
     }
   }
-  const config = { ...(await readCaConfigFile(manifest)), ocspResponders: await ensureDevOcspResponderKeys(caDir) };
+  const manifestConfig = await readCaConfigFile(manifest);
+  const config = {
+    ...manifestConfig,
+    ocspResponders: await ensureDevOcspResponderKeys(caDir),
+    tslSigner: await ensureDevTslSigner(caDir, manifestConfig, options.now ?? new Date()),
+  };
   // The current public URL wins for what is issued from now on; the CA certificates keep the URLs they were made with.
   const publicationUrl = options.publicationUrl?.replace(/\/+$/, '') ?? config.publicationUrl;
   const material = await loadConfiguredHierarchy(

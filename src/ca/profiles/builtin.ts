@@ -197,6 +197,24 @@ export const ocspResponder: CertificateProfile = {
   ocspNoCheck: true,
 };
 
+/**
+ * Signer of the trusted lists we publish (ETSI TS 119 612 §5.7.1, the connector's TrustServiceStatusListSignatureVerifier):
+ * EKU id-tsl-kp-tslSigning, pinned by the clients in their TSL keystore (no chain building), so no CRL or AIA.
+ */
+export const tslSigner: CertificateProfile = {
+  name: 'tsl-signer',
+  description: 'Signer of the published trusted lists (XAdES): id-tsl-kp-tslSigning, pinned by the clients',
+  basicConstraints: leaf,
+  keyUsage: ['digitalSignature', 'nonRepudiation'],
+  extendedKeyUsage: ['tslSigning'],
+  allowedKeys: RSA_OR_EC,
+  validity: { months: { acceptance: 36, production: 36 }, backdateSeconds: 0 },
+  subject: CA_DN,
+  certificatePolicies: [],
+  crlDistributionPoint: false,
+  authorityInfoAccess: false,
+};
+
 export const eidCitizenSignature: CertificateProfile = {
   name: 'eid-citizen-signature',
   description: 'eID-like citizen "Signature" certificate (qualified-signature style: nonRepudiation only)',
@@ -231,6 +249,7 @@ export const BUILT_IN_PROFILES = {
   'citizen-ca': citizenCa,
   'etk-ra-signer': etkRaSigner,
   'ocsp-responder': ocspResponder,
+  'tsl-signer': tslSigner,
   'eid-citizen-signature': eidCitizenSignature,
   'eid-citizen-authentication': eidCitizenAuthentication,
 } as const satisfies Record<string, CertificateProfile>;

@@ -33,7 +33,7 @@ export const KEY_USAGE_FLAGS: Readonly<Record<KeyUsageName, number>> = {
   decipherOnly: KeyUsageFlags.decipherOnly,
 };
 
-export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth' | 'codeSigning' | 'emailProtection' | 'timeStamping' | 'OCSPSigning';
+export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth' | 'codeSigning' | 'emailProtection' | 'timeStamping' | 'OCSPSigning' | 'tslSigning';
 
 export const EXTENDED_KEY_USAGE_OIDS: Readonly<Record<ExtendedKeyUsageName, string>> = {
   serverAuth: OID.kpServerAuth,
@@ -42,6 +42,7 @@ export const EXTENDED_KEY_USAGE_OIDS: Readonly<Record<ExtendedKeyUsageName, stri
   emailProtection: OID.kpEmailProtection,
   timeStamping: OID.kpTimeStamping,
   OCSPSigning: OID.kpOcspSigning,
+  tslSigning: OID.kpTslSigning,
 };
 
 export interface PolicySpec {
