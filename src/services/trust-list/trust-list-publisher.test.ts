@@ -13,7 +13,8 @@ import { issueHierarchyCertificate } from '../../ca/hierarchy/issue-ca-certifica
 import { toPem } from '../../ca/x509/index.js';
 import { FixedClock } from '../../domain/clock.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import { TRUST_LIST_NAMES, type TrustListName } from './trust-list-document.js';
+import { renderSignedTrustList } from '../../frontend/trust-list/trust-list-document.js';
+import { TRUST_LIST_NAMES, type TrustListName } from './trust-list-content.js';
 import { TrustListPublisher, type TrustListSettings, type TrustListSources } from './trust-list-publisher.js';
 
 const run = promisify(execFile);
@@ -44,7 +45,16 @@ describe(`trusted lists (ETSI TS 119 612, XAdES) on ${testEngine}`, () => {
   let sources: TrustListSources;
   let signerPem: string;
 
-  const publisher = (overrides: Partial<TrustListSources> = {}) => new TrustListPublisher({ db: t.db, clock, sources: { ...sources, ...overrides } }, SETTINGS);
+  const publisher = (overrides: Partial<TrustListSources> = {}) =>
+    new TrustListPublisher(
+      {
+        db: t.db,
+        clock,
+        sources: { ...sources, ...overrides },
+        render: (content, edition) => renderSignedTrustList(content, edition, { certificate: ca.tslSigner!.cert, signer: ca.tslSigner!.signer }),
+      },
+      SETTINGS,
+    );
   const file = async (name: string, content: string | Buffer) => {
     const path = join(directory, name);
     await writeFile(path, content);

@@ -9,12 +9,14 @@ import {
   SERVICE_TYPES,
   TRUST_LIST_FILES,
   type TrustListContent,
+  type TrustListEdition,
   type TrustListName,
   type TrustListOperator,
   type TrustListService,
-  trustListXml,
-} from './trust-list-document.js';
-import { signEnveloped } from './xades-signature.js';
+} from './trust-list-content.js';
+
+/** Makes the signed document of an edition (ETSI XML + XAdES, in the front end): the publisher only stores and serves it. */
+export type TrustListRenderer = (content: TrustListContent, edition: TrustListEdition) => Promise<Buffer>;
 
 export interface TrustListSettings {
   /** NextUpdate = issue + this (TSL_VALIDITY_DAYS). */
@@ -57,7 +59,7 @@ export class TrustListPublisher {
   private readonly making = new Map<TrustListName, Promise<StoredTrustList>>();
 
   constructor(
-    private readonly dependencies: { readonly db: Database; readonly clock: Clock; readonly sources: TrustListSources },
+    private readonly dependencies: { readonly db: Database; readonly clock: Clock; readonly sources: TrustListSources; readonly render: TrustListRenderer },
     private readonly settings: TrustListSettings,
   ) {
     this.contents = new Map(trustListContents(dependencies.sources).map((content) => [content.list, content]));
@@ -106,19 +108,17 @@ export class TrustListPublisher {
   }
 
   private async makeEdition(list: TrustListName, sequenceNumber: bigint, now: Date): Promise<StoredTrustList> {
-    const signer = this.dependencies.sources.ca.tslSigner;
-    if (!signer) throw new Error('no TSL signer configured: trusted lists are not published');
+    if (!this.enabled) throw new Error('no TSL signer configured: trusted lists are not published');
     const content = this.content(list);
     const issuedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const nextUpdate = new Date(issuedAt.getTime() + this.settings.validityDays * 86_400_000);
-    const xml = trustListXml(content, {
+    const document = await this.dependencies.render(content, {
       sequenceNumber,
       issuedAt,
       nextUpdate,
       url: `${this.settings.publicationUrl.replace(/\/+$/, '')}/tsl/${TRUST_LIST_FILES[list]}.xml`,
       operator: this.settings.operator,
     });
-    const document = Buffer.from(await signEnveloped(xml, { certificate: signer.cert, signer: signer.signer }, issuedAt), 'utf8');
     return {
       list,
       sequenceNumber,

@@ -1,78 +1,28 @@
-import { createHash } from 'node:crypto';
 import { parseCertificate } from '../../x509/certificate.js';
 import { el, textEl, type Xml } from '../../xml/builder.js';
 
+import type { KeySigner } from '../../ca/keys/key-signer.js';
+import {
+  SERVICE_TYPES,
+  TRUST_LIST_FILES,
+  type TrustListContent,
+  type TrustListEdition,
+  type TrustListOperator,
+  type TrustListService,
+} from '../../services/trust-list/trust-list-content.js';
+import { signEnveloped } from './xades-signature.js';
+
 /**
- * The eHealth trusted lists as ETSI TS 119 612 v2 documents (namespace http://uri.etsi.org/02231/v2#), the three the
- * technical connector's TrustStoreUpdater downloads (docs: ../shared/docs/trust-services-facts.md §d).
+ * The eHealth trusted lists as ETSI TS 119 612 v2 documents (namespace http://uri.etsi.org/02231/v2#), signed
+ * XAdES-BES enveloped by the TSL signer.
  */
 
-export type TrustListName = 'transport' | 'person' | 'application';
-export const TRUST_LIST_NAMES: readonly TrustListName[] = ['transport', 'person', 'application'];
-/** The file names the connector asks for (`<name>.xml`, `<name>.sha2`), under endpoint.tsl.{transport,person,appl}. */
-export const TRUST_LIST_FILES: Readonly<Record<TrustListName, string>> = {
-  transport: 'tsl-ehpbe-transport',
-  person: 'tsl-ehpbe-person',
-  application: 'tsl-ehpbe-application',
-};
-
 export const TSL_NAMESPACE = 'http://uri.etsi.org/02231/v2#';
-export const SERVICE_TYPES = {
-  caPkc: 'http://uri.etsi.org/TrstSvc/Svctype/CA/PKC',
-  tsa: 'http://uri.etsi.org/TrstSvc/Svctype/TSA',
-  /**
-   * "TrstSvd", sic: the connector (TrustServiceStatusListParser) matches this exact string to fill its TSL keystore;
-   * the standard's `…/TrstSvc/Svctype/TLIssuer` would be ignored by every deployed client. We publish what they match.
-   */
-  tlIssuerAsTheConnectorSpellsIt: 'http://uri.etsi.org/TrstSvd/Svctype/TLIssuer',
-} as const;
 const SERVICE_STATUS_GRANTED = 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted';
 const TSL_TYPE = 'http://uri.etsi.org/TrstSvc/TrustedList/TSLType/EUgeneric';
 const STATUS_DETERMINATION = 'http://uri.etsi.org/TrstSvc/TrustedList/StatusDetn/EUappropriate';
 /** TS 119 612 v2.1.1 §5.3.1. */
 const TSL_VERSION = 5;
-
-export interface TrustListService {
-  /** One of SERVICE_TYPES. */
-  readonly type: string;
-  readonly name: string;
-  /** DER; every certificate of a service lands in the client's keystore for that list. */
-  readonly certificates: readonly Buffer[];
-}
-
-export interface TrustListContent {
-  readonly list: TrustListName;
-  readonly services: readonly TrustListService[];
-}
-
-export interface TrustListEdition {
-  readonly sequenceNumber: bigint;
-  readonly issuedAt: Date;
-  readonly nextUpdate: Date;
-  /** Where this list is published (DistributionPoints, SchemeInformationURI). */
-  readonly url: string;
-  readonly operator: TrustListOperator;
-}
-
-export interface TrustListOperator {
-  readonly name: string;
-  readonly street: string;
-  readonly locality: string;
-  readonly postalCode: string;
-  readonly countryName: string;
-  readonly email: string;
-  readonly informationUrl: string;
-}
-
-/** What decides whether a list changed: service types, names and certificates, in order. */
-export function contentDigest(content: TrustListContent): string {
-  const hash = createHash('sha256').update(content.list);
-  for (const service of content.services) {
-    hash.update(`\n${service.type}\n${service.name}\n`);
-    for (const certificate of service.certificates) hash.update(createHash('sha256').update(certificate).digest('hex'));
-  }
-  return hash.digest('hex');
-}
 
 const iso = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
 const names = (value: string) => el('tsl:Name', { 'xml:lang': 'en' }, value);
@@ -165,4 +115,13 @@ export function trustListXml(content: TrustListContent, edition: TrustListEditio
     ),
   );
   return `<?xml version="1.0" encoding="UTF-8"?>\n${document.markup}`;
+}
+
+/** The signed document the publisher stores and serves: the list, then its enveloped XAdES signature. */
+export async function renderSignedTrustList(
+  content: TrustListContent,
+  edition: TrustListEdition,
+  signer: { readonly certificate: Buffer; readonly signer: KeySigner },
+): Promise<Buffer> {
+  return Buffer.from(await signEnveloped(trustListXml(content, edition), signer, edition.issuedAt), 'utf8');
 }
