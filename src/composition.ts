@@ -11,6 +11,8 @@ import { createEtkDepotSoapService, etkDepotRestRoutes, type EtkDepotFrontEndDep
 import { responseSigner, WsSecurityGate } from './frontend/etkdepot/ws-security-gate.js';
 import { createEtkRaSoapService } from './frontend/etkra/index.js';
 import { ocspRoutes } from './frontend/ocsp-routes.js';
+import { renderSignedTrustList } from './frontend/trust-list/trust-list-document.js';
+import { trustListRoutes } from './frontend/trust-list/trust-list-routes.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
 import { projectPaths } from './project-paths.js';
 import { CertificateIssuer, warnAboutOrphanIntents } from './services/certificate-issuer.js';
@@ -20,6 +22,7 @@ import { EtkDirectory } from './services/etk-directory.js';
 import { EtkRegistration } from './services/etk-registration.js';
 import { OCSP_PATH, OcspResponder } from './services/ocsp-responder.js';
 import { registryRevocationChecker } from './services/registry-revocation.js';
+import { TrustListPublisher } from './services/trust-list/trust-list-publisher.js';
 import { openResponseSigningCredential } from './services/response-signing-credential.js';
 import { SignerRevocation } from './services/signer-revocation.js';
 import { ContractDocuments } from './soap/contract-documents.js';
@@ -27,6 +30,7 @@ import { compileEnvelopeValidator } from './soap/request-validator.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { migrate } from './storage/migrate.js';
 import { TrustStore } from './trust/index.js';
+import { certificatesFrom } from './x509/certificate.js';
 
 /**
  * The composition root: the one place that knows every concrete piece and wires them together. `createServices`
@@ -49,6 +53,8 @@ export interface PlatformServices {
   readonly signerRevocation: SignerRevocation;
   /** RFC 6960 responder for the CAs whose responder key is configured (none: every request is unauthorized). */
   readonly ocsp: OcspResponder;
+  /** The eHealth trusted lists (ETSI TS 119 612), when a TSL signer is configured. */
+  readonly trustLists: TrustListPublisher;
   /** Stops LISTENs, closes key handles, and the database when it was opened here. */
   close(): Promise<void>;
 }
@@ -110,6 +116,26 @@ export async function createServices(config: Config, logger: Logger, options: Se
         },
       },
     );
+    const tslSigner = ca.tslSigner;
+    if (!tslSigner) logger.warn('no TSL signer (CA config tslSigner): the trusted lists under /tsl are not published');
+    const trustLists = new TrustListPublisher(
+      {
+        db,
+        clock,
+        sources: {
+          ca,
+          eidCas: eidCaCertificates(config, ca),
+          ...(config.tslTsaCertFile ? { tsa: certificatesFrom(readFileSync(config.tslTsaCertFile, 'utf8'))[0]! } : {}),
+        },
+        render: (content, edition) => renderSignedTrustList(content, edition, { certificate: tslSigner!.cert, signer: tslSigner!.signer }),
+      },
+      {
+        validityDays: config.tslValidityDays,
+        reissueDays: config.tslReissueDays,
+        publicationUrl: config.publicUrl ?? config.caPublicationUrl,
+        operator: { ...config.tslOperator, informationUrl: `${config.publicUrl ?? config.caPublicationUrl}/tsl` },
+      },
+    );
     let closed = false;
     return {
       config,
@@ -124,6 +150,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       etkDirectory,
       signerRevocation,
       ocsp,
+      trustLists,
       async close() {
         if (closed) return;
         closed = true;
@@ -210,6 +237,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       registerRoutes: async (scope) => {
         await publicationRoutes(scope, { ca, crls: services.crls });
         await scope.register(async (ocspScope) => ocspRoutes(ocspScope, { responder: services.ocsp }));
+        if (services.trustLists.enabled) await trustListRoutes(scope, { publisher: services.trustLists });
         await etkDepotRestRoutes(scope, etkDepotFrontEnd);
         await certRaRoutes(scope, certRaFrontEnd);
       },
@@ -243,8 +271,16 @@ interface TrustStores {
   readonly wsSecurity: TrustStore;
 }
 
+const pemFiles = (files: readonly string[]) => files.map((file) => readFileSync(file, 'utf8'));
+
+/** The eID CAs citizens sign with (configured; in development the test citizen CA stands in for them), as DER. */
+function eidCaCertificates(config: Config, ca: CaMaterial): Buffer[] {
+  const citizen = ca.citizenCa ? [ca.citizenCa.cert] : [];
+  return [...pemFiles([...config.eidSignatureCaFiles, ...config.eidAuthenticationCaFiles]).flatMap(certificatesFrom), ...citizen];
+}
+
 function buildTrustStores(config: Config, ca: CaMaterial): TrustStores {
-  const pem = (files: readonly string[]) => files.map((file) => readFileSync(file, 'utf8'));
+  const pem = pemFiles;
   // In development the test citizen CA stands in for the Belgian eID CAs.
   const citizen = ca.citizenCa ? [ca.citizenCa.cert] : [];
   const eidSignature = [...pem(config.eidSignatureCaFiles), ...citizen];

@@ -49,6 +49,21 @@ export interface Config {
   readonly ocspResponderValidityDays: number;
   /** A responder certificate is replaced when less than this remains (OCSP_RESPONDER_RENEW_BEFORE_DAYS). */
   readonly ocspResponderRenewBeforeDays: number;
+  /** NextUpdate of a trusted list = its issue + this (TSL_VALIDITY_DAYS). */
+  readonly tslValidityDays: number;
+  /** An unchanged trusted list is re-issued (higher sequence number) this long after its last edition (TSL_REISSUE_DAYS). */
+  readonly tslReissueDays: number;
+  /** The scheme operator named in the lists (TSL_OPERATOR_*). */
+  readonly tslOperator: {
+    readonly name: string;
+    readonly street: string;
+    readonly postalCode: string;
+    readonly locality: string;
+    readonly countryName: string;
+    readonly email: string;
+  };
+  /** PEM of a time-stamping authority to publish in the application list (the connector's TSA truststore). */
+  readonly tslTsaCertFile: string | undefined;
   /** JSON file describing the CA certificates and key references (required in production). */
   readonly caConfigFile: string | undefined;
   /** Plain-http base URL written into certificates for CRLs and CA certificates (CA_PUBLICATION_URL). */
@@ -103,6 +118,17 @@ export function loadConfig(env: Env = process.env): Config {
     etkDepotCacheMaxAgeSeconds: integer(env, 'ETKDEPOT_CACHE_MAX_AGE_SECONDS', 300, 1, 86_400),
     ocspResponderValidityDays: integer(env, 'OCSP_RESPONDER_VALIDITY_DAYS', 7, 2, 365),
     ocspResponderRenewBeforeDays: integer(env, 'OCSP_RESPONDER_RENEW_BEFORE_DAYS', 2, 1, 364),
+    tslValidityDays: integer(env, 'TSL_VALIDITY_DAYS', 14, 1, 366),
+    tslReissueDays: integer(env, 'TSL_REISSUE_DAYS', 7, 1, 365),
+    tslOperator: {
+      name: env.TSL_OPERATOR_NAME || 'eHealth certificate platform',
+      street: env.TSL_OPERATOR_STREET || 'unknown street',
+      postalCode: env.TSL_OPERATOR_POSTAL_CODE || '0000',
+      locality: env.TSL_OPERATOR_LOCALITY || 'unknown locality',
+      countryName: env.TSL_OPERATOR_COUNTRY || 'BE',
+      email: env.TSL_OPERATOR_EMAIL || 'pki@localhost',
+    },
+    tslTsaCertFile: env.TSL_TSA_CERT_FILE || undefined,
     caConfigFile: env.CA_CONFIG_FILE || undefined,
     caPublicationUrl: (env.CA_PUBLICATION_URL || `http://localhost:${env.PORT && env.PORT !== '0' ? env.PORT : '8080'}`).replace(/\/+$/, ''),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
@@ -117,6 +143,8 @@ export function loadConfig(env: Env = process.env): Config {
   if ((config.serverSigningKeyFile === undefined) !== (config.serverSigningCertFile === undefined)) {
     throw new ConfigError('SERVER_SIGNING_KEY_FILE and SERVER_SIGNING_CERT_FILE go together');
   }
+  // A client must never hold a list past its NextUpdate before the next edition exists.
+  if (config.tslReissueDays >= config.tslValidityDays) throw new ConfigError('TSL_REISSUE_DAYS must be less than TSL_VALIDITY_DAYS');
   // A response lasts one CRL period (a day): the responder certificate must outlive the responses it signs.
   if (config.ocspResponderRenewBeforeDays >= config.ocspResponderValidityDays) {
     throw new ConfigError('OCSP_RESPONDER_RENEW_BEFORE_DAYS must be less than OCSP_RESPONDER_VALIDITY_DAYS');

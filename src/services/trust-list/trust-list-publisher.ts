@@ -41,6 +41,7 @@ export interface PublishedTrustList {
   readonly document: Buffer;
   readonly sha256Hex: string;
   readonly sequenceNumber: bigint;
+  readonly issuedAt: Date;
   readonly nextUpdate: Date;
 }
 
@@ -132,7 +133,13 @@ export class TrustListPublisher {
 }
 
 function published(edition: StoredTrustList): PublishedTrustList {
-  return { document: edition.document, sha256Hex: edition.documentSha256, sequenceNumber: edition.sequenceNumber, nextUpdate: edition.nextUpdate };
+  return {
+    document: edition.document,
+    sha256Hex: edition.documentSha256,
+    sequenceNumber: edition.sequenceNumber,
+    issuedAt: edition.issuedAt,
+    nextUpdate: edition.nextUpdate,
+  };
 }
 
 /**
