@@ -227,6 +227,7 @@ function compileJava() {
     JARS.join(':'),
     join(HERE, 'java', 'EhealthInteropClient.java'),
     join(HERE, 'java', 'OcspPkixCheck.java'),
+    join(HERE, 'java', 'TslSignatureCheck.java'),
   ]);
   const ok = result.code === 0;
   record(
@@ -668,6 +669,39 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
         const ok = result.stdout.trim().startsWith(expected);
         record(engine, 'java-pkix-ocsp', name, ok, `${result.stdout}${result.stderr}`.slice(-800));
         if (ok) log(`  [PASS] java-pkix-ocsp ${name}`);
+      }
+    }
+
+    // Trusted lists: Apache Santuario verifies each published list's XAdES signature with the pinned TSL signer, as the
+    // connector's TSL updater does; a list changed after signing must not verify.
+    if (javaClasses) {
+      const signer = join(target.dataDir, 'ca', 'tsl-signer', 'cert.pem');
+      for (const list of ['transport', 'person', 'application']) {
+        const response = await fetch(`${baseUrl}/tsl/tsl-ehpbe-${list}.xml`).catch((error) => ({ ok: false, status: String(error) }));
+        const name = `Santuario verifies tsl-ehpbe-${list}.xml with the pinned TSL signer`;
+        if (!response.ok) {
+          record(engine, 'java-santuario-tsl', name, false, `HTTP ${response.status}`);
+          continue;
+        }
+        const xml = await response.text();
+        const file = join(dir, `tsl-${list}.xml`);
+        writeFileSync(file, xml);
+        const valid = run('java', ['-cp', [javaClasses, ...JARS].join(':'), 'TslSignatureCheck', file, signer], { timeout: 60_000 });
+        record(engine, 'java-santuario-tsl', name, valid.stdout.trim() === 'VALID', `${valid.stdout}${valid.stderr}`.slice(-800));
+        if (valid.stdout.trim() === 'VALID') log(`  [PASS] java-santuario-tsl ${name}`);
+        const tampered = join(dir, `tsl-${list}-tampered.xml`);
+        writeFileSync(
+          tampered,
+          xml.replace(/<tsl:TSLSequenceNumber>(\d+)</, (_m, n) => `<tsl:TSLSequenceNumber>${Number(n) + 1}<`),
+        );
+        const refused = run('java', ['-cp', [javaClasses, ...JARS].join(':'), 'TslSignatureCheck', tampered, signer], { timeout: 60_000 });
+        record(
+          engine,
+          'java-santuario-tsl',
+          `Santuario refuses tsl-ehpbe-${list}.xml changed after signing`,
+          refused.stdout.startsWith('INVALID'),
+          refused.stdout.slice(-400),
+        );
       }
     }
 
