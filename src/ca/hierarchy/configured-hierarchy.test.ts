@@ -65,6 +65,26 @@ describe('configured (production) CA hierarchy', () => {
     }
   });
 
+  it('loads a TSL signer (EKU id-tsl-kp-tslSigning) and refuses one without that EKU or with a foreign key', async () => {
+    await copyFile(join(directory, 'data', 'ca', 'tsl-signer', 'cert.pem'), join(caDir, 'tsl-signer.cert.pem'));
+    await copyFile(join(directory, 'data', 'ca', 'tsl-signer', 'key.pem'), join(caDir, 'tsl-signer.key.pem'));
+    const tslSigner = { certificate: 'tsl-signer.cert.pem', key: 'file:tsl-signer.key.pem?passphrase-env=CA_PASS' };
+    const material = await loadConfiguredHierarchy({ ...baseConfig(), tslSigner }, { env: env() });
+    try {
+      expect(material.tslSigner?.fields.extendedKeyUsage).toEqual(['0.4.0.2231.3.0']);
+    } finally {
+      await material.close();
+    }
+    const withoutEku = await rejectionOf(
+      loadConfiguredHierarchy({ ...baseConfig(), tslSigner: { ...tslSigner, certificate: 'etk-ra.cert.pem' } }, { env: env() }),
+    );
+    expect(withoutEku.message).toBe('TSL signer: extendedKeyUsage lacks id-tsl-kp-tslSigning (0.4.0.2231.3.0), which the connector requires');
+    const foreignKey = await rejectionOf(
+      loadConfiguredHierarchy({ ...baseConfig(), tslSigner: { ...tslSigner, key: 'file:etk-ra.key.pem?passphrase-env=CA_PASS' } }, { env: env() }),
+    );
+    expect(foreignKey.message).toMatch(/TSL signer: the key file:.*etk-ra\.key\.pem does not belong to the certificate/);
+  });
+
   it('refuses a key that is not the certificate key', async () => {
     const config = baseConfig();
     const error = await rejectionOf(
