@@ -26,7 +26,6 @@ import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
 import { buildEncryptionCertificate, buildEtk } from '../src/ca/etk/index.js';
 import { parseCertificate } from '../src/x509/certificate.js';
@@ -44,15 +43,15 @@ import { etkRepository } from '../src/storage/etk-repository.js';
 import { el, textEl } from '../src/xml/builder.js';
 import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security-sign.js';
 import {
-  describeMeasurement,
+  createBenchDatabase,
+  dropBenchDatabase,
+  measureRounds,
+  reportTargets,
   fmt,
   hasTaskset,
   hasWrk,
   load as loadWith,
   type LoadResult,
-  type Measurement,
-  measure as measureRun,
-  medianMeasurement,
   pick,
   queryOnce,
   rssOf,
@@ -198,8 +197,6 @@ async function seed(
 
 const SOAP_LOAD = { connections: CONNECTIONS, headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""' } };
 const load = (url: string, bodies: readonly string[], seconds: number, workDir: string) => loadWith(url, bodies, seconds, workDir, SOAP_LOAD);
-const measure = (server: Server, run: () => Promise<LoadResult>) => measureRun(server, SECONDS, run);
-const describe = describeMeasurement;
 const startServer = (name: string, nodeArguments: string[], env: Record<string, string>, path: string) =>
   startServerAt(name, nodeArguments, env, path, LOG_LEVEL);
 
@@ -219,13 +216,7 @@ async function main(): Promise<void> {
   const reuse = process.env.BENCH_REUSE?.split(':');
   const keep = process.env.BENCH_KEEP === '1' || reuse !== undefined;
   const databaseName = reuse?.[0] ?? `etkbench_${randomBytes(4).toString('hex')}`;
-  if (!reuse) {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${databaseName}`);
-    await admin.end();
-  }
-  const databaseUrl = new URL(serverUrl);
+  const databaseUrl = new URL(reuse ? serverUrl : await createBenchDatabase(serverUrl, databaseName));
   databaseUrl.pathname = `/${databaseName}`;
   const dataDir = reuse?.[1] ?? mkdtempSync(join(tmpdir(), 'etkbench-'));
   const servers: Server[] = [];
@@ -282,37 +273,25 @@ async function main(): Promise<void> {
     if (!signedSampleBody.includes('<Code>200</Code>') || !signedSampleBody.includes('wsse:Security'))
       throw new Error(`signed GetEtk failed:\n${signedSampleBody.slice(0, 800)}`);
 
-    const variants = [
-      { name: 'bare fastify route (same body size)', server: bare, bodies: () => unsignedBodies },
-      { name: 'GetEtk SOAP, unsecured', server: unsecured, bodies: () => unsignedBodies },
-      { name: 'GetEtk SOAP, WS-Security in + signed response', server: signedServer, bodies: signBodies },
-    ];
-    for (const variant of variants) await load(variant.server.url, variant.bodies(), WARMUP_SECONDS, dataDir);
-    // Rounds alternate the variants, so that a slow spell of the machine (steal time on a shared VM) hits them alike;
-    // each figure is the median over the rounds.
-    const measured = new Map<string, Measurement[]>(variants.map((variant) => [variant.name, []]));
-    for (let round = 1; round <= ROUNDS; round++) {
-      process.stdout.write(`round ${round}/${ROUNDS}\n`);
-      for (const variant of variants) {
-        const measurement = await measure(variant.server, () => load(variant.server.url, variant.bodies(), SECONDS, dataDir));
-        measured.get(variant.name)!.push(measurement);
-        process.stdout.write(`  ${describe(variant.name, measurement)}\n`);
-      }
-    }
-    process.stdout.write(`\nmedians of ${ROUNDS} rounds\n`);
-    const [bareResult, unsecuredResult, signedResult] = variants.map((variant) => {
-      const median = medianMeasurement(measured.get(variant.name)!);
-      process.stdout.write(`  ${describe(variant.name, median)}\n`);
-      return median.result;
-    }) as [LoadResult, LoadResult, LoadResult];
-    const results = [...measured.values()].flat();
-    const steal = Math.max(...results.map((m) => m.stealPercent));
-    if (steal > 5)
-      process.stdout.write(`\nWARNING: up to ${steal.toFixed(0)} % of the CPUs' time was stolen by the hypervisor during a run: figures are unreliable.\n`);
+    const variant = (name: string, server: Server, bodies: () => string[]) => ({
+      name,
+      server,
+      run: (seconds: number) => load(server.url, bodies(), seconds, dataDir),
+    });
+    const { runs, medians } = await measureRounds(
+      [
+        variant('bare fastify route (same body size)', bare, () => unsignedBodies),
+        variant('GetEtk SOAP, unsecured', unsecured, () => unsignedBodies),
+        variant('GetEtk SOAP, WS-Security in + signed response', signedServer, signBodies),
+      ],
+      { rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS },
+    );
+    const [bareResult, unsecuredResult, signedResult] = medians as [LoadResult, LoadResult, LoadResult];
+    const results = [...runs.values()].flat();
 
     const peak = Math.max(rssOf(unsecured).peakMb, rssOf(signedServer).peakMb);
     const ratio = unsecuredResult.requestsPerSecond / bareResult.requestsPerSecond;
-    const targets = [
+    failed = reportTargets([
       [`unsecured GetEtk ≥ 1/3 of the bare route (${(ratio * 100).toFixed(0)}%)`, ratio >= TARGETS.ratioToBare],
       [`unsecured GetEtk p99 < ${TARGETS.p99Ms} ms (${unsecuredResult.p99Ms.toFixed(2)} ms)`, unsecuredResult.p99Ms < TARGETS.p99Ms],
       [
@@ -321,19 +300,13 @@ async function main(): Promise<void> {
       ],
       [`server RSS < ${TARGETS.rssMb} MB (peak ${fmt(peak)} MB)`, peak < TARGETS.rssMb],
       ['no errors or non-200 answers', results.every((m) => m.result.errors === 0)],
-    ] as const;
-    process.stdout.write('\ntargets\n');
-    for (const [label, met] of targets) process.stdout.write(`  ${met ? 'MET    ' : 'MISSED '} ${label}\n`);
-    failed = targets.some(([, met]) => !met);
+    ]);
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
     if (keep) {
       process.stdout.write(`kept: BENCH_REUSE=${databaseName}:${dataDir}\n`);
     } else {
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-      await cleanup.end();
+      await dropBenchDatabase(serverUrl, databaseName);
       rmSync(dataDir, { recursive: true, force: true });
     }
   }

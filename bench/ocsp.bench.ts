@@ -38,16 +38,17 @@ import { formatKeyId } from '../src/domain/key-id.js';
 import { projectRoot } from '../src/project-paths.js';
 import { OID } from '../src/x509/oids.js';
 import {
-  describeMeasurement,
+  createBenchDatabase,
+  dropBenchDatabase,
+  measureRounds,
+  reportTargets,
   fmt,
   hasTaskset,
   closedLoopLoad,
   hasWrk,
   type LoadResult,
+  type Variant,
   load,
-  type Measurement,
-  measure,
-  medianMeasurement,
   pick,
   pinned,
   queryOnce,
@@ -188,12 +189,7 @@ async function startOpensslResponder(files: Record<'index' | 'issuer' | 'certifi
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const databaseName = `ocspbench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
-  await admin.end();
-  const databaseUrl = new URL(serverUrl);
-  databaseUrl.pathname = `/${databaseName}`;
+  const databaseUrl = new URL(await createBenchDatabase(serverUrl, databaseName));
   const dataDir = mkdtempSync(join(tmpdir(), 'ocspbench-'));
   const servers: Server[] = [];
   let failed = false;
@@ -267,7 +263,6 @@ async function main(): Promise<void> {
     );
     // The node client saturates its core before the platform does, and its own queueing then shows as latency: the
     // platform's p99 is also measured with wrk (C, one thread), which OpenSSL's responder cannot be driven by.
-    type Variant = { name: string; server: Server; run: (seconds: number) => Promise<LoadResult> };
     const variants: Variant[] = [
       { name: 'openssl ocsp -index (signs every answer)', server: openssl, run: (seconds) => closedLoopLoad(openssl.url, bodies, seconds, dataDir, OCSP_LOAD) },
       { name: 'platform POST /ocsp (pre-signed, PostgreSQL)', server: ours, run: (seconds) => closedLoopLoad(ours.url, bodies, seconds, dataDir, OCSP_LOAD) },
@@ -282,44 +277,20 @@ async function main(): Promise<void> {
         bodies.slice(start, start + 32).map((body) => fetch(ours.url, { method: 'POST', body, headers: OCSP_LOAD.headers }).then((r) => r.arrayBuffer())),
       );
     }
-    for (const variant of variants) await variant.run(WARMUP_SECONDS);
-    const measured = new Map<string, Measurement[]>(variants.map((variant) => [variant.name, []]));
-    for (let round = 1; round <= ROUNDS; round++) {
-      process.stdout.write(`round ${round}/${ROUNDS}\n`);
-      for (const variant of variants) {
-        const measurement = await measure(variant.server, SECONDS, () => variant.run(SECONDS));
-        measured.get(variant.name)!.push(measurement);
-        process.stdout.write(`  ${describeMeasurement(variant.name, measurement)}\n`);
-      }
-    }
-    process.stdout.write(`\nmedians of ${ROUNDS} rounds\n`);
-    const [opensslResult, oursResult, oursByWrk] = variants.map((variant) => {
-      const median = medianMeasurement(measured.get(variant.name)!);
-      process.stdout.write(`  ${describeMeasurement(variant.name, median)}\n`);
-      return median.result;
-    }) as [LoadResult, LoadResult, LoadResult | undefined];
+    const { runs, medians } = await measureRounds(variants, { rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
+    const [opensslResult, oursResult, oursByWrk] = medians as [LoadResult, LoadResult, LoadResult | undefined];
     const p99 = (oursByWrk ?? oursResult).p99Ms;
-    const results = [...measured.values()].flat();
-    const steal = Math.max(...results.map((m) => m.stealPercent));
-    if (steal > 5)
-      process.stdout.write(`\nWARNING: up to ${steal.toFixed(0)} % of the CPUs' time was stolen by the hypervisor during a run: figures are unreliable.\n`);
     const ratio = oursResult.requestsPerSecond / opensslResult.requestsPerSecond;
     const peak = rssOf(ours).peakMb;
-    const targets = [
+    failed = reportTargets([
       [`platform ≥ ${TARGETS.ratioToOpenssl}× OpenSSL's responder, same client (${ratio.toFixed(2)}×)`, ratio >= TARGETS.ratioToOpenssl],
       [`platform p99 < ${TARGETS.p99Ms} ms (${p99.toFixed(2)} ms, ${oursByWrk ? 'wrk' : 'node client'})`, p99 < TARGETS.p99Ms],
       [`platform RSS < ${TARGETS.rssMb} MB (peak ${fmt(peak)} MB)`, peak < TARGETS.rssMb],
-      ['no errors or non-200 answers from the platform', variants.slice(1).every((variant) => measured.get(variant.name)!.every((m) => m.result.errors === 0))],
-    ] as const;
-    process.stdout.write('\ntargets\n');
-    for (const [label, met] of targets) process.stdout.write(`  ${met ? 'MET    ' : 'MISSED '} ${label}\n`);
-    failed = targets.some(([, met]) => !met);
+      ['no errors or non-200 answers from the platform', variants.slice(1).every((variant) => runs.get(variant.name)!.every((m) => m.result.errors === 0))],
+    ]);
   } finally {
     for (const server of servers) await server.stop().catch(() => undefined);
-    const cleanup = new pg.Client({ connectionString: serverUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-    await cleanup.end();
+    await dropBenchDatabase(serverUrl, databaseName);
     rmSync(dataDir, { recursive: true, force: true });
   }
   process.exitCode = failed ? 1 : 0;

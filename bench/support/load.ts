@@ -230,3 +230,73 @@ export async function queryOnce(url: string, sql: string): Promise<unknown[]> {
     await client.end();
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rounds, medians and targets, as every HTTP bench prints them.
+
+export interface Variant {
+  readonly name: string;
+  readonly server: Server;
+  run(seconds: number): Promise<LoadResult>;
+}
+
+/**
+ * Warms every variant up, then runs `rounds` rounds that alternate the variants (a slow spell of a shared VM hits them
+ * alike), printing each run, then the medians. Returns every run and the median result of each variant, in order.
+ */
+export async function measureRounds(
+  variants: readonly Variant[],
+  options: { readonly rounds: number; readonly seconds: number; readonly warmupSeconds: number },
+): Promise<{ runs: Map<string, Measurement[]>; medians: LoadResult[] }> {
+  for (const variant of variants) await variant.run(options.warmupSeconds);
+  const runs = new Map<string, Measurement[]>(variants.map((variant) => [variant.name, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    process.stdout.write(`round ${round}/${options.rounds}\n`);
+    for (const variant of variants) {
+      const measurement = await measure(variant.server, options.seconds, () => variant.run(options.seconds));
+      runs.get(variant.name)!.push(measurement);
+      process.stdout.write(`  ${describeMeasurement(variant.name, measurement)}\n`);
+    }
+  }
+  process.stdout.write(`\nmedians of ${options.rounds} rounds\n`);
+  const medians = variants.map((variant) => {
+    const median = medianMeasurement(runs.get(variant.name)!);
+    process.stdout.write(`  ${describeMeasurement(variant.name, median)}\n`);
+    return median.result;
+  });
+  const steal = Math.max(...[...runs.values()].flat().map((m) => m.stealPercent));
+  if (steal > 5)
+    process.stdout.write(`\nWARNING: up to ${steal.toFixed(0)} % of the CPUs' time was stolen by the hypervisor during a run: figures are unreliable.\n`);
+  return { runs, medians };
+}
+
+/** Prints each target as MET or MISSED; true when one is missed. */
+export function reportTargets(targets: ReadonlyArray<readonly [string, boolean]>): boolean {
+  process.stdout.write('\ntargets\n');
+  for (const [label, met] of targets) process.stdout.write(`  ${met ? 'MET    ' : 'MISSED '} ${label}\n`);
+  return targets.some(([, met]) => !met);
+}
+
+/** A fresh database on the server of `serverUrl` (a PostgreSQL URL), and its URL. */
+export async function createBenchDatabase(serverUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropBenchDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
