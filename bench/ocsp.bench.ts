@@ -22,7 +22,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from '@peculiar/asn1-ocsp';
@@ -37,6 +36,7 @@ import { loadConfig } from '../src/config/config.js';
 import { formatKeyId } from '../src/domain/key-id.js';
 import { projectRoot } from '../src/project-paths.js';
 import { OID } from '../src/x509/oids.js';
+import { freePort } from '../test/support/issued-certificates.js';
 import {
   createBenchDatabase,
   dropBenchDatabase,
@@ -130,14 +130,6 @@ function statusOf(der: Buffer): string {
   if (response.responseStatus !== 0) return `error ${response.responseStatus}`;
   const status = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!.certStatus;
   return status.revoked ? 'revoked' : status.unknown === null ? 'unknown' : 'good';
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 /** OpenSSL's responder, one process pinned to CPU 0, ready once it answers a request. */

@@ -1,3 +1,4 @@
+import { issueSamplePersonCertificate } from '../../test/support/issued-certificates.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,17 +7,14 @@ import { promisify } from 'node:util';
 import { createSoftHsmToken, type SoftHsmToken } from '../../test/support/softhsm.js';
 import { openTestDatabase, testEngine, type TestDatabase } from '../../test/support/test-database.js';
 import { CaConfigError, loadConfiguredHierarchy, loadOrCreateDevHierarchy, readCaConfigFile, type CaMaterial } from '../ca/hierarchy/index.js';
-import { SAMPLE_PERSON_SUBJECT, sharedTestKey } from '../ca/issuance/testing.js';
 import { generateTokenKeyPair } from '../ca/keys/pkcs11-key.js';
-import { ehealthNaturalPerson } from '../ca/profiles/builtin.js';
-import { buildCsr, toPem } from '../ca/x509/index.js';
+import { toPem } from '../ca/x509/index.js';
 import { FixedClock } from '../domain/clock.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { CertificateIssuer } from './certificate-issuer.js';
 import { OcspResponder } from './ocsp-responder.js';
 
 const run = promisify(execFile);
-const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
 const env = { HSM_PIN: '1357' };
 
 /**
@@ -79,17 +77,7 @@ describe(`OCSP responder with its key on a PKCS#11 token (SoftHSM), on ${testEng
     const responderCertificate = parseCertificate((await responder.responderCertificate('issuing'))!);
     expect(responderCertificate.spkiDer.equals(tokenKeySpki)).toBe(true);
 
-    const leaf = await issuer.issueFromCsr(
-      t.db,
-      {
-        csrDer: buildCsr(SAMPLE_PERSON_SUBJECT, sharedTestKey('RSA-2048', 970)),
-        expectedSubjectDn: PERSON_DN,
-        profile: ehealthNaturalPerson,
-        environment: 'acceptance',
-        now: clock.now(),
-      },
-      'test',
-    );
+    const leaf = await issueSamplePersonCertificate(issuer, t.db, clock.now(), 970);
     const file = (name: string) => join(directory, name);
     await writeFile(file('issuing.pem'), toPem(ca.issuing.cert));
     await writeFile(file('root.pem'), toPem(ca.root.cert));

@@ -1,3 +1,4 @@
+import { issueSamplePersonCertificate } from '../support/issued-certificates.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,9 +8,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { CertificateList } from '@peculiar/asn1-x509';
 import pino from 'pino';
-import { SAMPLE_PERSON_SUBJECT, sharedTestKey } from '../../src/ca/issuance/testing.js';
-import { ehealthNaturalPerson } from '../../src/ca/profiles/builtin.js';
-import { buildCsr, toPem } from '../../src/ca/x509/index.js';
+import { toPem } from '../../src/ca/x509/index.js';
 import { createPlatform, type Platform } from '../../src/composition.js';
 import { loadConfig } from '../../src/config/config.js';
 import { certificateRegistry } from '../../src/storage/certificate-registry.js';
@@ -25,7 +24,6 @@ import { testEngine } from '../support/test-database.js';
  */
 
 const run = promisify(execFile);
-const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
 const NOTIFICATION_DEADLINE_MS = 2_000;
 
 interface Server {
@@ -94,17 +92,7 @@ describe(
   testEngine === 'postgres' ? 'OCSP coherence: two server processes on one PostgreSQL database' : 'OCSP coherence: two platforms on one PGlite database',
   () => {
     it('a revocation committed by another process turns every pre-signed "good" into "revoked", and every CRL lists it', async () => {
-      const issued = await t.platform.services.issuer.issueFromCsr(
-        t.database.db,
-        {
-          csrDer: buildCsr(SAMPLE_PERSON_SUBJECT, sharedTestKey('RSA-2048', 950)),
-          expectedSubjectDn: PERSON_DN,
-          profile: ehealthNaturalPerson,
-          environment: 'acceptance',
-          now: t.clock.now(),
-        },
-        'test',
-      );
+      const issued = await issueSamplePersonCertificate(t.platform.services.issuer, t.database.db, t.clock.now(), 950);
       writeFileSync(join(files, 'issuing.pem'), toPem(t.platform.services.ca.issuing.cert));
       writeFileSync(join(files, 'leaf.pem'), toPem(issued.der));
       await run('openssl', ['ocsp', '-issuer', join(files, 'issuing.pem'), '-cert', join(files, 'leaf.pem'), '-no_nonce', '-reqout', join(files, 'req.der')]);

@@ -1,12 +1,10 @@
+import { freePort, issueSamplePersonCertificate } from '../support/issued-certificates.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SAMPLE_PERSON_SUBJECT, sharedTestKey } from '../../src/ca/issuance/testing.js';
-import { ehealthNaturalPerson } from '../../src/ca/profiles/builtin.js';
-import { buildCsr, toPem } from '../../src/ca/x509/index.js';
+import { toPem } from '../../src/ca/x509/index.js';
 import { projectRoot } from '../../src/project-paths.js';
 import { certificateRegistry } from '../../src/storage/certificate-registry.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -19,15 +17,6 @@ import { testEngine } from '../support/test-database.js';
  */
 
 const run = promisify(execFile);
-const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 describe(`Java PKIXRevocationChecker (OCSP only) against the running responder on ${testEngine}`, () => {
   let t: TestPlatform;
@@ -58,17 +47,7 @@ describe(`Java PKIXRevocationChecker (OCSP only) against the running responder o
     );
 
   it('accepts a good certificate and detects a revoked one', async () => {
-    const issued = await t.platform.services.issuer.issueFromCsr(
-      t.database.db,
-      {
-        csrDer: buildCsr(SAMPLE_PERSON_SUBJECT, sharedTestKey('RSA-2048', 960)),
-        expectedSubjectDn: PERSON_DN,
-        profile: ehealthNaturalPerson,
-        environment: 'acceptance',
-        now: t.clock.now(),
-      },
-      'test',
-    );
+    const issued = await issueSamplePersonCertificate(t.platform.services.issuer, t.database.db, t.clock.now(), 960);
     const leaf = join(files, 'leaf.pem');
     writeFileSync(leaf, toPem(issued.der));
     expect(await check(leaf)).toEqual({ code: 0, stdout: 'GOOD' });

@@ -1,3 +1,4 @@
+import { issueSamplePersonCertificate } from '../support/issued-certificates.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,9 +7,7 @@ import { promisify } from 'node:util';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import fc from 'fast-check';
-import { SAMPLE_PERSON_SUBJECT, sharedTestKey } from '../../src/ca/issuance/testing.js';
-import { ehealthNaturalPerson } from '../../src/ca/profiles/builtin.js';
-import { buildCsr, toPem } from '../../src/ca/x509/index.js';
+import { toPem } from '../../src/ca/x509/index.js';
 import type { IssuedRecord } from '../../src/services/certificate-issuer.js';
 import { certificateRegistry } from '../../src/storage/certificate-registry.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
@@ -17,7 +16,6 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { testEngine } from '../support/test-database.js';
 
 const run = promisify(execFile);
-const PERSON_DN = 'CN=SSIN\\=85073003328,OU=eHealth-platform Belgium,OU=JAN TEST,OU=SSIN\\=85073003328,O=Federal Government,C=BE';
 
 /** The responseStatus of a DER OCSPResponse, and its BasicOCSPResponse when successful. */
 function decode(der: Buffer): { status: number; basic: BasicOCSPResponse | undefined } {
@@ -34,18 +32,7 @@ describe(`OCSP responder over HTTP on ${testEngine} (checked by openssl ocsp)`, 
   let revoked: IssuedRecord;
   let slot = 900;
 
-  const issue = () =>
-    t.platform.services.issuer.issueFromCsr(
-      t.database.db,
-      {
-        csrDer: buildCsr(SAMPLE_PERSON_SUBJECT, sharedTestKey('RSA-2048', slot++)),
-        expectedSubjectDn: PERSON_DN,
-        profile: ehealthNaturalPerson,
-        environment: 'acceptance',
-        now: t.clock.now(),
-      },
-      'test',
-    );
+  const issue = () => issueSamplePersonCertificate(t.platform.services.issuer, t.database.db, t.clock.now(), slot++);
   const write = (name: string, der: Buffer) => {
     const path = join(files, name);
     writeFileSync(path, toPem(der));

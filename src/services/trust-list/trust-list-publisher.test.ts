@@ -22,6 +22,22 @@ const ETSI = join(process.cwd(), '..', 'shared', 'reference', 'etsi');
 // xmlsec1 must be told that xades:SignedProperties/@Id is an ID (the second Reference points at it).
 const XADES_SIGNED_PROPERTIES_ID = ['--id-attr:Id', 'http://uri.etsi.org/01903/v1.3.2#:SignedProperties'];
 
+/** Another CA for the lists to trust: self-signed, as an eID root would be. */
+async function selfSignedCa(commonName: string): Promise<Buffer> {
+  const key = createKeyObjectSigner(generatePrivateKey('RSA', 2048), commonName);
+  return issueHierarchyCertificate({
+    profile: { ...citizenCaProfile, crlDistributionPoint: false, authorityInfoAccess: false },
+    subject: [
+      { type: 'C', value: 'BE' },
+      { type: 'CN', value: commonName },
+    ],
+    subjectPublicKeySpki: key.publicKeySpki,
+    issuer: undefined,
+    signer: key,
+    notBefore: new Date(),
+  });
+}
+
 const SETTINGS: TrustListSettings = {
   validityDays: 14,
   reissueDays: 7,
@@ -135,18 +151,7 @@ describe(`trusted lists (ETSI TS 119 612, XAdES) on ${testEngine}`, () => {
     expect((await same.current('person')).document).toEqual((await publisher().current('person')).document);
 
     // A new eID CA is trusted: the person list changes, the others do not.
-    const otherKey = createKeyObjectSigner(generatePrivateKey('RSA', 2048), 'other eID CA');
-    const otherCa = await issueHierarchyCertificate({
-      profile: { ...citizenCaProfile, crlDistributionPoint: false, authorityInfoAccess: false },
-      subject: [
-        { type: 'C', value: 'BE' },
-        { type: 'CN', value: 'Another Citizen CA' },
-      ],
-      subjectPublicKeySpki: otherKey.publicKeySpki,
-      issuer: undefined,
-      signer: otherKey,
-      notBefore: new Date(),
-    });
+    const otherCa = await selfSignedCa('Another Citizen CA');
     const changed = await sequences(publisher({ eidCas: [ca.citizenCa!.cert, otherCa] }));
     expect(changed).toEqual({ ...first, person: first.person + 1n });
     // Withdrawing it again is a change too: the certificate leaves the list, with a higher number.
@@ -162,18 +167,7 @@ describe(`trusted lists (ETSI TS 119 612, XAdES) on ${testEngine}`, () => {
   });
 
   it('two publishers racing on one database make one edition per change', async () => {
-    const extraKey = createKeyObjectSigner(generatePrivateKey('RSA', 2048), 'racing CA');
-    const extraCa = await issueHierarchyCertificate({
-      profile: { ...citizenCaProfile, crlDistributionPoint: false, authorityInfoAccess: false },
-      subject: [
-        { type: 'C', value: 'BE' },
-        { type: 'CN', value: 'Racing Citizen CA' },
-      ],
-      subjectPublicKeySpki: extraKey.publicKeySpki,
-      issuer: undefined,
-      signer: extraKey,
-      notBefore: new Date(),
-    });
+    const extraCa = await selfSignedCa('Racing Citizen CA');
     const before = (await publisher().current('person')).sequenceNumber;
     const racers = [publisher({ eidCas: [extraCa] }), publisher({ eidCas: [extraCa] })];
     const results = await Promise.all(racers.map((p) => p.current('person')));
