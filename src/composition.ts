@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { ensureDevAuditKey } from './ca/hierarchy/dev-audit-key.js';
 import { joinUrl, loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
+import { openKeySigner, parseKeyReference, type ClosableKeySigner } from './ca/keys/key-reference.js';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { SignedRequestAuthenticator } from './frontend/authentication/signed-request.js';
@@ -15,6 +17,7 @@ import { renderSignedTrustList } from './frontend/trust-list/trust-list-document
 import { trustListRoutes } from './frontend/trust-list/trust-list-routes.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
 import { projectPaths } from './project-paths.js';
+import { AuditChain } from './services/audit-chain.js';
 import { CertificateIssuer, warnAboutOrphanIntents } from './services/certificate-issuer.js';
 import { createCertRaDependencies, type CertRaDependencies } from './services/certra/index.js';
 import { CrlPublisher } from './services/crl-publisher.js';
@@ -55,6 +58,8 @@ export interface PlatformServices {
   readonly ocsp: OcspResponder;
   /** The eHealth trusted lists (ETSI TS 119 612), when a TSL signer is configured. */
   readonly trustLists: TrustListPublisher;
+  /** The hash-chained audit log: seals committed records, signs checkpoints with the audit key. */
+  readonly auditChain: AuditChain;
   /** Stops LISTENs, closes key handles, and the database when it was opened here. */
   close(): Promise<void>;
 }
@@ -136,6 +141,12 @@ export async function createServices(config: Config, logger: Logger, options: Se
         operator: { ...config.tslOperator, informationUrl: `${config.publicUrl ?? config.caPublicationUrl}/tsl` },
       },
     );
+    const auditSigner = await openAuditSigner(config, ca);
+    if (!auditSigner) logger.warn('no audit key (AUDIT_KEY): the audit log is hash-chained, but no checkpoint is signed');
+    const auditChain = new AuditChain(
+      { db, clock, signer: auditSigner },
+      { checkpointEveryRecords: config.auditCheckpointEveryRecords, checkpointEveryMinutes: config.auditCheckpointEveryMinutes },
+    );
     let closed = false;
     return {
       config,
@@ -151,10 +162,14 @@ export async function createServices(config: Config, logger: Logger, options: Se
       signerRevocation,
       ocsp,
       trustLists,
+      auditChain,
       async close() {
         if (closed) return;
         closed = true;
-        await Promise.all([etkDirectory.stop(), signerRevocation.stop(), ocsp.stop()]);
+        await Promise.all([etkDirectory.stop(), signerRevocation.stop(), ocsp.stop(), auditChain.stop()]);
+        // What this process wrote joins the chain before it goes.
+        await auditChain.seal().catch((error: unknown) => logger.warn({ err: error }, 'audit: sealing at close failed'));
+        await auditSigner?.close();
         await material.close();
         if (ownsDatabase) await db.close();
       },
@@ -223,6 +238,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
     };
     // Caches serve nothing until LISTEN is established; a failure to LISTEN is logged and leaves lookups uncached.
     await Promise.all([services.etkDirectory.start(), services.signerRevocation.start(), services.ocsp.start()]);
+    services.auditChain.start(config.auditSealIntervalSeconds * 1000, (error) => logger.warn({ err: error }, 'audit: sealing failed, retried next interval'));
     const app = await buildApp({
       config,
       logger,
@@ -257,6 +273,13 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
     await services.close();
     throw error;
   }
+}
+
+/** The audit checkpoint key: AUDIT_KEY, else the development hierarchy's audit key, else none. */
+async function openAuditSigner(config: Config, ca: CaMaterial): Promise<ClosableKeySigner | undefined> {
+  if (config.auditKey) return openKeySigner(parseKeyReference(config.auditKey));
+  if (ca.development) return openKeySigner(await ensureDevAuditKey(config.dataDir));
+  return undefined;
 }
 
 /** Trust anchors bound to the role a signature plays (docs/wire-facts.md §4). */

@@ -10,6 +10,14 @@ export interface Config {
   readonly publicUrl: string | undefined;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Key of the audit checkpoints (AUDIT_KEY: file:… or pkcs11:… key reference); none: the development key, else unsigned. */
+  readonly auditKey: string | undefined;
+  /** A signed checkpoint after this many audit records (AUDIT_CHECKPOINT_EVERY_RECORDS). */
+  readonly auditCheckpointEveryRecords: number;
+  /** …or when the last checkpoint is this old and records followed it (AUDIT_CHECKPOINT_EVERY_MINUTES). */
+  readonly auditCheckpointEveryMinutes: number;
+  /** How often the server chains committed audit records (AUDIT_SEAL_INTERVAL_SECONDS). */
+  readonly auditSealIntervalSeconds: number;
   readonly logLevel: string;
   readonly environment: Environment;
   readonly bodyLimitBytes: number;
@@ -133,6 +141,10 @@ export function loadConfig(env: Env = process.env): Config {
     caPublicationUrl: (env.CA_PUBLICATION_URL || `http://localhost:${env.PORT && env.PORT !== '0' ? env.PORT : '8080'}`).replace(/\/+$/, ''),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     certraAutomaticValidation: oneOf(env, 'CERTRA_AUTOMATIC_VALIDATION', ['on-file', 'manual'] as const, 'on-file'),
+    auditKey: env.AUDIT_KEY || undefined,
+    auditCheckpointEveryRecords: integer(env, 'AUDIT_CHECKPOINT_EVERY_RECORDS', 1000, 1, 10_000_000),
+    auditCheckpointEveryMinutes: integer(env, 'AUDIT_CHECKPOINT_EVERY_MINUTES', 60, 1, 7 * 24 * 60),
+    auditSealIntervalSeconds: integer(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 5, 1, 3600),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL ${config.logLevel} is not a pino level`);

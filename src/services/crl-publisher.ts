@@ -2,7 +2,8 @@ import { buildCrl, type CrlReason, CRL_REASON_CODES } from '../ca/crl/index.js';
 import type { CaEntryForCrl } from './crl-types.js';
 import type { Clock } from '../domain/clock.js';
 import type { Database } from '../storage/database.js';
-import { certificateRegistry } from '../storage/certificate-registry.js';
+import { auditLog, certificateRegistry } from '../storage/certificate-registry.js';
+import { createHash } from 'node:crypto';
 
 /** A CRL's nextUpdate - thisUpdate; OCSP answers span the same period, so both sources agree on freshness. */
 export const CRL_VALIDITY_MS = 24 * 60 * 60 * 1000;
@@ -45,7 +46,7 @@ export class CrlPublisher {
     const der = await this.db.transaction(async (tx) => {
       const revoked = await certificateRegistry.listRevoked(tx, ca.keyId);
       const crlNumber = await certificateRegistry.nextCrlNumber(tx, ca.keyId, now);
-      return buildCrl(
+      const crl = await buildCrl(
         { certificate: ca.certificate, signer: ca.signer },
         {
           thisUpdate: now,
@@ -59,6 +60,20 @@ export class CrlPublisher {
           })),
         },
       );
+      // Every signature by a CA key is audited (issue #15): which CA, which CRL, over which bytes.
+      await auditLog.record(tx, {
+        actor: 'service:crl-publisher',
+        action: 'crl.signed',
+        subject: ca.keyId,
+        details: {
+          crlNumber: crlNumber.toString(),
+          thisUpdate: now.toISOString(),
+          nextUpdate: nextUpdate.toISOString(),
+          revokedEntries: revoked.length,
+          sha256: createHash('sha256').update(crl).digest('hex'),
+        },
+      });
+      return crl;
     });
     this.cache.set(ca.keyId, { der, nextUpdate });
     return der;

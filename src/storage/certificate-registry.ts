@@ -260,13 +260,39 @@ export const certificateRegistry = {
   },
 };
 
+/**
+ * Who acted: a name (operator, service, requester), or an officer authenticated by certificate (subject DN + serial).
+ */
+export type AuditActor = string | { readonly subject: string; readonly certificateSerial: string };
+
+export interface AuditEntry {
+  readonly actor: AuditActor;
+  readonly action: string;
+  readonly subject?: string | undefined;
+  readonly details?: Record<string, unknown>;
+  /** The object's state before and after a change, and the evidence the decision rests on (kept in details). */
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly evidence?: unknown;
+}
+
 export const auditLog = {
-  async record(q: Queryable, entry: { actor: string; action: string; subject?: string; details?: Record<string, unknown> }): Promise<void> {
-    await q.query('INSERT INTO audit_log (actor, action, subject, details) VALUES ($1, $2, $3, $4)', [
-      entry.actor,
+  /**
+   * Writes an audit record in the caller's transaction. It joins the hash chain when the sealer (services/audit-chain)
+   * next runs after commit: a rollback leaves no record and no gap.
+   */
+  async record(q: Queryable, entry: AuditEntry): Promise<void> {
+    const details: Record<string, unknown> = { ...(entry.details ?? {}) };
+    if (entry.before !== undefined) details.before = entry.before;
+    if (entry.after !== undefined) details.after = entry.after;
+    if (entry.evidence !== undefined) details.evidence = entry.evidence;
+    const actor = typeof entry.actor === 'string' ? { subject: entry.actor, certificateSerial: null } : entry.actor;
+    await q.query('INSERT INTO audit_log (actor, actor_serial, action, subject, details) VALUES ($1, $2, $3, $4, $5)', [
+      actor.subject,
+      actor.certificateSerial,
       entry.action,
       entry.subject ?? null,
-      JSON.stringify(entry.details ?? {}),
+      JSON.stringify(details),
     ]);
   },
 };

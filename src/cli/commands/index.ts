@@ -1,7 +1,8 @@
 import type { AdminCommand } from '../command.js';
+import { AUDIT_COMMANDS } from './audit.js';
 import { CA_COMMANDS } from './ca.js';
 import { CERTRA_COMMANDS } from './certra.js';
 import { mintIdentityCommand } from './identity.js';
 
 /** Every admin command; each file under commands/ contributes its own. */
-export const ADMIN_COMMANDS: readonly AdminCommand[] = [mintIdentityCommand, ...CERTRA_COMMANDS, ...CA_COMMANDS];
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [mintIdentityCommand, ...CERTRA_COMMANDS, ...CA_COMMANDS, ...AUDIT_COMMANDS];

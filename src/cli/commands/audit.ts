@@ -1,0 +1,143 @@
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { AuditChain, type AuditVerification } from '../../services/audit-chain.js';
+import type { AuditListRow } from '../../storage/audit-log.js';
+import { defineCommand, defineListCommand, jsonDate, jsonId, UsageError, type AdminCommand, type JsonValue } from '../command.js';
+
+/**
+ * The tamper-evident audit log: every record is hash-chained to the one before; checkpoints of the chain's head are
+ * signed by the platform's audit key. audit:verify recomputes the chain from the database and reports its first
+ * broken link.
+ */
+
+/** The audit public key from a PEM file: a certificate or a SubjectPublicKeyInfo. */
+function publicKeyFromFile(path: string): Buffer {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --public-key ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const key = pem.includes('BEGIN CERTIFICATE') ? new X509Certificate(pem).publicKey : createPublicKey(pem);
+    return key.export({ type: 'spki', format: 'der' });
+  } catch (error) {
+    throw new UsageError(`--public-key ${path} holds no certificate or public key: ${(error as Error).message}`);
+  }
+}
+
+function verificationJson(v: AuditVerification): { [key: string]: JsonValue } {
+  return {
+    ok: v.ok,
+    records: v.records,
+    lastSeq: v.lastSeq.toString(),
+    unsealed: v.unsealed.toString(),
+    checkpoints: v.checkpoints,
+    lastCheckpointSeq: v.lastCheckpointSeq?.toString() ?? null,
+    uncoveredRecords: v.uncovered.toString(),
+    firstBreak: v.firstBreak ? { seq: v.firstBreak.seq.toString(), kind: v.firstBreak.kind, detail: v.firstBreak.detail } : null,
+  };
+}
+
+export const verifyAuditCommand = defineCommand({
+  name: 'audit:verify',
+  summary: 'verify the audit log: every hash link and every signed checkpoint; report the first broken link',
+  details: [
+    'Reads the database directly (a stopped embedded instance, or DATABASE_URL) and recomputes the hash of every record',
+    'in sequence order. The first failure is reported with its sequence number and kind: content-edited, record-deleted,',
+    'record-inserted, link-broken, checkpoint-signature-invalid, checkpoint-mismatch (the chain up to a signed head was',
+    'rewritten) or chain-truncated (records a checkpoint covered are gone). Records after the last checkpoint are chained',
+    'but not yet covered by a signature: their number is reported. Checkpoints verify with the configured audit key',
+    '(AUDIT_KEY, or the development key), or with --public-key. Exit 0: intact; 1: broken (or cannot verify).',
+  ].join('\n'),
+  options: {
+    'public-key': {
+      type: 'string',
+      placeholder: 'PEM',
+      description: 'verify checkpoints with this audit certificate or public key (PEM) instead of the configured key',
+    },
+    json: { type: 'boolean', description: 'print the result as one JSON object' },
+  },
+  async run(context, options, out) {
+    const publicKey = options['public-key'] !== undefined ? publicKeyFromFile(options['public-key']) : context.services.auditChain.publicKeySpki;
+    const result = await AuditChain.verify(context.db, publicKey);
+    if (options.json) out(JSON.stringify(verificationJson(result), null, 2));
+    else {
+      out(
+        `${result.records} record(s) chained (last ${result.lastSeq}), ${result.checkpoints} signed checkpoint(s)` +
+          `${result.lastCheckpointSeq !== undefined ? ` (last at ${result.lastCheckpointSeq})` : ''}, ${result.uncovered} record(s) after the last checkpoint, ${result.unsealed} not yet chained`,
+      );
+      if (result.firstBreak) out(`BROKEN at record ${result.firstBreak.seq}: ${result.firstBreak.kind}: ${result.firstBreak.detail}`);
+      else out('OK: the audit chain is intact');
+    }
+    if (result.firstBreak) throw new Error(`audit chain broken at record ${result.firstBreak.seq} (${result.firstBreak.kind})`);
+  },
+});
+
+export const checkpointAuditCommand = defineCommand({
+  name: 'audit:checkpoint',
+  summary: 'chain pending audit records and sign a checkpoint of the head now',
+  options: {},
+  async run(context, _options, out) {
+    if (!context.services.auditChain.signing) throw new Error('no audit key is configured (AUDIT_KEY): checkpoints cannot be signed');
+    const outcome = await context.services.auditChain.seal({ forceCheckpoint: true });
+    if (!outcome.checkpoint) {
+      out('the audit log is empty: nothing to sign');
+      return;
+    }
+    out(
+      `checkpoint #${outcome.checkpoint.id} signed at record ${outcome.checkpoint.seq} (head ${outcome.checkpoint.headHash}); ${outcome.sealed} record(s) chained now`,
+    );
+  },
+});
+
+function parseDate(value: string | undefined, option: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--${option} ${value} is not an ISO 8601 date`);
+  return date;
+}
+
+export const listAuditCommand = defineListCommand({
+  name: 'audit:list',
+  summary: 'audit records, filtered (export with --json)',
+  details: 'Records in chain order; those not yet chained come last with no sequence number. --action accepts a trailing * (prefix).',
+  options: {
+    actor: { type: 'string', placeholder: 'ACTOR', description: 'only records by this actor (operator name or officer certificate subject)' },
+    action: { type: 'string', placeholder: 'ACTION', description: 'only this action, e.g. certra.request.approved or certificate.sign.*' },
+    subject: { type: 'string', placeholder: 'SUBJECT', description: 'only records about this subject (public key identifier, SSIN, CA key id…)' },
+    since: { type: 'string', placeholder: 'ISO-DATE', description: 'only records at or after this time' },
+    until: { type: 'string', placeholder: 'ISO-DATE', description: 'only records before this time' },
+    limit: { type: 'string', placeholder: 'N', default: '1000', description: 'at most N records' },
+  },
+  counted: 'audit record(s)',
+  list: (context, options) => {
+    const limit = Number(options.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${options.limit} is not a positive integer`);
+    return AuditChain.list(context.db, {
+      actor: options.actor,
+      action: options.action,
+      subject: options.subject,
+      since: parseDate(options.since, 'since'),
+      until: parseDate(options.until, 'until'),
+      limit,
+    });
+  },
+  text: (r: AuditListRow) =>
+    `${r.seq === null ? '-' : `#${r.seq}`} ${r.occurredAt.toISOString()} ${r.actor}${r.actorSerial ? ` (serial ${r.actorSerial})` : ''} ${r.action}` +
+    `${r.subject ? ` subject=${r.subject}` : ''} ${JSON.stringify(r.details)}`,
+  json: (r: AuditListRow) => ({
+    seq: jsonId(r.seq),
+    id: jsonId(r.id),
+    occurredAt: jsonDate(r.occurredAt),
+    actor: r.actor,
+    actorSerial: r.actorSerial,
+    action: r.action,
+    subject: r.subject,
+    details: (r.details ?? {}) as JsonValue,
+    recordHash: r.recordHash,
+  }),
+});
+
+/** The commands of this file, for the command index (src/cli/commands/index.ts). */
+export const AUDIT_COMMANDS: readonly AdminCommand[] = [verifyAuditCommand, listAuditCommand, checkpointAuditCommand];
