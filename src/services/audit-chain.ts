@@ -87,10 +87,12 @@ export class AuditChain {
         const now = this.deps.clock.now();
         const last = await auditChainStore.lastCheckpoint(tx);
         const since = head.seq - (last?.seq ?? 0n);
+        // T minutes after the last checkpoint, or after the first record when there is none yet.
+        const reference = since > 0n ? (last?.createdAt ?? (await auditChainStore.occurredAt(tx, 1n))) : undefined;
         const due =
           options.forceCheckpoint === true ||
           since >= BigInt(this.options.checkpointEveryRecords) ||
-          (since > 0n && now.getTime() - (last?.createdAt.getTime() ?? 0) >= this.options.checkpointEveryMinutes * 60_000);
+          (reference !== undefined && now.getTime() - reference.getTime() >= this.options.checkpointEveryMinutes * 60_000);
         if (due) {
           const content = { seq: head.seq, headHash: head.hash, createdAt: new Date(now.getTime()) };
           const signature = await signer.sign(encodeAuditCheckpoint(content), 'SHA-256');

@@ -83,6 +83,11 @@ export const auditChainStore = {
     return rows.map(toRow);
   },
 
+  async occurredAt(q: Queryable, seq: bigint): Promise<Date | undefined> {
+    const [row] = await q.query<{ occurred_at: Date }>('SELECT occurred_at FROM audit_log WHERE seq = $1', [seq]);
+    return row?.occurred_at;
+  },
+
   async countUnsealed(q: Queryable): Promise<bigint> {
     const [row] = await q.query<{ n: bigint }>('SELECT count(*)::bigint AS n FROM audit_log WHERE seq IS NULL');
     return BigInt(row!.n);
