@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { projectRoot } from '../project-paths.js';
 import { generatePrivateKey } from '../ca/keys/file-key.js';
 import { createKeyObjectSigner } from '../ca/keys/key-signer.js';
 import { auditRecordHash } from '../domain/audit-chain.js';
@@ -231,4 +233,28 @@ describe(`audit chain (${testEngine})`, () => {
       if (test.url) await Promise.all(extra.map((d) => d.close()));
     }
   });
+
+  it('separate processes appending and sealing at once never fork the chain (PostgreSQL; PGlite is one process)', async () => {
+    if (!test.url) {
+      // The embedded database is opened by one process only (data directory lock): nothing to race.
+      expect(testEngine).toBe('pglite');
+      return;
+    }
+    const run = (writer: number) =>
+      new Promise<number | null>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/audit-writer.ts'], {
+          cwd: projectRoot(),
+          env: { PATH: process.env.PATH ?? '', DATABASE_URL: test.url, WRITER: `process-${writer}`, ROUNDS: '10' },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        child.once('error', reject);
+        child.once('close', resolve);
+      });
+    expect(await Promise.all([run(1), run(2), run(3), run(4)])).toEqual([0, 0, 0, 0]);
+    await chain.seal({ forceCheckpoint: true });
+    expect(await seqs(db)).toEqual(Array.from({ length: 80 }, (_, i) => BigInt(i + 1)));
+    const perWriter = await db.query<{ actor: string; n: bigint }>('SELECT actor, count(*)::bigint AS n FROM audit_log GROUP BY actor ORDER BY actor');
+    expect(perWriter.map((r) => [r.actor, Number(r.n)])).toEqual([1, 2, 3, 4].map((w) => [`process-${w}`, 20]));
+    expect(await AuditChain.verify(db, signer.publicKeySpki)).toMatchObject({ ok: true, records: 80, unsealed: 0n, uncovered: 0n });
+  }, 120_000);
 });
