@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { deferredChildLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
+import { metricsSource } from './workers.js';
 import type { ContractDocuments } from './soap/contract-documents.js';
 import type { SoapService } from './soap/service.js';
 import { soapRoutes } from './soap/soap-routes.js';
@@ -56,7 +57,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     done();
   });
   const metrics = createMetrics({ collectProcessMetrics: deps.collectProcessMetrics ?? true });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  // In a worker (WORKERS>1) the primary merges every worker's metrics.
+  const metricsText = metricsSource(metrics.registry);
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metricsText()));
   app.get('/health', async (_request, reply) => {
     try {
       await deps.checkReady();

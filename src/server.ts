@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from './config/config.js';
 import { createPlatform } from './composition.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logging.js';
+import { runPrimary } from './workers.js';
 
 /**
  * The logger of the start-up line. That line is info, yet it is written even when LOG_LEVEL is warn or error, as the
@@ -18,6 +20,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
+  if (config.workers > 1 && cluster.isPrimary) {
+    const port = await runPrimary(config, logger, config.workers);
+    announce(logger, config, port);
+    return;
+  }
   const platform = await createPlatform(config, logger);
   let stopping = false;
   const stop = async (signal: string) => {
@@ -43,16 +50,24 @@ async function main(): Promise<void> {
   await platform.app.listen({ port: config.port, host: config.host });
   const address = platform.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  // With workers, the primary announces once every worker listens.
+  if (cluster.isWorker) logger.debug({ port, pid: process.pid }, 'worker listening');
+  else announce(logger, config, port);
+}
+
+function announce(logger: Logger, config: ReturnType<typeof loadConfig>, port: number): void {
   const base = config.publicUrl ?? `http://localhost:${port}`;
   const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
+  const workers = config.workers > 1 ? `, ${config.workers} workers` : '';
   startupLogger(logger).info(
     {
       port,
       environment: config.environment,
       database,
+      workers: config.workers,
       wsdl: { certRa: `${base}/CertRa/v2?wsdl`, etkRa: `${base}/EtkRa/v2?wsdl`, etkDepot: `${base}/EtkDepot/v1?wsdl` },
     },
-    `eHealth certificate platform listening on port ${port} (${config.environment}, database: ${database})`,
+    `eHealth certificate platform listening on port ${port} (${config.environment}, database: ${database}${workers})`,
   );
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ENVIRONMENTS, isEnvironment, type Environment } from '../domain/environment.js';
 
@@ -72,6 +73,8 @@ export interface Config {
   };
   /** PEM of a time-stamping authority to publish in the application list (the connector's TSA truststore). */
   readonly tslTsaCertFile: string | undefined;
+  /** Server processes on one port (WORKERS; default: the cores in production on PostgreSQL, else 1); more than 1 needs PostgreSQL. */
+  readonly workers: number;
   /** JSON file describing the CA certificates and key references (required in production). */
   readonly caConfigFile: string | undefined;
   /** Plain-http base URL written into certificates for CRLs and CA certificates (CA_PUBLICATION_URL). */
@@ -137,6 +140,8 @@ export function loadConfig(env: Env = process.env): Config {
       email: env.TSL_OPERATOR_EMAIL || 'pki@localhost',
     },
     tslTsaCertFile: env.TSL_TSA_CERT_FILE || undefined,
+    // Production on PostgreSQL uses every core by default; the embedded PGlite allows one process.
+    workers: integer(env, 'WORKERS', environment === 'production' && env.DATABASE_URL ? availableParallelism() : 1, 1, 256),
     caConfigFile: env.CA_CONFIG_FILE || undefined,
     caPublicationUrl: (env.CA_PUBLICATION_URL || `http://localhost:${env.PORT && env.PORT !== '0' ? env.PORT : '8080'}`).replace(/\/+$/, ''),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
@@ -157,6 +162,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
   // A client must never hold a list past its NextUpdate before the next edition exists.
   if (config.tslReissueDays >= config.tslValidityDays) throw new ConfigError('TSL_REISSUE_DAYS must be less than TSL_VALIDITY_DAYS');
+  if (config.workers > 1 && !config.databaseUrl) {
+    throw new ConfigError(
+      `WORKERS=${config.workers} needs DATABASE_URL: the embedded PGlite cannot be shared between processes (set WORKERS=1, or use PostgreSQL)`,
+    );
+  }
   // A response lasts one CRL period (a day): the responder certificate must outlive the responses it signs.
   if (config.ocspResponderRenewBeforeDays >= config.ocspResponderValidityDays) {
     throw new ConfigError('OCSP_RESPONDER_RENEW_BEFORE_DAYS must be less than OCSP_RESPONDER_VALIDITY_DAYS');
