@@ -1,0 +1,53 @@
+import { formatKeyId } from '../../src/domain/key-id.js';
+import { AuditChain } from '../../src/services/audit-chain.js';
+import { approveRequest } from '../../src/services/certra/index.js';
+import { certificateRegistry } from '../../src/storage/certificate-registry.js';
+import { testEngine } from '../support/test-database.js';
+import { mintCitizen, openTestServices, requestCertificate, type TestServices } from '../support/services.js';
+
+/**
+ * What the audit chain covers, on the services as the composition root builds them (development CA, development audit
+ * key): an officer's approval, the CA key's signature of the certificate (intent and outcome, with serial and TBS hash),
+ * and the CRL the CA key signs; all chained, a checkpoint signed by the audit key, the whole verifying.
+ */
+describe(`audit coverage of officer actions and CA key use (${testEngine})`, () => {
+  let t: TestServices;
+  beforeAll(async () => {
+    t = await openTestServices({ CERTRA_AUTOMATIC_VALIDATION: 'manual' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('records the approval, the certificate signature and the CRL signature in one verifiable chain', async () => {
+    const deps = t.services.certRa;
+    const person = await mintCitizen(t, '85073003328', 'Anna', 'Audit');
+    const { outcome } = await requestCertificate(deps, person);
+    await approveRequest(deps, { publicKeyIdentifier: outcome.publicKeyIdentifier, officer: 'officer.coverage', note: 'checked by phone' });
+    const [issued] = await certificateRegistry.findBySubjectKeyId(t.database.db, outcome.publicKeyIdentifier);
+    const issuing = t.services.ca.issuing;
+    await t.services.crls.crlFor({ keyId: formatKeyId(issuing.fields.subjectKeyIdentifier), certificate: issuing.cert, signer: issuing.signer! });
+
+    const sealed = await t.services.auditChain.seal({ forceCheckpoint: true });
+    expect(sealed.checkpoint).toBeDefined();
+    const rows = await AuditChain.list(t.database.db, { limit: 1000 });
+    expect(rows.every((r) => r.seq !== null)).toBe(true);
+    const about = rows.filter((r) => r.subject === outcome.publicKeyIdentifier || (r.details as { serial?: string }).serial === issued!.serialHex);
+    const actions = about.map((r) => `${r.action} by ${r.actor}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'certificate.sign.intent by officer.coverage',
+        'certificate.sign.done by officer.coverage',
+        'certra.request.issued by officer.coverage',
+        'certra.request.approved by officer.coverage',
+      ]),
+    );
+    const intent = about.find((r) => r.action === 'certificate.sign.intent')!;
+    expect(intent.details).toMatchObject({ serial: issued!.serialHex, tbsSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const crl = rows.find((r) => r.action === 'crl.signed' && r.subject === formatKeyId(issuing.fields.subjectKeyIdentifier));
+    expect(crl?.details).toMatchObject({ crlNumber: expect.stringMatching(/^\d+$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const verified = await AuditChain.verify(t.database.db, t.services.auditChain.publicKeySpki);
+    expect(verified).toMatchObject({ ok: true, unsealed: 0n, uncovered: 0n });
+  });
+});
