@@ -97,6 +97,18 @@ describe('admin CLI: audit:verify, audit:list, audit:checkpoint', () => {
     expect((JSON.parse(json.stdout) as { firstBreak: unknown }).firstBreak).toMatchObject({ seq: String(seq), kind: 'content-edited' });
   });
 
+  it('refuses to verify the embedded database while another process (the service) holds it', async () => {
+    const holder = await openDatabase({ dataDir });
+    try {
+      const refused = await admin(dataDir, ['audit:verify']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/the service is running on this data directory: stop it first/);
+      expect(refused.stdout).toBe('');
+    } finally {
+      await holder.close();
+    }
+  });
+
   it('exit code 2 on usage errors, 0 with --help', async () => {
     const unknown = await admin(dataDir, ['audit:verify', '--everything']);
     expect(unknown.code).toBe(2);

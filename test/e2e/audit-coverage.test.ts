@@ -1,7 +1,8 @@
 import { formatKeyId } from '../../src/domain/key-id.js';
 import { AuditChain } from '../../src/services/audit-chain.js';
 import { approveRequest } from '../../src/services/certra/index.js';
-import { certificateRegistry } from '../../src/storage/certificate-registry.js';
+import { auditLog, certificateRegistry } from '../../src/storage/certificate-registry.js';
+import { startTestPlatform } from '../support/platform.js';
 import { testEngine } from '../support/test-database.js';
 import { mintCitizen, openTestServices, requestCertificate, type TestServices } from '../support/services.js';
 
@@ -50,4 +51,25 @@ describe(`audit coverage of officer actions and CA key use (${testEngine})`, () 
     const verified = await AuditChain.verify(t.database.db, t.services.auditChain.publicKeySpki);
     expect(verified).toMatchObject({ ok: true, unsealed: 0n, uncovered: 0n });
   });
+});
+
+describe(`the running server chains audit records on its own (${testEngine})`, () => {
+  it('seals a committed record within AUDIT_SEAL_INTERVAL_SECONDS, and what is left at shutdown', async () => {
+    const t = await startTestPlatform({ AUDIT_SEAL_INTERVAL_SECONDS: '1' });
+    const db = t.database.db;
+    const sealedSeq = async (action: string) =>
+      (await db.query<{ seq: bigint | null }>('SELECT seq FROM audit_log WHERE action = $1', [action]))[0]?.seq ?? null;
+    try {
+      await auditLog.record(db, { actor: { subject: 'CN=Officer,O=eHealth', certificateSerial: '0a1b2c' }, action: 'test.while-running' });
+      const deadline = Date.now() + 10_000;
+      while ((await sealedSeq('test.while-running')) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await sealedSeq('test.while-running')).not.toBeNull();
+      await auditLog.record(db, { actor: 'test', action: 'test.before-shutdown' });
+      await t.platform.close();
+      expect(await sealedSeq('test.before-shutdown')).not.toBeNull();
+      expect((await AuditChain.verify(db, undefined)).firstBreak).toBeUndefined(); // no checkpoint yet: nothing to verify with a key
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });
