@@ -26,8 +26,16 @@ export const pinned = (cpu: number, command: string, args: string[]): [string, s
   hasTaskset && cpus().length > 1 ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
 
 /** `nodeArguments` run under node pinned to CPU 0: the compiled server (dist/) or the bare server source. */
-export async function startServer(name: string, nodeArguments: string[], env: Record<string, string>, path: string, logLevel = 'warn'): Promise<Server> {
-  const [command, args] = pinned(0, process.execPath, nodeArguments);
+/** `pinToFirstCpu: false` lets a server with several processes (WORKERS=N) use every core. */
+export async function startServer(
+  name: string,
+  nodeArguments: string[],
+  env: Record<string, string>,
+  path: string,
+  logLevel = 'warn',
+  pinToFirstCpu = true,
+): Promise<Server> {
+  const [command, args] = pinToFirstCpu ? pinned(0, process.execPath, nodeArguments) : [process.execPath, nodeArguments];
   const child = spawn(command, args, {
     cwd: projectRoot(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: logLevel, ...env },
@@ -54,10 +62,23 @@ export async function startServer(name: string, nodeArguments: string[], env: Re
 }
 
 /** The node process behind a server (taskset execs it, so the pid is the same). */
+/** The server's process and its children (the workers of WORKERS=N), whose figures add up. */
+function processTree(pid: number): number[] {
+  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout ?? '';
+  return [pid, ...children.split('\n').filter(Boolean).map(Number)];
+}
+
+/** RSS of the server (summed over its worker processes; peak: the largest single process). */
 export function rssOf(server: Server): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  let rssMb = 0;
+  let peakMb = 0;
+  for (const pid of processTree(server.child.pid!)) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    rssMb += kb('VmRSS') / 1024;
+    peakMb = Math.max(peakMb, kb('VmHWM') / 1024);
+  }
+  return { rssMb, peakMb };
 }
 
 export interface LoadResult {
@@ -172,6 +193,8 @@ export interface Measurement {
   readonly cpuMicrosPerRequest: number;
   readonly serverBusyPercent: number;
   readonly stealPercent: number;
+  /** CPU the rest of the machine used during the run (the load generator, mostly), in % of one core. */
+  readonly othersBusyPercent: number;
   readonly rss: { rssMb: number; peakMb: number };
 }
 
@@ -184,20 +207,27 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND; // utime + stime
 }
 
-function machineTicks(): { steal: number; total: number } {
+function treeCpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, member) => sum + processCpuSeconds(member), 0);
+}
+
+function machineTicks(): { steal: number; idle: number; total: number } {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { steal: cpu[7] ?? 0, total: cpu.slice(0, 8).reduce((sum, n) => sum + n, 0) };
+  return { steal: cpu[7] ?? 0, idle: (cpu[3] ?? 0) + (cpu[4] ?? 0), total: cpu.slice(0, 8).reduce((sum, n) => sum + n, 0) };
 }
 
 export async function measure(server: Server, seconds: number, run: () => Promise<LoadResult>): Promise<Measurement> {
-  const cpuBefore = processCpuSeconds(server.child.pid!);
+  const cpuBefore = treeCpuSeconds(server.child.pid!);
   const ticksBefore = machineTicks();
   const started = performance.now();
   const result = await run();
   const elapsedSeconds = (performance.now() - started) / 1000;
-  const cpuSeconds = processCpuSeconds(server.child.pid!) - cpuBefore;
+  const cpuSeconds = treeCpuSeconds(server.child.pid!) - cpuBefore;
   const ticksAfter = machineTicks();
+  const machineBusySeconds = (ticksAfter.total - ticksBefore.total - (ticksAfter.idle - ticksBefore.idle)) / CLOCK_TICKS_PER_SECOND;
   return {
+    // Everything else the machine did meanwhile: mostly the load generator, which shares the cores.
+    othersBusyPercent: (Math.max(0, machineBusySeconds - cpuSeconds) / elapsedSeconds) * 100,
     result,
     cpuMicrosPerRequest: (cpuSeconds * 1e6) / Math.max(1, result.requestsPerSecond * seconds),
     serverBusyPercent: (cpuSeconds / elapsedSeconds) * 100,
@@ -216,7 +246,7 @@ export function medianMeasurement(runs: readonly Measurement[]): Measurement {
 export function describeMeasurement(name: string, m: Measurement): string {
   return (
     `${name.padEnd(46)} ${fmt(m.result.requestsPerSecond).padStart(7)} req/s  p50 ${m.result.p50Ms.toFixed(2).padStart(6)} ms  p99 ${m.result.p99Ms.toFixed(2).padStart(7)} ms` +
-    `  server CPU ${fmt(m.cpuMicrosPerRequest).padStart(5)} µs/req (busy ${m.serverBusyPercent.toFixed(0)} %)  steal ${m.stealPercent.toFixed(0)} %` +
+    `  server CPU ${fmt(m.cpuMicrosPerRequest).padStart(5)} µs/req (busy ${m.serverBusyPercent.toFixed(0)} %, rest ${m.othersBusyPercent.toFixed(0)} %)  steal ${m.stealPercent.toFixed(0)} %` +
     `  RSS ${fmt(m.rss.rssMb)} MB${m.result.errors ? `  ERRORS ${m.result.errors}` : ''}`
   );
 }
