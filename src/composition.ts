@@ -18,6 +18,7 @@ import { trustListRoutes } from './frontend/trust-list/trust-list-routes.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
 import { projectPaths } from './project-paths.js';
 import { AuditChain } from './services/audit-chain.js';
+import { claimCaIdentity } from './services/ca-identity.js';
 import { CertificateIssuer, warnAboutOrphanIntents } from './services/certificate-issuer.js';
 import { createCertRaDependencies, type CertRaDependencies } from './services/certra/index.js';
 import { CrlPublisher } from './services/crl-publisher.js';
@@ -85,6 +86,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
       publicationUrl: config.caPublicationUrl,
       logger: { warn: (message) => logger.warn(message), info: (message) => logger.info(message) },
     });
+    // One CA per database: replicas must not each bring a development CA of their own.
+    await claimCaIdentity(db, ca, { warn: (message) => logger.warn(message) });
     // Uses of the CA key that a crash or a rolled-back caller left without a recorded certificate.
     await warnAboutOrphanIntents(db, logger);
     // Certificates name our OCSP responder only when the issuing CA has one.
