@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addTestCaseCommand } from '../../src/cli/commands/certra.js';
-import { projectRoot } from '../../src/project-paths.js';
+import { type CliResult, runAdminCli } from '../support/admin-cli.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { startServerProcess } from '../support/etk-server-process.js';
 
@@ -12,31 +11,7 @@ import { startServerProcess } from '../support/etk-server-process.js';
  * when the suites run on PostgreSQL) in a throwaway DATA_DIR.
  */
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function admin(dataDir: string, args: readonly string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
-    cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_OPERATOR: 'officer.cli' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const admin = (dataDir: string, args: readonly string[]): Promise<CliResult> => runAdminCli(dataDir, args, 'officer.cli');
 
 const SSIN_A = '85073003328';
 const SSIN_B = '90021518409';

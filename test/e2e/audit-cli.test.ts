@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../src/project-paths.js';
+import { type CliResult, runAdminCli } from '../support/admin-cli.js';
 import { openDatabase } from '../../src/storage/database.js';
 
 /**
@@ -11,31 +10,7 @@ import { openDatabase } from '../../src/storage/database.js';
  * directly in the database is pinpointed, with exit code 1.
  */
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function admin(dataDir: string, args: readonly string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
-    cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_OPERATOR: 'officer.audit' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const admin = (dataDir: string, args: readonly string[]): Promise<CliResult> => runAdminCli(dataDir, args, 'officer.audit');
 
 const SSIN = '85073003328';
 
