@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { Config } from './config/config.js';
 import { deferredChildLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
@@ -22,6 +23,8 @@ export interface AppDependencies {
   registerRoutes?: (app: FastifyInstance) => Promise<void>;
   /** Node process metrics on /metrics (off in tests that build several apps in one process). */
   collectProcessMetrics?: boolean;
+  /** Metrics kept by the services (the expiry reminders), served on /metrics with the app's own. */
+  serviceMetrics?: readonly Registry[];
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -57,9 +60,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     done();
   });
   const metrics = createMetrics({ collectProcessMetrics: deps.collectProcessMetrics ?? true });
+  const served = deps.serviceMetrics?.length ? Registry.merge([metrics.registry, ...deps.serviceMetrics]) : metrics.registry;
   // In a worker (WORKERS>1) the primary merges every worker's metrics.
-  const metricsText = metricsSource(metrics.registry);
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metricsText()));
+  const metricsText = metricsSource(served);
+  app.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await metricsText()));
   app.get('/health', async (_request, reply) => {
     try {
       await deps.checkReady();

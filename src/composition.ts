@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { ensureDevAuditKey } from './ca/hierarchy/dev-audit-key.js';
 import { joinUrl, loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
@@ -16,6 +17,7 @@ import { ocspRoutes } from './frontend/ocsp-routes.js';
 import { renderSignedTrustList } from './frontend/trust-list/trust-list-document.js';
 import { trustListRoutes } from './frontend/trust-list/trust-list-routes.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
+import { createReminderMetrics } from './metrics.js';
 import { projectPaths } from './project-paths.js';
 import { AuditChain } from './services/audit-chain.js';
 import { claimCaIdentity } from './services/ca-identity.js';
@@ -26,6 +28,7 @@ import { EtkDirectory } from './services/etk-directory.js';
 import { EtkRegistration } from './services/etk-registration.js';
 import { OCSP_PATH, OcspResponder } from './services/ocsp-responder.js';
 import { registryRevocationChecker } from './services/registry-revocation.js';
+import { ExpiryReminders, SmtpMailer, WebhookSender, type ReminderChannels } from './services/reminders/index.js';
 import { TrustListPublisher } from './services/trust-list/trust-list-publisher.js';
 import { openResponseSigningCredential } from './services/response-signing-credential.js';
 import { SignerRevocation } from './services/signer-revocation.js';
@@ -61,6 +64,10 @@ export interface PlatformServices {
   readonly trustLists: TrustListPublisher;
   /** The hash-chained audit log: seals committed records, signs checkpoints with the audit key. */
   readonly auditChain: AuditChain;
+  /** Expiry reminders by e-mail and webhook (enabled when SMTP_URL or REMINDER_WEBHOOK_URL is set); the admin listings. */
+  readonly reminders: ExpiryReminders;
+  /** Metrics the services keep (the reminders'), for /metrics or a worker's own endpoint. */
+  readonly metricsRegistry: Registry;
   /** Stops LISTENs, closes key handles, and the database when it was opened here. */
   close(): Promise<void>;
 }
@@ -150,6 +157,31 @@ export async function createServices(config: Config, logger: Logger, options: Se
       { db, clock, signer: auditSigner },
       { checkpointEveryRecords: config.auditCheckpointEveryRecords, checkpointEveryMinutes: config.auditCheckpointEveryMinutes },
     );
+    const certRa = createCertRaDependencies({ config, clock, db, issuer, crls });
+    const metricsRegistry = new Registry();
+    const reminderChannels = createReminderChannels(config);
+    const reminders = new ExpiryReminders(
+      {
+        db,
+        clock,
+        logger,
+        metrics: createReminderMetrics(metricsRegistry),
+        channels: reminderChannels,
+        secrets: reminderSecrets(config),
+      },
+      {
+        environment: config.environment,
+        nagDays: config.reminders.nagDays,
+        renewalPeriodMonths: certRa.policy.replacementPeriodMonths,
+        batchLimit: config.reminders.batchLimit,
+        parallelSends: config.reminders.parallelSends,
+        defaultLanguage: config.reminders.defaultLanguage,
+        retryBaseSeconds: config.reminders.retryBaseSeconds,
+        retryMaxSeconds: config.reminders.retryMaxSeconds,
+        leaseSeconds: 600,
+        templates: { builtinDirectory: projectPaths.reminderTemplates(), overrideDirectory: config.reminders.templateDir },
+      },
+    );
     let closed = false;
     return {
       config,
@@ -159,17 +191,20 @@ export async function createServices(config: Config, logger: Logger, options: Se
       ca,
       issuer,
       crls,
-      certRa: createCertRaDependencies({ config, clock, db, issuer, crls }),
+      certRa,
       etkRegistration: new EtkRegistration({ db, clock, ca, challengeTtlSeconds: config.etkChallengeTtlSeconds }),
       etkDirectory,
       signerRevocation,
       ocsp,
       trustLists,
       auditChain,
+      reminders,
+      metricsRegistry,
       async close() {
         if (closed) return;
         closed = true;
-        await Promise.all([etkDirectory.stop(), signerRevocation.stop(), ocsp.stop(), auditChain.stop()]);
+        await Promise.all([etkDirectory.stop(), signerRevocation.stop(), ocsp.stop(), auditChain.stop(), reminders.stop()]);
+        reminderChannels.mailer?.close();
         // What this process wrote joins the chain before it goes.
         await auditChain.seal().catch((error: unknown) => logger.warn({ err: error }, 'audit: sealing at close failed'));
         await auditSigner?.close();
@@ -242,6 +277,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
     // Caches serve nothing until LISTEN is established; a failure to LISTEN is logged and leaves lookups uncached.
     await Promise.all([services.etkDirectory.start(), services.signerRevocation.start(), services.ocsp.start()]);
     services.auditChain.start(config.auditSealIntervalSeconds * 1000, (error) => logger.warn({ err: error }, 'audit: sealing failed, retried next interval'));
+    await startReminders(services);
     const app = await buildApp({
       config,
       logger,
@@ -253,6 +289,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
       requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
       checkReady: () => db.ping(),
+      serviceMetrics: [services.metricsRegistry],
       registerRoutes: async (scope) => {
         await publicationRoutes(scope, { ca, crls: services.crls });
         await scope.register(async (ocspScope) => ocspRoutes(ocspScope, { responder: services.ocsp }));
@@ -276,6 +313,56 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
     await services.close();
     throw error;
   }
+}
+
+/** The reminder channels the configuration enables: e-mail with SMTP_URL, the webhook with REMINDER_WEBHOOK_URL. */
+function createReminderChannels(config: Config): ReminderChannels {
+  const { smtpUrl, from, webhookUrl, webhookSecret } = config.reminders;
+  return {
+    mailer: smtpUrl ? new SmtpMailer({ url: smtpUrl, sender: from }) : undefined,
+    webhook: webhookUrl && webhookSecret ? new WebhookSender({ url: webhookUrl, secret: webhookSecret }) : undefined,
+  };
+}
+
+/** What must never appear in a stored or logged error text: the SMTP password and the webhook secret. */
+function reminderSecrets(config: Config): string[] {
+  const secrets: string[] = [];
+  if (config.reminders.smtpUrl) {
+    const password = new URL(config.reminders.smtpUrl).password;
+    if (password) secrets.push(password, decodeURIComponent(password));
+  }
+  if (config.reminders.webhookSecret) secrets.push(config.reminders.webhookSecret);
+  return secrets;
+}
+
+/** SMTP_URL as it may be logged: scheme, host and port (no user, no password). */
+export function describeSmtpUrl(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  return `${url.protocol}//${url.host}`;
+}
+
+/**
+ * Starts the reminder schedule in this process (REMINDER_INTERVAL_SECONDS, 0 = never: a separate `npm run worker`
+ * runs them), after checking the mail templates so that a broken one stops the start rather than the mails.
+ */
+async function startReminders(services: PlatformServices): Promise<void> {
+  const { config, logger, reminders } = services;
+  if (!reminders.enabled) {
+    logger.info('reminders: no channel configured (SMTP_URL, REMINDER_WEBHOOK_URL): no expiry reminder is sent');
+    return;
+  }
+  if (config.reminders.smtpUrl) await reminders.loadTemplates();
+  const where = {
+    ...(config.reminders.smtpUrl ? { smtp: describeSmtpUrl(config.reminders.smtpUrl) } : {}),
+    ...(config.reminders.webhookUrl ? { webhook: new URL(config.reminders.webhookUrl).origin } : {}),
+    nagDays: config.reminders.nagDays,
+  };
+  if (config.reminders.intervalSeconds === 0) {
+    logger.info(where, 'reminders: not run in the service (REMINDER_INTERVAL_SECONDS=0): run `npm run worker`');
+    return;
+  }
+  reminders.start(config.reminders.intervalSeconds * 1000);
+  logger.info({ ...where, intervalSeconds: config.reminders.intervalSeconds }, 'reminders: running in the service');
 }
 
 /** The audit checkpoint key: AUDIT_KEY, else the development hierarchy's audit key, else none. */

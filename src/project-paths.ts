@@ -17,4 +17,6 @@ export const projectPaths = {
   wsdl: () => join(projectRoot(), 'wsdl'),
   xsd: () => join(projectRoot(), 'xsd'),
   migrations: () => join(projectRoot(), 'migrations'),
+  /** The shipped reminder mail templates (an operator's REMINDER_TEMPLATE_DIR overrides them). */
+  reminderTemplates: () => join(projectRoot(), 'templates', 'reminders'),
 };

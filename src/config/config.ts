@@ -85,6 +85,33 @@ export interface Config {
    * (acceptance: a test case; production: the signer's own SSIN or a registered mandate), 'manual' queues every request.
    */
   readonly certraAutomaticValidation: 'on-file' | 'manual';
+  /** Expiry reminders by e-mail and webhook (SMTP_URL, REMINDER_*). Holds secrets: never log it. */
+  readonly reminders: ReminderConfig;
+}
+
+export interface ReminderConfig {
+  /** SMTP_URL (nodemailer URL, may hold a password): e-mail reminders; unset = no e-mail. */
+  readonly smtpUrl: string | undefined;
+  /** REMINDER_FROM: the From of the mails (required in production with SMTP_URL). */
+  readonly from: string;
+  /** REMINDER_TEMPLATE_DIR: the operator's copies of the mail templates, which win over templates/reminders/. */
+  readonly templateDir: string | undefined;
+  /** REMINDER_WEBHOOK_URL: JSON reminders POSTed there, signed with REMINDER_WEBHOOK_SECRET (HMAC-SHA256). */
+  readonly webhookUrl: string | undefined;
+  readonly webhookSecret: string | undefined;
+  /** REMINDER_NAG_DAYS: days before the end at which a certificate is reminded (90,30,7,1). */
+  readonly nagDays: readonly number[];
+  /** REMINDER_INTERVAL_SECONDS: how often the service runs the job; 0 = never in the service (run by `npm run worker`). */
+  readonly intervalSeconds: number;
+  /** REMINDER_BATCH_LIMIT: certificates planned, and messages delivered, per run at most. */
+  readonly batchLimit: number;
+  /** REMINDER_PARALLEL_SENDS: messages sent at the same time. */
+  readonly parallelSends: number;
+  /** REMINDER_DEFAULT_LANGUAGE: the language of a contact whose language is not recorded (`all`: fr, nl and en in one mail). */
+  readonly defaultLanguage: 'fr' | 'nl' | 'en' | 'all';
+  /** REMINDER_RETRY_BASE_SECONDS / REMINDER_RETRY_MAX_SECONDS: back-off after a failed send, doubling from base up to max. */
+  readonly retryBaseSeconds: number;
+  readonly retryMaxSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -150,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditCheckpointEveryRecords: integer(env, 'AUDIT_CHECKPOINT_EVERY_RECORDS', 1000, 1, 10_000_000),
     auditCheckpointEveryMinutes: integer(env, 'AUDIT_CHECKPOINT_EVERY_MINUTES', 60, 1, 7 * 24 * 60),
     auditSealIntervalSeconds: integer(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 5, 1, 3600),
+    reminders: reminderConfig(env, environment),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL ${config.logLevel} is not a pino level`);
@@ -175,6 +203,59 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('CA_PUBLICATION_URL must be a plain http base URL (CRL distribution points are fetched over http)');
   }
   return Object.freeze(config);
+}
+
+function reminderConfig(env: Env, environment: Environment): ReminderConfig {
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      url = undefined;
+    }
+    // The message names the scheme only: the URL may hold a password.
+    if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname) {
+      throw new ConfigError('SMTP_URL must be smtp://[user:password@]host[:port] or smtps://… (nodemailer URL)');
+    }
+  }
+  if (smtpUrl !== undefined && environment === 'production' && !env.REMINDER_FROM) {
+    throw new ConfigError('REMINDER_FROM is required in production with SMTP_URL (e.g. "eHealth certificates <certificates@example.be>")');
+  }
+  const from = env.REMINDER_FROM || 'eHealth certificate platform <noreply@localhost>';
+  if (!/^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/.test(from.trim()) || /[\r\n]/.test(from)) {
+    throw new ConfigError('REMINDER_FROM must be an address, optionally with a name: Name <address@domain>');
+  }
+  const webhookUrl = env.REMINDER_WEBHOOK_URL || undefined;
+  const webhookSecret = env.REMINDER_WEBHOOK_SECRET || undefined;
+  if (webhookUrl !== undefined) {
+    if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(webhookUrl)) throw new ConfigError('REMINDER_WEBHOOK_URL must be an absolute http(s) URL');
+    if (webhookSecret === undefined)
+      throw new ConfigError('REMINDER_WEBHOOK_URL needs REMINDER_WEBHOOK_SECRET (the HMAC key the receiver checks signatures with)');
+  }
+  if (webhookSecret !== undefined && webhookSecret.length < 16) throw new ConfigError('REMINDER_WEBHOOK_SECRET must be at least 16 characters');
+  if (webhookSecret !== undefined && webhookUrl === undefined) throw new ConfigError('REMINDER_WEBHOOK_SECRET is set without REMINDER_WEBHOOK_URL');
+  const nagDays = (env.REMINDER_NAG_DAYS || '90,30,7,1').split(',').map((day) => day.trim());
+  if (nagDays.some((day) => !/^\d+$/.test(day) || Number(day) < 1 || Number(day) > 1100) || new Set(nagDays.map(Number)).size !== nagDays.length) {
+    throw new ConfigError('REMINDER_NAG_DAYS must be distinct whole numbers of days between 1 and 1100, comma-separated (e.g. 90,30,7,1)');
+  }
+  const retryBaseSeconds = integer(env, 'REMINDER_RETRY_BASE_SECONDS', 60, 1, 86_400);
+  const retryMaxSeconds = integer(env, 'REMINDER_RETRY_MAX_SECONDS', 3600, 1, 7 * 86_400);
+  if (retryMaxSeconds < retryBaseSeconds) throw new ConfigError('REMINDER_RETRY_MAX_SECONDS must not be less than REMINDER_RETRY_BASE_SECONDS');
+  return {
+    smtpUrl,
+    from: from.trim(),
+    templateDir: env.REMINDER_TEMPLATE_DIR ? resolve(env.REMINDER_TEMPLATE_DIR) : undefined,
+    webhookUrl,
+    webhookSecret,
+    nagDays: nagDays.map(Number).sort((a, b) => b - a),
+    intervalSeconds: integer(env, 'REMINDER_INTERVAL_SECONDS', 300, 0, 86_400),
+    batchLimit: integer(env, 'REMINDER_BATCH_LIMIT', 1000, 1, 100_000),
+    parallelSends: integer(env, 'REMINDER_PARALLEL_SENDS', 2, 1, 32),
+    defaultLanguage: oneOf(env, 'REMINDER_DEFAULT_LANGUAGE', ['fr', 'nl', 'en', 'all'] as const, 'all'),
+    retryBaseSeconds,
+    retryMaxSeconds,
+  };
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -16,6 +16,8 @@ export interface MandateRow {
   readonly role: MandateRole;
   readonly designatedByMandateId: bigint | null;
   readonly evidence: string;
+  /** Where the holder is reminded of the organisation's expiring certificates (certificate managers); null = not registered. */
+  readonly contactEmail: string | null;
   readonly registeredBy: string;
   readonly registeredAt: Date;
   readonly withdrawnAt: Date | null;
@@ -44,7 +46,7 @@ export class DuplicateRegistrationError extends Error {
 }
 
 const MANDATE_COLUMNS = `id, organisation_type, organisation_id, organisation_name, holder_ssin, role, designated_by_mandate_id, evidence,
-  registered_by, registered_at, withdrawn_at, withdrawn_by, withdrawal_reason`;
+  contact_email, registered_by, registered_at, withdrawn_at, withdrawn_by, withdrawal_reason`;
 
 function toMandate(r: Record<string, unknown>): MandateRow {
   return {
@@ -56,6 +58,7 @@ function toMandate(r: Record<string, unknown>): MandateRow {
     role: r.role as MandateRole,
     designatedByMandateId: (r.designated_by_mandate_id as bigint | null) ?? null,
     evidence: r.evidence as string,
+    contactEmail: (r.contact_email as string | null) ?? null,
     registeredBy: r.registered_by as string,
     registeredAt: r.registered_at as Date,
     withdrawnAt: (r.withdrawn_at as Date | null) ?? null,
@@ -81,12 +84,15 @@ function toTestCase(r: Record<string, unknown>): TestCaseRow {
 }
 
 export const mandates = {
-  async insert(q: Queryable, mandate: Omit<MandateRow, 'id' | 'withdrawnAt' | 'withdrawnBy' | 'withdrawalReason'>): Promise<MandateRow> {
+  async insert(
+    q: Queryable,
+    mandate: Omit<MandateRow, 'id' | 'contactEmail' | 'withdrawnAt' | 'withdrawnBy' | 'withdrawalReason'> & { readonly contactEmail?: string | null },
+  ): Promise<MandateRow> {
     try {
       const [row] = await q.query(
         `INSERT INTO certra_mandates (organisation_type, organisation_id, organisation_name, holder_ssin, role, designated_by_mandate_id,
-           evidence, registered_by, registered_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${MANDATE_COLUMNS}`,
+           evidence, registered_by, registered_at, contact_email)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${MANDATE_COLUMNS}`,
         [
           mandate.organisationType,
           mandate.organisationId,
@@ -97,6 +103,7 @@ export const mandates = {
           mandate.evidence,
           mandate.registeredBy,
           mandate.registeredAt,
+          mandate.contactEmail ?? null,
         ],
       );
       return toMandate(row!);
@@ -141,6 +148,12 @@ export const mandates = {
       [filter.organisationType ?? null, filter.organisationId ?? null, filter.holderSsin ?? null, filter.includeWithdrawn ?? false],
     );
     return rows.map(toMandate);
+  },
+
+  /** Sets (or, with null, removes) the reminder address of an active mandate; false when it was not active. */
+  async setContactEmail(q: Queryable, id: bigint, contactEmail: string | null): Promise<boolean> {
+    const rows = await q.query('UPDATE certra_mandates SET contact_email = $2 WHERE id = $1 AND withdrawn_at IS NULL RETURNING id', [id, contactEmail]);
+    return rows.length === 1;
   },
 
   /** Withdraws an active mandate; false when it was not active. */

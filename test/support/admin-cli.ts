@@ -7,11 +7,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** `npm run admin -- <args>` as an operator runs it: a child process on the embedded database in `dataDir`. */
-export function runAdminCli(dataDir: string, args: readonly string[], operator: string): Promise<CliResult> {
+/**
+ * `npm run admin -- <args>` as an operator runs it: a child process on the embedded database in `dataDir`, with `env`
+ * added to its environment.
+ */
+export function runAdminCli(dataDir: string, args: readonly string[], operator: string, env: Record<string, string> = {}): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
     cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_OPERATOR: operator },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_OPERATOR: operator, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -18,6 +18,7 @@ import {
   type CertRaDependencies,
 } from '../../src/services/certra/index.js';
 import type { AuthenticatedSigner } from '../../src/domain/authenticated-signer.js';
+import type { ContactData } from '../../src/domain/certra.js';
 import { parseEhealthDn } from '../../src/identifiers/index.js';
 import { certificateRegistry } from '../../src/storage/certificate-registry.js';
 import type { Database } from '../../src/storage/database.js';
@@ -86,8 +87,14 @@ export function contractFor(deps: CertRaDependencies, person: Person, holder: Ac
 }
 
 /** generateCertificate signed with the person's eID Signature key: a CSR for the contract DN with `key`. */
-export function submit(deps: CertRaDependencies, person: Person, contract: CertificateContract, key: KeyObject = rsaKey()): Promise<CertificateRequestOutcome> {
-  return submitAs(deps, eidSignatureSigner(person.identity), contract, key);
+export function submit(
+  deps: CertRaDependencies,
+  person: Person,
+  contract: CertificateContract,
+  key: KeyObject = rsaKey(),
+  contactData: ContactData = CONTACT,
+): Promise<CertificateRequestOutcome> {
+  return submitAs(deps, eidSignatureSigner(person.identity), contract, key, contactData);
 }
 
 /** generateCertificate as `signer` authenticated it: a CSR for the contract DN with `key`. */
@@ -96,10 +103,11 @@ export function submitAs(
   signer: AuthenticatedSigner,
   contract: CertificateContract,
   key: KeyObject = rsaKey(),
+  contactData: ContactData = CONTACT,
 ): Promise<CertificateRequestOutcome> {
   return submitCertificateRequest(deps, {
     signer,
-    contactData: CONTACT,
+    contactData,
     csrDer: csrFor(contract.dn, key),
     contract,
     baseServiceUsage: [],
@@ -112,11 +120,11 @@ export async function requestCertificate(
   deps: CertRaDependencies,
   person: Person,
   holder: Actor = actorOf(person),
-  options: { applicationId?: string; key?: KeyObject } = {},
+  options: { applicationId?: string; key?: KeyObject; contactData?: ContactData } = {},
 ): Promise<{ key: KeyObject; contract: CertificateContract; outcome: CertificateRequestOutcome }> {
   const contract = await contractFor(deps, person, holder, options.applicationId);
   const key = options.key ?? rsaKey();
-  return { key, contract, outcome: await submit(deps, person, contract, key) };
+  return { key, contract, outcome: await submit(deps, person, contract, key, options.contactData) };
 }
 
 /** The issued certificate (DER) of a request, read back with getCertificate's service function. */
@@ -194,4 +202,20 @@ export async function expectRefusedUnchanged(state: () => Promise<unknown>, code
   const before = await state();
   expect(await refusalOf(action)).toBe(code);
   expect(await state()).toEqual(before);
+}
+
+/**
+ * Another services instance on the same database, DATA_DIR (so the same CA) and clock: the service restarted, or a
+ * second process beside it. `database` stands for that process's own connection (a second pool on PostgreSQL).
+ */
+export async function openSiblingServices(
+  t: TestServices,
+  env: Record<string, string> = {},
+  options: { database?: Database; logger?: pino.Logger } = {},
+): Promise<PlatformServices> {
+  const config = loadConfig({ DATA_DIR: t.services.config.dataDir, LOG_LEVEL: 'silent', ...env });
+  return createServices(config, options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), {
+    database: options.database ?? t.database.db,
+    clock: t.clock,
+  });
 }

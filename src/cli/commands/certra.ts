@@ -10,6 +10,7 @@ import {
   registerLegalRepresentative,
   registerTestCase,
   removeTestCase,
+  setMandateContactEmail,
   withdrawMandate,
 } from '../../services/certra/index.js';
 import type { CertRaRequestRow } from '../../storage/certra-requests.js';
@@ -40,7 +41,8 @@ function idValue(name: string, value: string): bigint {
 function describeMandate(m: MandateRow): string {
   const designation = m.designatedByMandateId === null ? '' : ` designated-by=#${m.designatedByMandateId}`;
   const state = m.withdrawnAt ? ` WITHDRAWN ${m.withdrawnAt.toISOString()} by ${m.withdrawnBy}` : '';
-  return `#${m.id} ${m.organisationType}=${m.organisationId} "${m.organisationName}" ${m.role} ssin=${m.holderSsin}${designation} evidence="${m.evidence}" registered ${m.registeredAt.toISOString()} by ${m.registeredBy}${state}`;
+  const email = m.contactEmail === null ? '' : ` email=${m.contactEmail}`;
+  return `#${m.id} ${m.organisationType}=${m.organisationId} "${m.organisationName}" ${m.role} ssin=${m.holderSsin}${designation}${email} evidence="${m.evidence}" registered ${m.registeredAt.toISOString()} by ${m.registeredBy}${state}`;
 }
 
 function describeRequest(r: CertRaRequestRow): string {
@@ -99,6 +101,11 @@ export const addCertificateManagerCommand = defineCommand({
       description: 'SSIN of the legal representative who designates them (an active mandate)',
     },
     evidence: { type: 'string', required: true, placeholder: 'REF', description: 'reference of the signed procuration form' },
+    email: {
+      type: 'string',
+      placeholder: 'ADDRESS',
+      description: "where they are reminded of the organisation's expiring certificates (default: the address of their latest request)",
+    },
   },
   async run(context, options, out) {
     const mandate = await run(() =>
@@ -109,6 +116,7 @@ export const addCertificateManagerCommand = defineCommand({
           holderSsin: options.ssin,
           designatedBySsin: options['designated-by'],
           evidence: options.evidence,
+          contactEmail: options.email,
         },
         context.operator,
       ),
@@ -147,6 +155,7 @@ export const listMandatesCommand = defineListCommand({
     holderSsin: m.holderSsin,
     designatedByMandateId: jsonId(m.designatedByMandateId),
     evidence: m.evidence,
+    contactEmail: m.contactEmail,
     registeredAt: jsonDate(m.registeredAt),
     registeredBy: m.registeredBy,
     withdrawnAt: jsonDate(m.withdrawnAt),
@@ -166,6 +175,22 @@ export const withdrawMandateCommand = defineCommand({
     const id = idValue('id', options.id);
     const mandate = await run(() => withdrawMandate(context, id, options.reason, context.operator));
     out(`withdrawn ${describeMandate(mandate)}`);
+  },
+});
+
+export const setMandateEmailCommand = defineCommand({
+  name: 'certra:mandate:set-email',
+  summary: "set the address a certificate manager is reminded at of the organisation's expiring certificates",
+  options: {
+    id: { type: 'string', required: true, placeholder: 'N', description: 'mandate number (#N in certra:mandate:list)' },
+    email: { type: 'string', placeholder: 'ADDRESS', description: 'the address' },
+    clear: { type: 'boolean', description: 'remove the address: the one of their latest request is used again' },
+  },
+  async run(context, options, out) {
+    const id = idValue('id', options.id);
+    if ((options.email === undefined) === !options.clear) throw new UsageError('give either --email or --clear');
+    const mandate = await run(() => setMandateContactEmail(context, id, options.email ?? null, context.operator));
+    out(`updated ${describeMandate(mandate)}`);
   },
 });
 
@@ -318,6 +343,7 @@ export const CERTRA_COMMANDS: readonly AdminCommand[] = [
   addLegalRepresentativeCommand,
   addCertificateManagerCommand,
   listMandatesCommand,
+  setMandateEmailCommand,
   withdrawMandateCommand,
   addTestCaseCommand,
   listTestCasesCommand,

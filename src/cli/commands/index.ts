@@ -3,6 +3,7 @@ import { AUDIT_COMMANDS } from './audit.js';
 import { CA_COMMANDS } from './ca.js';
 import { CERTRA_COMMANDS } from './certra.js';
 import { mintIdentityCommand } from './identity.js';
+import { REMINDER_COMMANDS } from './reminders.js';
 
 /** Every admin command; each file under commands/ contributes its own. */
-export const ADMIN_COMMANDS: readonly AdminCommand[] = [mintIdentityCommand, ...CERTRA_COMMANDS, ...CA_COMMANDS, ...AUDIT_COMMANDS];
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [mintIdentityCommand, ...CERTRA_COMMANDS, ...CA_COMMANDS, ...AUDIT_COMMANDS, ...REMINDER_COMMANDS];

@@ -3,7 +3,6 @@ import { el, textEl, type Xml } from '../../xml/builder.js';
 
 import type { KeySigner } from '../../ca/keys/key-signer.js';
 import {
-  SERVICE_TYPES,
   TRUST_LIST_FILES,
   type TrustListContent,
   type TrustListEdition,

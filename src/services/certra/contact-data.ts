@@ -4,6 +4,13 @@ import { ServiceError } from '../../domain/errors.js';
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/u;
 const PHONE = /^[0-9+()./\s-]{4,32}$/u;
 
+/** A trimmed e-mail address of the shape ContactData accepts; malformed → INVALID_REQUEST naming `what`. */
+export function normaliseEmail(value: string, what: string): string {
+  const trimmed = value.trim();
+  if (!EMAIL.test(trimmed)) throw new ServiceError('INVALID_REQUEST', `${what} is not an e-mail address`);
+  return trimmed;
+}
+
 /** Trimmed contact data, empty optional fields dropped (some clients send empty elements); malformed → INVALID_REQUEST. */
 export function normaliseContactData(input: ContactData): ContactData {
   const field = (value: string | undefined, pattern: RegExp, name: string, required: boolean): string | undefined => {

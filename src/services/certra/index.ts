@@ -40,6 +40,7 @@ export {
   registerLegalRepresentative,
   registerTestCase,
   removeTestCase,
+  setMandateContactEmail,
   withdrawMandate,
   type RegistrationDeps,
 } from './mandates.js';

@@ -6,6 +6,7 @@ import { checkSsin, normaliseDnName } from '../../identifiers/index.js';
 import { auditLog } from '../../storage/certificate-registry.js';
 import { mandates, testCases, type MandateRow, type TestCaseRow } from '../../storage/certra-registrations.js';
 import type { Database, Queryable } from '../../storage/database.js';
+import { normaliseEmail } from './contact-data.js';
 import { requireValidIdentifier } from './identities.js';
 import { isCertifiableOrganisationType } from './profiles.js';
 
@@ -37,6 +38,8 @@ export interface CertificateManagerInput {
   readonly designatedBySsin: string;
   /** Reference of the procuration form. */
   readonly evidence: string;
+  /** Where they are reminded of the organisation's expiring certificates (else the address of their latest request). */
+  readonly contactEmail?: string | undefined;
 }
 
 function requireOrganisation(organisation: Identifier, now: Date): Identifier {
@@ -87,6 +90,7 @@ export async function registerCertificateManager(deps: RegistrationDeps, input: 
   const holderSsin = requireSsin(input.holderSsin, now, 'holder');
   const designatedBySsin = requireSsin(input.designatedBySsin, now, 'designating legal representative');
   const evidence = requireEvidence(input.evidence);
+  const contactEmail = input.contactEmail === undefined ? null : normaliseEmail(input.contactEmail, "the certificate manager's e-mail");
   return deps.db.transaction(async (tx) => {
     const designator = (await mandates.findActive(tx, organisation.type, organisation.value, designatedBySsin)).find((m) => m.role === 'LEGAL_REPRESENTATIVE');
     if (!designator) {
@@ -100,6 +104,7 @@ export async function registerCertificateManager(deps: RegistrationDeps, input: 
       role: 'CERTIFICATE_MANAGER',
       designatedByMandateId: designator.id,
       evidence,
+      contactEmail,
       registeredBy: operator,
       registeredAt: now,
     });
@@ -121,6 +126,29 @@ export async function withdrawMandate(deps: RegistrationDeps, mandateId: bigint,
   });
 }
 
+/**
+ * Sets the address a certificate manager is reminded at (null: back to the address of their latest request). Audited
+ * with the operator, the address before and after.
+ */
+export async function setMandateContactEmail(deps: RegistrationDeps, mandateId: bigint, contactEmail: string | null, operator: string): Promise<MandateRow> {
+  const email = contactEmail === null ? null : normaliseEmail(contactEmail, 'the e-mail');
+  return deps.db.transaction(async (tx) => {
+    const mandate = await mandates.findById(tx, mandateId);
+    if (!mandate) throw new ServiceError('DATA_NOT_FOUND', `no mandate ${mandateId}`);
+    if (!(await mandates.setContactEmail(tx, mandateId, email))) throw new ServiceError('INVALID_REQUEST', `mandate ${mandateId} is withdrawn`);
+    const after = (await mandates.findById(tx, mandateId))!;
+    await auditLog.record(tx, {
+      actor: operator,
+      action: 'certra.mandate.contact-changed',
+      subject: `${mandate.organisationType}=${mandate.organisationId}`,
+      details: { mandateId: String(mandate.id), holderSsin: mandate.holderSsin },
+      before: { contactEmail: mandate.contactEmail },
+      after: { contactEmail: after.contactEmail },
+    });
+    return after;
+  });
+}
+
 export async function listMandates(
   deps: RegistrationDeps,
   filter: { organisation?: Identifier; holderSsin?: string; includeWithdrawn?: boolean },
@@ -137,7 +165,14 @@ async function auditMandate(q: Queryable, operator: string, action: string, mand
     actor: operator,
     action,
     subject: `${mandate.organisationType}=${mandate.organisationId}`,
-    details: { mandateId: String(mandate.id), holderSsin: mandate.holderSsin, role: mandate.role, evidence: mandate.evidence, ...extra },
+    details: {
+      mandateId: String(mandate.id),
+      holderSsin: mandate.holderSsin,
+      role: mandate.role,
+      evidence: mandate.evidence,
+      ...(mandate.contactEmail !== null ? { contactEmail: mandate.contactEmail } : {}),
+      ...extra,
+    },
   });
 }
 
