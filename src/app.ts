@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import type { Config } from './config/config.js';
 import { deferredChildLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
+import type { HealthReport } from './services/health.js';
 import { metricsSource } from './workers.js';
 import type { ContractDocuments } from './soap/contract-documents.js';
 import type { SoapService } from './soap/service.js';
@@ -18,7 +19,8 @@ export interface AppDependencies {
   documents: ContractDocuments;
   requestValidator: XmlValidator;
   /** Readiness probe (database reachable). */
-  checkReady: () => Promise<void>;
+  /** /health: 200 when the report says ok, else 503 (the database, and every signing key reachable). */
+  checkHealth: () => Promise<HealthReport>;
   /** Further plain HTTP routes (REST ETKDepot, CRLs, metrics), registered outside the SOAP scope. */
   registerRoutes?: (app: FastifyInstance) => Promise<void>;
   /** Node process metrics on /metrics (off in tests that build several apps in one process). */
@@ -66,8 +68,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await metricsText()));
   app.get('/health', async (_request, reply) => {
     try {
-      await deps.checkReady();
-      return { status: 'ok' };
+      const report = await deps.checkHealth();
+      return reply.code(report.status === 'ok' ? 200 : 503).send(report);
     } catch (error) {
       deps.logger.warn({ err: error }, 'readiness check failed');
       return reply.code(503).send({ status: 'unavailable' });

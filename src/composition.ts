@@ -20,6 +20,7 @@ import { publicationRoutes } from './frontend/publication-routes.js';
 import { createReminderMetrics } from './metrics.js';
 import { projectPaths } from './project-paths.js';
 import { AuditChain } from './services/audit-chain.js';
+import { caKeys, checkHealth, type HealthReport } from './services/health.js';
 import { claimCaIdentity } from './services/ca-identity.js';
 import { CertificateIssuer, warnAboutOrphanIntents } from './services/certificate-issuer.js';
 import { createCertRaDependencies, type CertRaDependencies } from './services/certra/index.js';
@@ -68,6 +69,8 @@ export interface PlatformServices {
   readonly reminders: ExpiryReminders;
   /** Metrics the services keep (the reminders'), for /metrics or a worker's own endpoint. */
   readonly metricsRegistry: Registry;
+  /** The database answers and every signing key (CA, signers, audit) is reachable: what /health reports. */
+  checkHealth(): Promise<HealthReport>;
   /** Stops LISTENs, closes key handles, and the database when it was opened here. */
   close(): Promise<void>;
 }
@@ -200,6 +203,12 @@ export async function createServices(config: Config, logger: Logger, options: Se
       auditChain,
       reminders,
       metricsRegistry,
+      checkHealth: () =>
+        checkHealth({
+          ping: () => db.ping(),
+          keys: [...caKeys(material), ...(auditSigner ? [{ name: 'audit checkpoint key', signer: auditSigner }] : [])],
+          logger,
+        }),
       async close() {
         if (closed) return;
         closed = true;
@@ -288,7 +297,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       ],
       documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
       requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
-      checkReady: () => db.ping(),
+      checkHealth: () => services.checkHealth(),
       serviceMetrics: [services.metricsRegistry],
       registerRoutes: async (scope) => {
         await publicationRoutes(scope, { ca, crls: services.crls });

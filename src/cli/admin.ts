@@ -14,7 +14,8 @@ import {
   parseCommandOptions,
   usageLine,
   UsageError,
-  type AdminCommand,
+  type AnyAdminCommand,
+  type CommandDeclaration,
 } from './command.js';
 import { ADMIN_COMMANDS } from './commands/index.js';
 
@@ -42,6 +43,16 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) return usageError(error.message, commandUsage(command));
     throw error;
   }
+  if (command.standalone) {
+    // Set-up commands run before there is a platform to open (no CA, no database yet).
+    try {
+      await command.run({ env: process.env, now: () => new Date() }, options, (line) => process.stdout.write(`${line}\n`));
+      return EXIT_OK;
+    } catch (error) {
+      if (error instanceof UsageError) return usageError(error.message, commandUsage(command));
+      throw error;
+    }
+  }
   const config = loadConfig();
   // Logs go to stderr: stdout is the command's output alone (--json pipes into other tools).
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', pino.destination(2));
@@ -68,11 +79,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function findCommand(name: string): AdminCommand | undefined {
+function findCommand(name: string): AnyAdminCommand | undefined {
   return ADMIN_COMMANDS.find((c) => c.name === name);
 }
 
-function commandUsage(command: AdminCommand): string {
+function commandUsage(command: CommandDeclaration): string {
   return `${usageLine(command)}\n(${INVOCATION} ${command.name} --help describes the options)\n`;
 }
 

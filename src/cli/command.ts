@@ -48,21 +48,41 @@ export type OptionValues<O extends OptionSpecs> = {
 
 export type OutputLine = (line: string) => void;
 
-export interface AdminCommand<O extends OptionSpecs = OptionSpecs> {
+/** What every command declares: its name, what it does, its options. */
+export interface CommandDeclaration<O extends OptionSpecs = OptionSpecs> {
   readonly name: string;
   /** One line for the command list. */
   readonly summary: string;
   /** More about the command, for its --help. */
   readonly details?: string;
   readonly options: O;
+}
+
+/** A command on the platform's database and CA (the context opens them). */
+export interface AdminCommand<O extends OptionSpecs = OptionSpecs> extends CommandDeclaration<O> {
+  readonly standalone?: undefined;
   run(context: AdminContext, options: OptionValues<O>, out: OutputLine): Promise<void>;
 }
+
+/** What a command that runs before there is a platform gets (ca:init): no database, no CA. */
+export interface StandaloneContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+}
+
+/** A command that runs without opening the platform: it sets up what the platform will open. */
+export interface StandaloneCommand<O extends OptionSpecs = OptionSpecs> extends CommandDeclaration<O> {
+  readonly standalone: true;
+  run(context: StandaloneContext, options: OptionValues<O>, out: OutputLine): Promise<void>;
+}
+
+export type AnyAdminCommand = AdminCommand | StandaloneCommand;
 
 /** A command's invocation was wrong (exit code 2, the command's usage on stderr). */
 export class UsageError extends Error {
   constructor(
     message: string,
-    readonly command?: AdminCommand,
+    readonly command?: CommandDeclaration,
   ) {
     super(message);
     this.name = 'UsageError';
@@ -72,13 +92,22 @@ export class UsageError extends Error {
 const HELP_OPTION = 'help';
 
 export function defineCommand<const O extends OptionSpecs>(command: AdminCommand<O>): AdminCommand<O> {
+  checkOptionSpecs(command);
+  return command;
+}
+
+export function defineStandaloneCommand<const O extends OptionSpecs>(command: StandaloneCommand<O>): StandaloneCommand<O> {
+  checkOptionSpecs(command);
+  return command;
+}
+
+function checkOptionSpecs(command: CommandDeclaration): void {
   for (const [name, spec] of Object.entries(command.options)) {
     if (name === HELP_OPTION) throw new Error(`${command.name}: --help is reserved`);
     if (spec.type === 'boolean' && (spec.multiple || spec.required || spec.default !== undefined)) {
       throw new Error(`${command.name}: boolean option --${name} cannot be multiple, required or defaulted`);
     }
   }
-  return command;
 }
 
 /** A JSON value of a --json list: plain data, so that every row of a list has the same keys. */
@@ -131,7 +160,7 @@ export const jsonDate = (value: Date | null): string | null => (value === null ?
 export const jsonId = (value: bigint | null): string | null => (value === null ? null : value.toString());
 
 /** Parses a command's arguments against its declaration; throws UsageError. */
-export function parseCommandOptions<O extends OptionSpecs>(command: AdminCommand<O>, args: readonly string[]): OptionValues<O> {
+export function parseCommandOptions<O extends OptionSpecs>(command: CommandDeclaration<O>, args: readonly string[]): OptionValues<O> {
   const config: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, spec] of Object.entries(command.options)) {
     config[name] = { type: spec.type, multiple: spec.multiple ?? false, ...(spec.default !== undefined ? { default: spec.default } : {}) };
@@ -171,7 +200,7 @@ export function asksForHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
 }
 
-export function usageLine(command: AdminCommand): string {
+export function usageLine(command: CommandDeclaration): string {
   const parts = Object.entries(command.options).map(([name, spec]) => {
     const option = spec.type === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder ?? 'VALUE'}`;
     const repeated = spec.multiple ? `${option} …` : option;
@@ -180,7 +209,7 @@ export function usageLine(command: AdminCommand): string {
   return `usage: ${INVOCATION} ${command.name}${parts.length ? ` ${parts.join(' ')}` : ''}`;
 }
 
-export function commandHelp(command: AdminCommand): string {
+export function commandHelp(command: CommandDeclaration): string {
   const rows: Array<[string, string]> = Object.entries(command.options).map(([name, spec]) => {
     const notes = [
       spec.required ? 'required' : undefined,
@@ -209,7 +238,7 @@ export function commandHelp(command: AdminCommand): string {
   ].join('\n');
 }
 
-export function generalHelp(commands: readonly AdminCommand[]): string {
+export function generalHelp(commands: readonly CommandDeclaration[]): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
     `usage: ${INVOCATION} <command> [options]`,
@@ -230,6 +259,7 @@ export function generalHelp(commands: readonly AdminCommand[]): string {
 }
 
 /** Parses and runs one command on an open context: what the CLI does after opening it (tests call it in-process). */
-export async function runAdminCommand(command: AdminCommand, context: AdminContext, args: readonly string[], out: OutputLine): Promise<void> {
+export async function runAdminCommand(command: AnyAdminCommand, context: AdminContext, args: readonly string[], out: OutputLine): Promise<void> {
+  if (command.standalone) throw new Error(`${command.name} runs without the platform: call it with a StandaloneContext`);
   await command.run(context, parseCommandOptions(command, args), out);
 }

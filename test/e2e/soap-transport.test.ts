@@ -195,6 +195,20 @@ describe('SOAP transport', () => {
   it('answers the health probe', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: 'ok' });
+    // The development hierarchy's keys are files, decrypted at start: nothing to probe, nothing to leak.
+    expect(response.json()).toEqual({
+      status: 'ok',
+      database: 'ok',
+      keys: {
+        'root CA': { custody: 'file', status: 'ok' },
+        'issuing CA': { custody: 'file', status: 'ok' },
+        'ETK-RA signer': { custody: 'file', status: 'ok' },
+        'test citizen CA': { custody: 'file', status: 'ok' },
+        'OCSP responder (issuing CA)': { custody: 'file', status: 'ok' },
+        'OCSP responder (root)': { custody: 'file', status: 'ok' },
+        'trusted-list signer': { custody: 'file', status: 'ok' },
+        'audit checkpoint key': { custody: 'file', status: 'ok' },
+      },
+    });
   });
 });

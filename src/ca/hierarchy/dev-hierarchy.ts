@@ -51,7 +51,7 @@ export const DEV_CITIZEN_CA_SUBJECT: DnSequence = [
 ];
 
 /** The test citizen CA is self-signed (its own trust anchor, apart from the eHealth hierarchy): no CDP/AIA to itself. */
-const SELF_SIGNED_CITIZEN_CA = { ...citizenCaProfile, crlDistributionPoint: false, authorityInfoAccess: false };
+export const SELF_SIGNED_CITIZEN_CA = { ...citizenCaProfile, crlDistributionPoint: false, authorityInfoAccess: false };
 
 export const DEV_HIERARCHY_FILE = 'hierarchy.json';
 const PASSPHRASE_FILE = 'passphrase';

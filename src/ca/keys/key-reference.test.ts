@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSoftHsmToken, type SoftHsmToken } from '../../../test/support/softhsm.js';
 import { generatePrivateKey, writeEncryptedKeyFile } from './file-key.js';
-import { describeKeyReference, openKeySigner, parseKeyReference, validateKeyReference } from './key-reference.js';
+import { describeKeyReference, keyReferenceUri, openKeySigner, parseKeyReference, validateKeyReference, type KeyReference } from './key-reference.js';
 import { generateTokenKeyPair } from './pkcs11-key.js';
 import { rejectionOf } from '../../../test/support/rejection.js';
 
@@ -78,6 +78,27 @@ describe('parseKeyReference', () => {
       throw new Error('expected a failure');
     } catch (error) {
       expect((error as Error).message).not.toContain('s3cr3t-pin');
+    }
+  });
+
+  it('writes references as URIs that parse back to the same reference', () => {
+    const references: KeyReference[] = [
+      { kind: 'file', path: '/etc/ehealth ca/issuing.key.pem', passphraseEnv: 'CA_PASS' },
+      { kind: 'file', path: 'relative/key%.pem', passphraseFile: '/run/secrets/pass word' },
+      {
+        kind: 'pkcs11',
+        module: '/usr/lib/softhsm/libsofthsm2.so',
+        tokenLabel: 'eHealth CA;prod',
+        pinEnv: 'HSM_PIN',
+        keyId: '01a2ff',
+        keyLabel: 'ehealth-issuing',
+      },
+      { kind: 'pkcs11', module: '/opt/hsm/lib p11.so', slot: '3', pinFile: '/run/secrets/pin', keyLabel: 'a&b=c' },
+    ];
+    for (const reference of references) {
+      const uri = keyReferenceUri(reference);
+      expect(uri).not.toMatch(/[\s"{}]/);
+      expect(parseKeyReference(uri)).toEqual(reference);
     }
   });
 

@@ -181,6 +181,26 @@ export function describeKeyReference(reference: KeyReference): string {
   return `pkcs11:${[token, ...key].join(';')} (${reference.module})`;
 }
 
+/**
+ * The reference as a URI (file: or pkcs11:) that parseKeyReference reads back: for settings written where JSON's
+ * quotes would be mangled (an environment file).
+ */
+export function keyReferenceUri(reference: KeyReference): string {
+  const encode = (value: string) => encodeURIComponent(value);
+  if (reference.kind === 'file') {
+    const secret =
+      reference.passphraseEnv !== undefined ? `passphrase-env=${encode(reference.passphraseEnv)}` : `passphrase-file=${encode(reference.passphraseFile!)}`;
+    return `file:${reference.path.split('/').map(encode).join('/')}?${secret}`;
+  }
+  const path = [
+    reference.tokenLabel !== undefined ? `token=${encode(reference.tokenLabel)}` : `slot-id=${String(reference.slot)}`,
+    ...(reference.keyId !== undefined ? [`id=${reference.keyId.replace(/../g, '%$&')}`] : []),
+    ...(reference.keyLabel !== undefined ? [`object=${encode(reference.keyLabel)}`] : []),
+  ];
+  const pin = reference.pinEnv !== undefined ? `pin-env=${encode(reference.pinEnv)}` : `pin-source=${encode(`file:${reference.pinFile!}`)}`;
+  return `pkcs11:${path.join(';')}?module-path=${encode(reference.module)}&${pin}`;
+}
+
 export async function openKeySigner(reference: KeyReference, env: NodeJS.ProcessEnv = process.env): Promise<ClosableKeySigner> {
   const valid = validateKeyReference(reference);
   if (valid.kind === 'file') {

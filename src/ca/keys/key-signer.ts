@@ -16,6 +16,11 @@ export interface KeySigner {
   readonly description: string;
   /** RSASSA-PKCS1-v1_5 for RSA keys; DER-encoded ECDSA-Sig-Value for EC keys. */
   sign(data: Uint8Array, hash: SignatureHash): Promise<Buffer>;
+  /**
+   * For keys held outside the process (PKCS#11): resolves when the token answers, the session is logged in and the
+   * key is there, without signing anything; rejects with the reason (never a secret). Keys in memory have none.
+   */
+  checkReachable?(): Promise<void>;
 }
 
 export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm {

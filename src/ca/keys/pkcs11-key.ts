@@ -382,12 +382,44 @@ export async function openPkcs11KeySigner(location: Pkcs11KeyLocation, env: Node
     }
   };
 
+  // C_GetSessionInfo and C_GetAttributeValue on the key handle: cheap, no signature, and they fail as signing would
+  // when the token dropped the session or the login (then one reconnection is tried, as for signing).
+  const checkNow = async (): Promise<void> => {
+    if (closed) throw new Pkcs11Error(`PKCS#11: signer ${description} is closed`);
+    const probe = () => {
+      // graphene reads C_GetSessionInfo into `state` in a protected method; CKS_RO/RW_USER_FUNCTIONS = 1/3 (logged in).
+      (session as unknown as { getInfo(): void }).getInfo();
+      if (session!.state !== 1 && session!.state !== 3) throw new Pkcs11Error('CKR_USER_NOT_LOGGED_IN');
+      privateKey.getAttribute({ sign: null });
+    };
+    try {
+      probe();
+      return;
+    } catch (error) {
+      if (!SESSION_LOST.has(pkcs11Reason(error)) && pkcs11Reason(error) !== 'CKR_USER_NOT_LOGGED_IN') {
+        throw new Pkcs11Error(`PKCS#11: ${description} is not reachable: ${pkcs11Reason(error)}`);
+      }
+    }
+    try {
+      session!.close();
+    } catch {
+      // already gone
+    }
+    try {
+      ({ session, privateKey } = connect());
+      probe();
+    } catch (error) {
+      throw new Pkcs11Error(`PKCS#11: ${description} is not reachable: ${error instanceof Pkcs11Error ? error.message : pkcs11Reason(error)}`);
+    }
+  };
+
   return {
     keyAlgorithm,
     publicKeySpki,
     description,
     keyAttributes,
     sign: (data, hash) => serialised(() => signNow(data, hash)),
+    checkReachable: () => serialised(checkNow),
     close: () =>
       serialised(async () => {
         if (closed) return;
@@ -452,6 +484,27 @@ export async function generateTokenKeyPair(
   } catch (error) {
     if (error instanceof Pkcs11Error) throw error;
     throw new Pkcs11Error(`PKCS#11: key generation on ${tokenDescription(token)} failed: ${pkcs11Reason(error)}`);
+  } finally {
+    session?.close();
+    releaseModule(token.module);
+  }
+}
+
+/**
+ * Which of `labels` already name a private key on the token: a set-up command checks before it creates anything, so
+ * it never adds a second key under a label an earlier (or interrupted) run left there.
+ */
+export async function privateKeyLabelsOnToken(token: Pkcs11TokenLocation, labels: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const pin = await resolveSecret({ env: token.pinEnv, file: token.pinFile }, `PIN for ${tokenDescription(token)}`, env);
+  const loaded = acquireModule(token.module);
+  let session: Session | undefined;
+  try {
+    session = openLoggedInSession(loaded, token, pin, false);
+    const opened = session;
+    return labels.filter((label) => opened.find({ class: ObjectClass.PRIVATE_KEY, label }).length > 0);
+  } catch (error) {
+    if (error instanceof Pkcs11Error) throw error;
+    throw new Pkcs11Error(`PKCS#11: cannot list the keys of ${tokenDescription(token)}: ${pkcs11Reason(error)}`);
   } finally {
     session?.close();
     releaseModule(token.module);

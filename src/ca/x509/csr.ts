@@ -1,5 +1,6 @@
 import { createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { OID } from '../../x509/oids.js';
+import type { KeySigner } from '../keys/key-signer.js';
 import { signatureAlgorithmFromOid } from './algorithms.js';
 import { verifySignature, publicKeyObject } from './certificate.js';
 import {
@@ -87,10 +88,24 @@ const CSR_ALGORITHMS = {
 export function buildCsr(subject: DnSequence, privateKey: KeyObject, digest: 'sha256' | 'sha384' | 'sha512' = 'sha256'): Buffer {
   const kind = privateKey.asymmetricKeyType;
   if (kind !== 'rsa' && kind !== 'ec') throw new Error(`buildCsr: unsupported key type ${kind}`);
-  const spkiDer = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const info = encodeSequence(encodeTlv(TAG.INTEGER, Buffer.from([0])), encodeNameDer(subject), spkiDer, Buffer.from([0xa0, 0x00]));
-  const algorithm =
-    kind === 'rsa' ? encodeSequence(encodeOid(CSR_ALGORITHMS.rsa[digest]), Buffer.from([TAG.NULL, 0])) : encodeSequence(encodeOid(CSR_ALGORITHMS.ec[digest]));
+  const info = certificationRequestInfo(subject, createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
   const signature = nodeSign(digest, info, kind === 'ec' ? { key: privateKey, dsaEncoding: 'der' } : privateKey);
-  return encodeSequence(info, algorithm, encodeBitString(signature));
+  return encodeSequence(info, csrAlgorithm(kind, digest), encodeBitString(signature));
+}
+
+/** A PKCS#10 request signed (SHA-256) by a KeySigner: a CA key on a token or in a file asks an external root for its certificate. */
+export async function buildCsrWithSigner(subject: DnSequence, signer: KeySigner): Promise<Buffer> {
+  const info = certificationRequestInfo(subject, signer.publicKeySpki);
+  const signature = await signer.sign(info, 'SHA-256');
+  return encodeSequence(info, csrAlgorithm(signer.keyAlgorithm === 'RSA' ? 'rsa' : 'ec', 'sha256'), encodeBitString(signature));
+}
+
+function certificationRequestInfo(subject: DnSequence, spkiDer: Buffer): Buffer {
+  return encodeSequence(encodeTlv(TAG.INTEGER, Buffer.from([0])), encodeNameDer(subject), spkiDer, Buffer.from([0xa0, 0x00]));
+}
+
+function csrAlgorithm(kind: 'rsa' | 'ec', digest: 'sha256' | 'sha384' | 'sha512'): Buffer {
+  return kind === 'rsa'
+    ? encodeSequence(encodeOid(CSR_ALGORITHMS.rsa[digest]), Buffer.from([TAG.NULL, 0]))
+    : encodeSequence(encodeOid(CSR_ALGORITHMS.ec[digest]));
 }
