@@ -17,6 +17,8 @@ export const NS = {
   certraCoreV2: 'urn:be:fgov:ehealth:certra:core:v2',
   etkraProtocolV2: 'urn:be:fgov:ehealth:etkra:protocol:v2',
   etkdepotProtocolV1: 'urn:be:fgov:ehealth:etkdepot:1_0:protocol',
+  eteeCommonsV1: 'urn:be:fgov:ehealth:etee:commons:1_0:etee',
+  kgssProtocolV1: 'urn:be:fgov:ehealth:etee:kgss:1_0:protocol',
 } as const;
 
 export const STATUS_SUCCESS_V2 = 'urn:be:fgov:ehealth:2.0:status:Success';

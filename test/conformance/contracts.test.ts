@@ -54,6 +54,8 @@ const NS = {
   certraCore: 'urn:be:fgov:ehealth:certra:core:v2',
   etkraProtocol: 'urn:be:fgov:ehealth:etkra:protocol:v2',
   etkdepotProtocol: 'urn:be:fgov:ehealth:etkdepot:1_0:protocol',
+  kgssProtocol: 'urn:be:fgov:ehealth:etee:kgss:1_0:protocol',
+  eteeCommons10: 'urn:be:fgov:ehealth:etee:commons:1_0:etee',
   commonsCoreV2: 'urn:be:fgov:ehealth:commons:core:v2',
   commonsProtocolV2: 'urn:be:fgov:ehealth:commons:protocol:v2',
   commonsCore10: 'urn:be:fgov:ehealth:commons:1_0:core',
@@ -65,7 +67,7 @@ const NS = {
   xml: 'http://www.w3.org/XML/1998/namespace',
 } as const;
 
-// ----- the 15 operations (docs/wire-facts.md §1, §2, §3) --------------------------------------------------
+// ----- the 17 operations (docs/wire-facts.md §1, §2, §3; KGSS: ../shared/docs/etee-facts.md) --------------------------------------------------
 
 interface OperationSpec {
   operation: string;
@@ -121,6 +123,11 @@ const ETKRA_OPERATIONS: readonly OperationSpec[] = [
 
 const ETKDEPOT_OPERATIONS: readonly OperationSpec[] = [{ operation: 'GetEtk', element: 'GetEtk', soapAction: '' }];
 
+const KGSS_OPERATIONS: readonly OperationSpec[] = [
+  { operation: 'GetNewKey', element: 'GetNewKey', soapAction: '' },
+  { operation: 'GetKey', element: 'GetKey', soapAction: '' },
+];
+
 interface WsdlSpec {
   file: string;
   targetNamespace: string;
@@ -167,13 +174,29 @@ const WSDLS: readonly WsdlSpec[] = [
     port: 'EtkDepotPort',
     address: 'http://localhost:8080/EtkDepot/v1',
   },
+  {
+    file: 'kgss-v1.wsdl',
+    targetNamespace: NS.kgssProtocol,
+    messageNamespace: NS.kgssProtocol,
+    operations: KGSS_OPERATIONS,
+    portType: 'KgssPortType',
+    binding: 'KgssSoapBinding',
+    service: 'KgssService',
+    port: 'KgssPort',
+    address: 'http://localhost:8080/Kgss/v1',
+  },
 ];
 
-/** Request and response elements of all 15 operations, plus what travels inside wildcards and faults. */
+/** Request and response elements of all 17 operations, the sealed KGSS contents, and what travels inside wildcards and faults. */
 const OPERATION_ROOTS: readonly ComponentRef[] = [
   ...CERTRA_OPERATIONS.flatMap((op) => messageElements(NS.certraProtocol, op)),
   ...ETKRA_OPERATIONS.flatMap((op) => messageElements(NS.etkraProtocol, op)),
   ...ETKDEPOT_OPERATIONS.flatMap((op) => messageElements(NS.etkdepotProtocol, op)),
+  ...KGSS_OPERATIONS.flatMap((op) => messageElements(NS.kgssProtocol, op)),
+  // the contents sealed inside the KGSS messages
+  ...['GetNewKeyRequestContent', 'GetNewKeyResponseContent', 'GetKeyRequestContent', 'GetKeyResponseContent'].map(
+    (name): ComponentRef => ({ space: 'element', name: clark(NS.kgssProtocol, name) }),
+  ),
   // reached only through the StatusDetail xs:any wildcard, yet the connector requires it there (docs/wire-facts.md §0)
   { space: 'element', name: clark(NS.eteeCore, 'EteeStatusDetail') },
   { space: 'element', name: clark(NS.errorsSoa, 'SystemError') },
@@ -193,6 +216,8 @@ const REFERENCE_ENTRY_FILES = [
   'ehealth-etee/XSD/ehealth-certra-schema-protocol-2_0.xsd',
   'ehealth-etee/XSD/ehealth-etkra-schema-protocol-2_0.xsd',
   'ehealth-etee/XSD/ehealth-etkdepot-schema-protocol-1_0.xsd',
+  'ehealth-etee/XSD/ehealth-etee-kgss-schema-protocol-1_2.xsd',
+  'ehealth-etee/XSD/ehealth-etee-kgss-schema-inner-protocol-1_2.xsd',
   'ehealth-errors/XSD/ehealth-errors-schema-soa-1_1.xsd',
 ].map((file) => join(referenceDir, file));
 
@@ -200,6 +225,7 @@ const OUR_ENTRY_FILES = [
   'ehealth-certra-protocol-v2.xsd',
   'ehealth-etkra-protocol-v2.xsd',
   'ehealth-etkdepot-protocol-1_0.xsd',
+  'ehealth-etee-kgss-protocol-1_0.xsd',
   'ehealth-errors-soa-v1.xsd',
 ].map((file) => join(xsdDir, file));
 
@@ -209,6 +235,8 @@ const OUR_FILE_BY_NAMESPACE: Readonly<Record<string, string>> = {
   [NS.certraCore]: 'ehealth-certra-core-v2.xsd',
   [NS.etkraProtocol]: 'ehealth-etkra-protocol-v2.xsd',
   [NS.etkdepotProtocol]: 'ehealth-etkdepot-protocol-1_0.xsd',
+  [NS.kgssProtocol]: 'ehealth-etee-kgss-protocol-1_0.xsd',
+  [NS.eteeCommons10]: 'ehealth-etee-commons-1_0.xsd',
   [NS.commonsCoreV2]: 'ehealth-commons-core-v2.xsd',
   [NS.commonsProtocolV2]: 'ehealth-commons-protocol-v2.xsd',
   [NS.commonsCore10]: 'ehealth-commons-core-1_0.xsd',
@@ -314,7 +342,7 @@ describe('wire identity with the public eHealth schemas', () => {
     expect([...ours.documents].sort()).toEqual(ourXsdFiles);
   });
 
-  test('every component the 15 operations and the fault details use is identical', () => {
+  test('every component the 17 operations, the sealed KGSS contents and the fault details use is identical', () => {
     const closure = componentClosure(reference, OPERATION_ROOTS);
     // guard against a vacuous pass: the closure must reach deep into the type graph
     const keys = closure.map(componentKey);
@@ -513,6 +541,26 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
       xml: `<GetActorQualitiesResponse ${certraNs} Id="_r" ${ISSUED}>${status()}<NaturalPersonAuthorization>true</NaturalPersonAuthorization><OrganizationAuthorization><cert:Name><cert:Value xml:lang="nl">Ziekenhuis</cert:Value></cert:Name><cert:Identifier Type="NIHII-HOSPITAL">71089815</cert:Identifier></OrganizationAuthorization></GetActorQualitiesResponse>`,
     },
     {
+      name: 'GetNewKeyResponse: unqualified Status, qualified SealedNewKeyResponse',
+      valid: true,
+      xml: `<kgss:GetNewKeyResponse xmlns:kgss="${NS.kgssProtocol}" Id="_r"><Status><Code>200</Code><Message>OK</Message></Status><kgss:SealedNewKeyResponse><kgss:SealedContent>AAEC</kgss:SealedContent></kgss:SealedNewKeyResponse></kgss:GetNewKeyResponse>`,
+    },
+    {
+      name: 'GetKeyResponse: an error and no sealed key',
+      valid: true,
+      xml: `<kgss:GetKeyResponse xmlns:kgss="${NS.kgssProtocol}"><Status><Code>400</Code><Message>NO_KEY_FOUND</Message></Status><Error><Code>NO_KEY_FOUND</Code><Message Lang="EN">No key</Message></Error></kgss:GetKeyResponse>`,
+    },
+    {
+      name: 'GetKeyResponse with a qualified Status',
+      valid: false,
+      xml: `<kgss:GetKeyResponse xmlns:kgss="${NS.kgssProtocol}"><kgss:Status><kgss:Code>200</kgss:Code><kgss:Message>OK</kgss:Message></kgss:Status></kgss:GetKeyResponse>`,
+    },
+    {
+      name: 'GetKeyRequest without its sealed content',
+      valid: false,
+      xml: `<kgss:GetKeyRequest xmlns:kgss="${NS.kgssProtocol}"/>`,
+    },
+    {
       name: 'soa:SystemError (unqualified core part, qualified Environment)',
       valid: true,
       xml: `<soa:SystemError xmlns:soa="${NS.errorsSoa}" Id="t-1"><Origin>Server</Origin><Code>SOA-01001</Code><Message xml:lang="en">Service error</Message><Retry>false</Retry><soa:Environment>Production</soa:Environment></soa:SystemError>`,
@@ -530,15 +578,22 @@ describe('libxml2 accepts and rejects the same messages with our schemas and the
 
   beforeAll(() => {
     workDir = mkdtempSync(join(tmpdir(), 'contracts-samples-'));
-    const namespaces = [NS.certraProtocol, NS.etkraProtocol, NS.etkdepotProtocol, NS.errorsSoa];
-    ourWrapper = writeWrapperSchema(
-      workDir,
-      namespaces.map((namespace, i) => ({ namespace, file: OUR_ENTRY_FILES[i] as string })),
-    );
-    referenceWrapper = writeWrapperSchema(
-      workDir,
-      namespaces.map((namespace, i) => ({ namespace, file: REFERENCE_ENTRY_FILES[i] as string })),
-    );
+    // One import per namespace (a schema processor reads one document per namespace): for KGSS the protocol file.
+    const byName = (files: readonly string[], name: string) => files.find((file) => basename(file) === name)!;
+    ourWrapper = writeWrapperSchema(workDir, [
+      { namespace: NS.certraProtocol, file: byName(OUR_ENTRY_FILES, 'ehealth-certra-protocol-v2.xsd') },
+      { namespace: NS.etkraProtocol, file: byName(OUR_ENTRY_FILES, 'ehealth-etkra-protocol-v2.xsd') },
+      { namespace: NS.etkdepotProtocol, file: byName(OUR_ENTRY_FILES, 'ehealth-etkdepot-protocol-1_0.xsd') },
+      { namespace: NS.kgssProtocol, file: byName(OUR_ENTRY_FILES, 'ehealth-etee-kgss-protocol-1_0.xsd') },
+      { namespace: NS.errorsSoa, file: byName(OUR_ENTRY_FILES, 'ehealth-errors-soa-v1.xsd') },
+    ]);
+    referenceWrapper = writeWrapperSchema(workDir, [
+      { namespace: NS.certraProtocol, file: byName(REFERENCE_ENTRY_FILES, 'ehealth-certra-schema-protocol-2_0.xsd') },
+      { namespace: NS.etkraProtocol, file: byName(REFERENCE_ENTRY_FILES, 'ehealth-etkra-schema-protocol-2_0.xsd') },
+      { namespace: NS.etkdepotProtocol, file: byName(REFERENCE_ENTRY_FILES, 'ehealth-etkdepot-schema-protocol-1_0.xsd') },
+      { namespace: NS.kgssProtocol, file: byName(REFERENCE_ENTRY_FILES, 'ehealth-etee-kgss-schema-protocol-1_2.xsd') },
+      { namespace: NS.errorsSoa, file: byName(REFERENCE_ENTRY_FILES, 'ehealth-errors-schema-soa-1_1.xsd') },
+    ]);
   });
 
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
