@@ -29,6 +29,9 @@ import { EtkDirectory } from './services/etk-directory.js';
 import { EtkRegistration } from './services/etk-registration.js';
 import { OCSP_PATH, OcspResponder } from './services/ocsp-responder.js';
 import { registryRevocationChecker } from './services/registry-revocation.js';
+import { developmentKgssKeySource, loadKgssIdentity, type KgssIdentityDependencies, type KgssKeySource } from './services/kgss/kgss-identity.js';
+import { KgssService } from './services/kgss/kgss-service.js';
+import { createKgssSoapService, compileKgssContentValidator } from './frontend/kgss/index.js';
 import { ExpiryReminders, SmtpMailer, WebhookSender, type ReminderChannels } from './services/reminders/index.js';
 import { TrustListPublisher } from './services/trust-list/trust-list-publisher.js';
 import { openResponseSigningCredential } from './services/response-signing-credential.js';
@@ -67,6 +70,8 @@ export interface PlatformServices {
   readonly auditChain: AuditChain;
   /** Expiry reminders by e-mail and webhook (enabled when SMTP_URL or REMINDER_WEBHOOK_URL is set); the admin listings. */
   readonly reminders: ExpiryReminders;
+  /** KGSS v1 (keys for unknown recipients): in the server, when it has keys (development, or KGSS_KEY_DIR). */
+  readonly kgss: KgssService | undefined;
   /** Metrics the services keep (the reminders'), for /metrics or a worker's own endpoint. */
   readonly metricsRegistry: Registry;
   /** The database answers and every signing key (CA, signers, audit) is reachable: what /health reports. */
@@ -79,6 +84,11 @@ export interface ServicesOptions {
   /** An already-open database (tests); otherwise DATABASE_URL or the embedded PGlite in DATA_DIR. */
   database?: Database;
   clock?: Clock;
+  /**
+   * Load the KGSS (its keys, certificate and ETK): the server does; the admin CLI, which never answers KGSS
+   * requests, does not (each command would otherwise open three keys).
+   */
+  kgss?: boolean;
 }
 
 export async function createServices(config: Config, logger: Logger, options: ServicesOptions = {}): Promise<PlatformServices> {
@@ -161,6 +171,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       { checkpointEveryRecords: config.auditCheckpointEveryRecords, checkpointEveryMinutes: config.auditCheckpointEveryMinutes },
     );
     const certRa = createCertRaDependencies({ config, clock, db, issuer, crls });
+    const kgss = options.kgss ? await createKgss(config, logger, { db, clock, ca, issuer, environment: config.environment }) : undefined;
     const metricsRegistry = new Registry();
     const reminderChannels = createReminderChannels(config);
     const reminders = new ExpiryReminders(
@@ -202,6 +213,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       trustLists,
       auditChain,
       reminders,
+      kgss,
       metricsRegistry,
       checkHealth: () =>
         checkHealth({
@@ -238,7 +250,7 @@ export interface Platform {
 export type PlatformOptions = ServicesOptions;
 
 export async function createPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
-  const services = await createServices(config, logger, options);
+  const services = await createServices(config, logger, { ...options, kgss: true });
   try {
     const { ca, clock, db } = services;
     const trust = buildTrustStores(config, ca);
@@ -294,6 +306,27 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
         createCertRaSoapService(certRaFrontEnd),
         createEtkRaSoapService({ registration: services.etkRegistration, authenticator, clock }),
         createEtkDepotSoapService(etkDepotFrontEnd),
+        ...(services.kgss
+          ? [
+              createKgssSoapService({
+                kgss: services.kgss,
+                wsSecurity: new WsSecurityGate({
+                  clock,
+                  trust: trust.wsSecurity,
+                  revocation: services.signerRevocation.checker,
+                  clockSkewSeconds: config.clockSkewSeconds,
+                  requireSignature: false,
+                }),
+                saml: {
+                  stsCertificates: pemFiles(config.kgssStsCertificateFiles).flatMap(certificatesFrom),
+                  clock,
+                  clockSkewSeconds: config.clockSkewSeconds,
+                },
+                contentValidator: compileKgssContentValidator(projectPaths.xsd()),
+                logger,
+              }),
+            ]
+          : []),
       ],
       documents: new ContractDocuments(projectPaths.wsdl(), projectPaths.xsd()),
       requestValidator: compileEnvelopeValidator(projectPaths.xsd()),
@@ -322,6 +355,26 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
     await services.close();
     throw error;
   }
+}
+
+/** The KGSS when it has keys: DATA_DIR/ca/kgss in development, KGSS_KEY_DIR otherwise; none without either. */
+async function createKgss(config: Config, logger: Logger, deps: KgssIdentityDependencies): Promise<KgssService | undefined> {
+  let source: KgssKeySource;
+  if (config.kgssKeyDirectory) source = { directory: config.kgssKeyDirectory, passphrase: process.env.KGSS_KEY_PASSPHRASE ?? '' };
+  else if (deps.ca.development) source = await developmentKgssKeySource(config.dataDir);
+  else {
+    logger.warn('no KGSS keys (KGSS_KEY_DIR): /Kgss/v1 is not served');
+    return undefined;
+  }
+  const identity = await loadKgssIdentity(source, deps);
+  return new KgssService({
+    db: deps.db,
+    clock: deps.clock,
+    ca: deps.ca,
+    identity,
+    trust: new TrustStore({ anchors: [deps.ca.root.cert], intermediates: deps.ca.issuingChain }),
+    revocation: registryRevocationChecker(deps.db, deps.ca),
+  });
 }
 
 /** The reminder channels the configuration enables: e-mail with SMTP_URL, the webhook with REMINDER_WEBHOOK_URL. */

@@ -73,6 +73,14 @@ export interface Config {
   };
   /** PEM of a time-stamping authority to publish in the application list (the connector's TSA truststore). */
   readonly tslTsaCertFile: string | undefined;
+  /**
+   * KGSS_KEY_DIR: the KGSS's keys (authentication, encryption, key-encryption key; encrypted PKCS#8, created when
+   * absent) under KGSS_KEY_PASSPHRASE. Development: DATA_DIR/ca/kgss under the development passphrase. Unset outside
+   * development: no KGSS.
+   */
+  readonly kgssKeyDirectory: string | undefined;
+  /** KGSS_STS_CERT_FILES: PEM files of the STS certificates whose SAML holder-of-key assertions KGSS GetKey accepts. */
+  readonly kgssStsCertificateFiles: readonly string[];
   /** Server processes on one port (WORKERS; default: the cores in production on PostgreSQL, else 1); more than 1 needs PostgreSQL. */
   readonly workers: number;
   /** JSON file describing the CA certificates and key references (required in production). */
@@ -167,6 +175,8 @@ export function loadConfig(env: Env = process.env): Config {
       email: env.TSL_OPERATOR_EMAIL || 'pki@localhost',
     },
     tslTsaCertFile: env.TSL_TSA_CERT_FILE || undefined,
+    kgssKeyDirectory: env.KGSS_KEY_DIR ? resolve(env.KGSS_KEY_DIR) : undefined,
+    kgssStsCertificateFiles: list(env.KGSS_STS_CERT_FILES),
     // Production on PostgreSQL uses every core by default; the embedded PGlite allows one process.
     workers: integer(env, 'WORKERS', environment === 'production' && env.DATABASE_URL ? availableParallelism() : 1, 1, 256),
     caConfigFile: env.CA_CONFIG_FILE || undefined,
@@ -189,6 +199,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('SERVER_SIGNING_KEY_FILE and SERVER_SIGNING_CERT_FILE go together');
   }
   // A client must never hold a list past its NextUpdate before the next edition exists.
+  if (config.kgssKeyDirectory !== undefined && (env.KGSS_KEY_PASSPHRASE ?? '').length < 16) {
+    throw new ConfigError('KGSS_KEY_DIR needs KGSS_KEY_PASSPHRASE (at least 16 characters): the passphrase of the KGSS key files');
+  }
   if (config.tslReissueDays >= config.tslValidityDays) throw new ConfigError('TSL_REISSUE_DAYS must be less than TSL_VALIDITY_DAYS');
   if (config.workers > 1 && !config.databaseUrl) {
     throw new ConfigError(

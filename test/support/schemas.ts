@@ -36,7 +36,19 @@ export const REFERENCE_FILES: ReadonlyArray<readonly [string, string]> = [
   ['urn:be:fgov:ehealth:certra:protocol:v2', 'ehealth-etee/XSD/ehealth-certra-schema-protocol-2_0.xsd'],
   ['urn:be:fgov:ehealth:etkra:protocol:v2', 'ehealth-etee/XSD/ehealth-etkra-schema-protocol-2_0.xsd'],
   ['urn:be:fgov:ehealth:etkdepot:1_0:protocol', 'ehealth-etee/XSD/ehealth-etkdepot-schema-protocol-1_0.xsd'],
+  ['urn:be:fgov:ehealth:etee:commons:1_0:etee', 'ehealth-etee/XSD/ehealth-etee-commons-schema-1_2.xsd'],
+  ['urn:be:fgov:ehealth:etee:kgss:1_0:protocol', 'ehealth-etee/XSD/ehealth-etee-kgss-schema-protocol-1_2.xsd'],
 ];
+
+/** The KGSS sealed contents (…Content elements) against the reference "kgss inner protocol 1.2" schema. */
+export function referenceKgssContentValidator(): XmlValidator {
+  return (referenceKgssContent ??= compileSchemaSet({
+    baseDirectory: REFERENCE_CONTRACTS,
+    imports: new Map([['urn:be:fgov:ehealth:etee:kgss:1_0:protocol', 'ehealth-etee/XSD/ehealth-etee-kgss-schema-inner-protocol-1_2.xsd']]),
+    soapEnvelope: false,
+  }));
+}
+let referenceKgssContent: XmlValidator | undefined;
 
 let ours: XmlValidator | undefined;
 let reference: XmlValidator | undefined;

@@ -128,8 +128,11 @@ export type SealRecipient =
 export interface UnsealingKeys {
   /** Our encryption certificates with their private keys (an ETK's encryption key pair). */
   readonly decryptionKeys?: ReadonlyArray<{ readonly certificate: Buffer; readonly privateKey: KeyObject }>;
-  /** Symmetric keys by identifier (KEKRecipientInfo). */
-  readonly keks?: ReadonlyArray<{ readonly identifier: Buffer; readonly key: Buffer }>;
+  /**
+   * Symmetric keys by identifier (KEKRecipientInfo). Without an identifier the key is tried on the KEK recipient
+   * whatever its identifier, as the eHealth library does with the one-off key of a KGSS GetKey.
+   */
+  readonly keks?: ReadonlyArray<{ readonly identifier?: Buffer; readonly key: Buffer }>;
 }
 
 export interface UnsealedMessage {
@@ -444,7 +447,7 @@ function recoverContentKey(recipients: readonly RecipientInfo[], keys: Unsealing
     }
     if (recipient.kekri) {
       const identifier = octets(recipient.kekri.kekid.keyIdentifier, 'the KEK identifier');
-      const kek = (keys.keks ?? []).find((candidate) => candidate.identifier.equals(identifier));
+      const kek = (keys.keks ?? []).find((candidate) => candidate.identifier === undefined || candidate.identifier.equals(identifier));
       if (!kek) continue;
       const wrap = KEY_WRAPS[recipient.kekri.keyEncryptionAlgorithm.algorithm];
       if (!wrap || wrap.keyLength !== kek.key.length) throw new SealedMessageError('unsupported', 'the key wrap does not fit the key-encryption key');

@@ -252,7 +252,8 @@ function keyInfoError(detail: string): WsSecurityError {
   return new WsSecurityError('BAD_KEY_INFO', detail);
 }
 
-function readTimestamp(timestamp: Element): { created: Date; expires: Date } {
+/** Created and Expires of a wsu:Timestamp (exactly those two, in that order, with time zones). */
+export function readTimestamp(timestamp: Element): { created: Date; expires: Date } {
   const [createdElement, expiresElement, ...extra] = strictChildren(timestamp, 'Timestamp');
   if (
     !createdElement ||

@@ -1,0 +1,70 @@
+import type { ReaderCredential } from '../domain/kgss.js';
+import type { Queryable } from './database.js';
+
+/** SQL of KGSS keys (migration 0009). */
+
+export interface NewKgssKey {
+  readonly keyIdentifier: Buffer;
+  readonly wrappedKey: Buffer;
+  readonly kekId: string;
+  readonly allowedReaders: readonly ReaderCredential[];
+  readonly excludedReaders: readonly ReaderCredential[];
+  readonly creator: { readonly subject: string; readonly serialHex: string; readonly issuer: string };
+  readonly createdAt: Date;
+}
+
+export interface StoredKgssKey {
+  readonly id: bigint;
+  readonly keyIdentifier: Buffer;
+  readonly wrappedKey: Buffer;
+  readonly kekId: string;
+  readonly allowedReaders: readonly ReaderCredential[];
+  readonly excludedReaders: readonly ReaderCredential[];
+  readonly creatorSubject: string;
+  readonly createdAt: Date;
+}
+
+function credentials(value: unknown): ReaderCredential[] {
+  const list = (typeof value === 'string' ? JSON.parse(value) : value) as Array<{ namespace: string; name: string; values: string[] }>;
+  return list.map((c) => ({ namespace: c.namespace, name: c.name, values: c.values }));
+}
+
+export const kgssKeys = {
+  async insert(q: Queryable, key: NewKgssKey): Promise<bigint> {
+    const rows = await q.query<{ id: bigint }>(
+      `INSERT INTO kgss_keys (key_identifier, wrapped_key, kek_id, allowed_readers, excluded_readers, creator_subject, creator_serial, creator_issuer, created_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9) RETURNING id`,
+      [
+        key.keyIdentifier,
+        key.wrappedKey,
+        key.kekId,
+        JSON.stringify(key.allowedReaders),
+        JSON.stringify(key.excludedReaders),
+        key.creator.subject,
+        key.creator.serialHex,
+        key.creator.issuer,
+        key.createdAt,
+      ],
+    );
+    return rows[0]!.id;
+  },
+
+  async findByIdentifier(q: Queryable, keyIdentifier: Buffer): Promise<StoredKgssKey | undefined> {
+    const rows = await q.query(
+      'SELECT id, key_identifier, wrapped_key, kek_id, allowed_readers, excluded_readers, creator_subject, created_at FROM kgss_keys WHERE key_identifier = $1',
+      [keyIdentifier],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      id: r.id as bigint,
+      keyIdentifier: r.key_identifier as Buffer,
+      wrappedKey: r.wrapped_key as Buffer,
+      kekId: r.kek_id as string,
+      allowedReaders: credentials(r.allowed_readers),
+      excludedReaders: credentials(r.excluded_readers),
+      creatorSubject: r.creator_subject as string,
+      createdAt: r.created_at as Date,
+    };
+  },
+};
