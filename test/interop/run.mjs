@@ -51,7 +51,7 @@ const NS = {
 };
 const JARS = ['wss4j.jar', 'xmlsec.jar', 'commons-logging.jar', 'slf4j-api.jar', 'slf4j-nop.jar'].map((j) => `/usr/share/java/${j}`);
 
-/** The 15 operations of the three services; every one must be driven successfully by at least one client. */
+/** The 17 operations of the four services; every one must be driven successfully by at least one client. */
 const OPERATIONS = [
   'generateContract',
   'generateCertificate',
@@ -68,6 +68,8 @@ const OPERATIONS = [
   'completeETKRegistration',
   'activateETK',
   'GetEtk',
+  'GetNewKey',
+  'GetKey',
 ];
 const OPERATION_BY_REQUEST = Object.fromEntries(OPERATIONS.map((op) => [`${op[0].toUpperCase()}${op.slice(1)}Request`, op]));
 
@@ -272,6 +274,8 @@ function serviceEnv(target) {
     CA_PUBLICATION_URL: `http://127.0.0.1:${target.port}`,
     PUBLIC_URL: '',
     ADMIN_OPERATOR: 'interop-suite',
+    // The test STS whose SAML holder-of-key assertions KGSS GetKey accepts (made by the runner with openssl).
+    KGSS_STS_CERT_FILES: target.stsCert,
     // Debugging aid (and how the suite's own checks are shown to fail): extra server settings as JSON.
     ...(process.env.INTEROP_SERVER_ENV ? JSON.parse(process.env.INTEROP_SERVER_ENV) : {}),
   };
@@ -456,6 +460,14 @@ function responseSucceeded(doc) {
   if (payload.localName === 'GetExistingApplicationIdsResponse') return true;
   const status = elementChildren(payload).find((e) => e.localName === 'Status');
   if (!status) return false;
+  // KGSS (etee commons 1.0): an unqualified Status with Code 200.
+  if (!status.namespaceURI) {
+    return (
+      elementChildren(status)
+        .find((e) => e.localName === 'Code')
+        ?.textContent?.trim() === '200'
+    );
+  }
   if (status.namespaceURI === NS.core10)
     return (
       elementChildren(status)
@@ -524,8 +536,12 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
   log(`=== engine ${engine} ===`);
   const dir = join(workDir, engine);
   mkdirSync(dir, { recursive: true });
-  const target = { engine, dir, dataDir: join(dir, 'data'), port: await freePort() };
+  const target = { engine, dir, dataDir: join(dir, 'data'), port: await freePort(), stsKey: join(dir, 'sts.key.pem'), stsCert: join(dir, 'sts.cert.pem') };
   mkdirSync(target.dataDir, { recursive: true });
+  // A test STS for KGSS's SAML holder-of-key path: its certificate is configured in the server, its key signs the
+  // python client's assertions.
+  const sts = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', target.stsKey, '-out', target.stsCert, '-subj', '/C=BE/O=Interop/CN=Interop STS', '-days', '2']);
+  record(engine, 'runner', 'test STS certificate made (openssl)', sts.code === 0, sts.stderr.slice(-300));
   let database;
   let bridge;
   const exchanges = [];
@@ -598,7 +614,7 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
     }
     bridge = await startAdminBridge(target);
     const baseUrl = `http://127.0.0.1:${target.port}`;
-    for (const path of ['/CertRa/v2', '/EtkRa/v2', '/EtkDepot/v1']) {
+    for (const path of ['/CertRa/v2', '/EtkRa/v2', '/EtkDepot/v1', '/Kgss/v1']) {
       const response = await fetch(`${baseUrl}${path}?wsdl`).catch((error) => ({ ok: false, status: String(error) }));
       record(engine, 'runner', `GET ${path}?wsdl answers 200`, response.ok === true, `HTTP ${response.status}`);
     }
@@ -609,6 +625,8 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
       issuingCa: join(target.dataDir, 'ca', 'issuing.cert.pem'),
       adminBridge: `http://127.0.0.1:${bridge.address().port}/`,
       adminCommands: commands,
+      sts: { key: target.stsKey, cert: target.stsCert },
+      kgssInnerXsd: join(REFERENCE_DIR, 'ehealth-etee', 'XSD', 'ehealth-etee-kgss-schema-inner-protocol-1_2.xsd'),
     };
 
     // Python (zeep)

@@ -6,6 +6,7 @@ BinarySignature makes the WS-Security ones; openssl does CSRs, CMS and CRLs.
 usage: /usr/bin/python3 zeep_client.py CONFIG.json     (written by test/interop/run.mjs)
 Every step prints PASS/FAIL and appends one JSON line to the results file; the runner counts them.
 """
+import base64
 import datetime
 import json
 import os
@@ -15,6 +16,7 @@ import time
 import urllib.request
 import uuid
 
+import xmlsec
 import zeep
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -76,7 +78,7 @@ def call(service, operation, sign=None, mutate=None, wsse=None, issue_instant=No
     transport.mutate = mutate
     client.wsse = wsse
     try:
-        if service != 'EtkDepot':
+        if service not in ('EtkDepot', 'Kgss'):
             kwargs.setdefault('Id', request_id())
             kwargs.setdefault('IssueInstant', issue_instant or now())
             if sign is not None:
@@ -252,8 +254,9 @@ EXPECTED_OPERATIONS = {
                'getCertificateInfoForAuthenticationCertificate', 'submitCSRForForeigner'},
     'EtkRa': {'startETKRegistration', 'completeETKRegistration', 'activateETK'},
     'EtkDepot': {'GetEtk'},
+    'Kgss': {'GetNewKey', 'GetKey'},
 }
-for service, path in [('CertRa', '/CertRa/v2'), ('EtkRa', '/EtkRa/v2'), ('EtkDepot', '/EtkDepot/v1')]:
+for service, path in [('CertRa', '/CertRa/v2'), ('EtkRa', '/EtkRa/v2'), ('EtkDepot', '/EtkDepot/v1'), ('Kgss', '/Kgss/v1')]:
     @R.step(f'load {path}?wsdl (zeep strict)')
     def _(s, service=service, path=path):
         client = zeep.Client(BASE + path + '?wsdl', transport=transport, settings=settings, plugins=[signer])
@@ -265,7 +268,8 @@ for service, path in [('CertRa', '/CertRa/v2'), ('EtkRa', '/EtkRa/v2'), ('EtkDep
         s.check(address == BASE + path, f'soap:address {address} is not the URL the WSDL was fetched from')
         clients[service] = client
 
-WSDL = {'CertRa': 'load /CertRa/v2?wsdl (zeep strict)', 'EtkRa': 'load /EtkRa/v2?wsdl (zeep strict)', 'EtkDepot': 'load /EtkDepot/v1?wsdl (zeep strict)'}
+WSDL = {'CertRa': 'load /CertRa/v2?wsdl (zeep strict)', 'EtkRa': 'load /EtkRa/v2?wsdl (zeep strict)', 'EtkDepot': 'load /EtkDepot/v1?wsdl (zeep strict)',
+        'Kgss': 'load /Kgss/v1?wsdl (zeep strict)'}
 main = cfg['persons']['main']
 ME = identity('main')
 ORG = cfg['organisation']
@@ -463,6 +467,227 @@ def _(s):
     run(['openssl', 'cms', '-decrypt', '-binary', '-inform', 'DER', '-in', encrypted, '-inkey', state['etk']['etk_key'],
          '-recip', state['etk']['enc_cert'], '-out', decrypted])
     s.check(open(decrypted, 'rb').read() == open(message, 'rb').read(), 'decrypted text differs')
+
+
+# ---- KGSS v1: keys for unknown recipients, in sealed messages made and opened by OpenSSL alone --------------------------
+KGSS = 'urn:be:fgov:ehealth:etee:kgss:1_0:protocol'
+IDENTIFICATION = 'urn:be:fgov:identification-namespace'
+DOCTOR = ('urn:be:fgov:certified-namespace:ehealth', 'urn:be:fgov:person:ssin:doctor:boolean', 'true')
+
+
+def valid_kgss_content(s, xml_bytes, what):
+    """The sealed contents against the reference "kgss inner protocol 1.2" schema (xmllint)."""
+    path = write(os.path.join(WORK, f'kgss-{uuid.uuid4().hex[:8]}.xml'), xml_bytes)
+    check = run(['xmllint', '--noout', '--nonet', '--schema', cfg['kgssInnerXsd'], path], check=False)
+    s.check(check.returncode == 0, f'{what} is not valid against the reference KGSS inner schema: {check.stderr.decode()[:300]}')
+
+
+def seal_openssl(content, prefix, recipient_args):
+    """The eHealth triple wrap with the openssl CLI: sign (our eHealth key) → encrypt (AES-128) → sign."""
+    ident = state['ehealth']
+    signer_args = ['-signer', ident['cert'], '-inkey', ident['key'], '-certfile', ident['certs'][1], '-md', 'sha256']
+    plain = write(os.path.join(WORK, f'{prefix}.xml'), content)
+    inner, enveloped, outer = (os.path.join(WORK, f'{prefix}.{n}') for n in ('inner', 'env', 'sealed'))
+    run(['openssl', 'cms', '-sign', '-binary', '-nodetach', '-in', plain, *signer_args, '-outform', 'DER', '-out', inner])
+    run(['openssl', 'cms', '-encrypt', '-binary', '-aes128', '-inform', 'DER', '-in', inner, *recipient_args, '-outform', 'DER', '-out', enveloped])
+    run(['openssl', 'cms', '-sign', '-binary', '-nodetach', '-inform', 'DER', '-in', enveloped, *signer_args, '-outform', 'DER', '-out', outer])
+    return open(outer, 'rb').read()
+
+
+def unseal_openssl(s, sealed, prefix, decrypt_args):
+    """Opens the KGSS's answer with openssl alone: outer signature (to our root), decryption, inner signature."""
+    paths = {n: os.path.join(WORK, f'{prefix}.{n}') for n in ('sealed', 'env', 'inner', 'xml')}
+    write(paths['sealed'], sealed)
+    verify = ['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-CAfile', ROOT_PEM, '-purpose', 'any']
+    outer = run([*verify, '-in', paths['sealed'], '-out', paths['env']], check=False)
+    s.check(outer.returncode == 0, f'outer signature: {outer.stderr.decode()[:300]}')
+    run(['openssl', 'cms', '-decrypt', '-binary', '-inform', 'DER', '-in', paths['env'], *decrypt_args, '-out', paths['inner']])
+    inner = run([*verify, '-in', paths['inner'], '-out', paths['xml']], check=False)
+    s.check(inner.returncode == 0, f'inner signature: {inner.stderr.decode()[:300]}')
+    return open(paths['xml'], 'rb').read()
+
+
+def kgss_content_value(xml_bytes, name):
+    element = etree.fromstring(xml_bytes).find(f'{{{KGSS}}}{name}')
+    return base64.b64decode(element.text) if element is not None else None
+
+
+@R.step('GetEtk of the KGSS (CBE 0809394427, KGSS): its encryption certificate', 'GetEtk', needs=[WSDL['EtkDepot'], WSDL['Kgss']])
+def _(s):
+    response = call('EtkDepot', 'GetEtk', SearchCriteria={'Identifier': [{'Type': 'CBE', 'Value': '0809394427', 'ApplicationID': 'KGSS'}]})
+    s.check(str(response.Status.Code) == '200' and response.ETK is not None, f'Status/Code {response.Status.Code}')
+    etk_path = write(os.path.join(WORK, 'kgss.etk.der'), bytes(response.ETK))
+    encryption_der = os.path.join(WORK, 'kgss-encryption.der')
+    verify = run(['openssl', 'cms', '-verify', '-inform', 'DER', '-in', etk_path, '-CAfile', ROOT_PEM, '-purpose', 'any',
+                  '-out', encryption_der], check=False)
+    s.check(verify.returncode == 0, f'the KGSS ETK does not verify: {verify.stderr.decode()[:300]}')
+    state['kgss_cert'] = write(os.path.join(WORK, 'kgss-encryption.pem'), pem(open(encryption_der, 'rb').read()), 'w')
+
+
+KGSS_ETK = 'GetEtk of the KGSS (CBE 0809394427, KGSS): its encryption certificate'
+
+
+@R.step('GetNewKey sealed by OpenSSL, answer opened by OpenSSL (access list: our SSIN, and doctors)', 'GetNewKey', needs=[ETK, KGSS_ETK])
+def _(s):
+    content = (f'<GetNewKeyRequestContent xmlns="{KGSS}">'
+               f'<AllowedReader><Namespace>{IDENTIFICATION}</Namespace><Name>urn:be:fgov:person:ssin</Name><Value>{main["ssin"]}</Value></AllowedReader>'
+               f'<AllowedReader><Namespace>{DOCTOR[0]}</Namespace><Name>{DOCTOR[1]}</Name><Value>{DOCTOR[2]}</Value></AllowedReader>'
+               f'<ETK>{base64.b64encode(state["etk"]["etk"]).decode()}</ETK></GetNewKeyRequestContent>').encode()
+    valid_kgss_content(s, content, 'GetNewKeyRequestContent')
+    sealed = seal_openssl(content, 'kgss-new', ['-recip', state['kgss_cert']])
+    response = call('Kgss', 'GetNewKey', SealedNewKeyRequest={'SealedContent': sealed})
+    s.check(str(response.Status.Code) == '200' and not response.Error, f'Status {response.Status.Code} {response.Status.Message} {response.Error}')
+    answer = unseal_openssl(s, bytes(response.SealedNewKeyResponse.SealedContent), 'kgss-new-answer',
+                            ['-recip', state['etk']['enc_cert'], '-inkey', state['etk']['etk_key']])
+    valid_kgss_content(s, answer, 'GetNewKeyResponseContent')
+    key, key_id = kgss_content_value(answer, 'NewKey'), kgss_content_value(answer, 'NewKeyIdentifier')
+    s.check(key is not None and len(key) == 16 and key_id, 'no 16-byte NewKey and NewKeyIdentifier')
+    message = write(os.path.join(WORK, 'kgss-message.txt'), b'for an unknown recipient ' + uuid.uuid4().hex.encode())
+    run(['openssl', 'cms', '-encrypt', '-binary', '-aes128', '-in', message, '-outform', 'DER', '-out', os.path.join(WORK, 'kgss-message.cms'),
+         '-secretkey', key.hex(), '-secretkeyid', key_id.hex()])
+    state['kgss_key'] = {'key': key, 'id': key_id, 'message': message}
+
+
+NEW_KEY = 'GetNewKey sealed by OpenSSL, answer opened by OpenSSL (access list: our SSIN, and doctors)'
+
+
+def get_key_content(key_id):
+    content = (f'<GetKeyRequestContent xmlns="{KGSS}"><KeyIdentifier>{base64.b64encode(key_id).decode()}</KeyIdentifier>'
+               f'<ETK>{base64.b64encode(state["etk"]["etk"]).decode()}</ETK></GetKeyRequestContent>').encode()
+    return content
+
+
+def check_released_key(s, sealed_answer, prefix):
+    answer = unseal_openssl(s, sealed_answer, prefix, ['-recip', state['etk']['enc_cert'], '-inkey', state['etk']['etk_key']])
+    valid_kgss_content(s, answer, 'GetKeyResponseContent')
+    key = kgss_content_value(answer, 'Key')
+    s.check(key == state['kgss_key']['key'], 'GetKey returned another key')
+    out = os.path.join(WORK, f'{prefix}.message.out')
+    run(['openssl', 'cms', '-decrypt', '-binary', '-inform', 'DER', '-in', os.path.join(WORK, 'kgss-message.cms'),
+         '-secretkey', key.hex(), '-secretkeyid', state['kgss_key']['id'].hex(), '-out', out])
+    s.check(open(out, 'rb').read() == open(state['kgss_key']['message'], 'rb').read(), 'the KEK message did not decrypt')
+
+
+@R.step('GetKey WS-Security X.509 (zeep BinarySignature): the key decrypts the KEKRecipientInfo message', 'GetKey', needs=[NEW_KEY])
+def _(s):
+    content = get_key_content(state['kgss_key']['id'])
+    valid_kgss_content(s, content, 'GetKeyRequestContent')
+    sealed = seal_openssl(content, 'kgss-get', ['-recip', state['kgss_cert']])
+    ident = state['ehealth']
+    response = call('Kgss', 'GetKey', wsse=TimestampedBinarySignature(ident['key'], ident['cert'], None), SealedKeyRequest={'SealedContent': sealed})
+    s.check(str(response.Status.Code) == '200' and not response.Error, f'Status {response.Status.Code} {response.Status.Message} {response.Error}')
+    check_released_key(s, bytes(response.SealedKeyResponse.SealedContent), 'kgss-get-answer')
+
+
+@R.step('GetKey for an unknown key id: NO_KEY_FOUND (a normal response)', 'GetKey', needs=[NEW_KEY])
+def _(s):
+    sealed = seal_openssl(get_key_content(os.urandom(32)), 'kgss-unknown', ['-recip', state['kgss_cert']])
+    ident = state['ehealth']
+    response = call('Kgss', 'GetKey', wsse=TimestampedBinarySignature(ident['key'], ident['cert'], None), SealedKeyRequest={'SealedContent': sealed})
+    s.check(str(response.Status.Code) != '200' and [str(e.Code) for e in response.Error] == ['NO_KEY_FOUND'], f'{response.Status.Code} {response.Error}')
+    s.check(response.SealedKeyResponse is None, 'a refusal carries a sealed answer')
+
+
+def saml_assertion(holder_cert_pem, attributes):
+    """A SAML 1.1 holder-of-key assertion signed with python-xmlsec by the test STS the runner made."""
+    saml = 'urn:oasis:names:tc:SAML:1.0:assertion'
+    assertion_id = '_' + uuid.uuid4().hex
+    holder_b64 = ''.join(open(holder_cert_pem, encoding='ascii').read().split('-----')[2].split())
+    instant = now().strftime('%Y-%m-%dT%H:%M:%SZ')
+    subject = (f'<saml:Subject><saml:SubjectConfirmation><saml:ConfirmationMethod>urn:oasis:names:tc:SAML:1.0:cm:holder-of-key</saml:ConfirmationMethod>'
+               f'<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{holder_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>'
+               '</saml:SubjectConfirmation></saml:Subject>')
+    attrs = ''.join(f'<saml:Attribute AttributeName="{name}" AttributeNamespace="{ns}"><saml:AttributeValue>{value}</saml:AttributeValue></saml:Attribute>'
+                    for ns, name, value in attributes)
+    xml = (f'<saml:Assertion xmlns:saml="{saml}" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" AssertionID="{assertion_id}" IssueInstant="{instant}" '
+           f'Issuer="urn:be:fgov:ehealth:sts:interop" MajorVersion="1" MinorVersion="1">'
+           f'<saml:Conditions NotBefore="{now(-60).strftime("%Y-%m-%dT%H:%M:%SZ")}" NotOnOrAfter="{now(3600).strftime("%Y-%m-%dT%H:%M:%SZ")}"/>'
+           f'<saml:AttributeStatement>{subject}{attrs}</saml:AttributeStatement></saml:Assertion>')
+    assertion = etree.fromstring(xml.encode())
+    signature = xmlsec.template.create(assertion, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns='ds')
+    assertion.append(signature)
+    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri='#' + assertion_id)
+    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
+    xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+    xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
+    key = xmlsec.Key.from_file(cfg['sts']['key'], xmlsec.KeyFormat.PEM)
+    key.load_cert_from_file(cfg['sts']['cert'], xmlsec.KeyFormat.PEM)
+    context = xmlsec.SignatureContext()
+    context.register_id(assertion, 'AssertionID')
+    context.key = key
+    context.sign(signature)
+    return assertion, assertion_id
+
+
+def hok_envelope(body_payload, assertion, assertion_id):
+    """The connector's HoK message: Security = Timestamp, the assertion, and a signature (python-xmlsec) by the holder's
+    key over Timestamp and Body whose KeyInfo names the assertion (KeyIdentifier …#SAMLAssertionID)."""
+    wsse = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd'
+    wsu = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd'
+    envelope = etree.fromstring(
+        (f'<soapenv:Envelope xmlns:soapenv="{SOAP11}" xmlns:wsu="{wsu}"><soapenv:Header><wsse:Security xmlns:wsse="{wsse}" soapenv:mustUnderstand="1">'
+         f'<wsu:Timestamp wsu:Id="TS-1"><wsu:Created>{now().strftime("%Y-%m-%dT%H:%M:%SZ")}</wsu:Created>'
+         f'<wsu:Expires>{now(60).strftime("%Y-%m-%dT%H:%M:%SZ")}</wsu:Expires></wsu:Timestamp></wsse:Security></soapenv:Header>'
+         f'<soapenv:Body wsu:Id="id-body">{body_payload}</soapenv:Body></soapenv:Envelope>').encode())
+    security = envelope.find(f'.//{{{wsse}}}Security')
+    security.append(assertion)
+    signature = xmlsec.template.create(envelope, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns='ds')
+    security.append(signature)
+    for uri in ('#TS-1', '#id-body'):
+        reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri=uri)
+        xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+    key_info = xmlsec.template.ensure_key_info(signature)
+    str_element = etree.SubElement(key_info, f'{{{wsse}}}SecurityTokenReference')
+    identifier = etree.SubElement(str_element, f'{{{wsse}}}KeyIdentifier',
+                                  ValueType='http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID')
+    identifier.text = assertion_id
+    context = xmlsec.SignatureContext()
+    context.register_id(envelope.find(f'.//{{{wsu}}}Timestamp'), 'Id', wsu)
+    context.register_id(envelope.find(f'{{{SOAP11}}}Body'), 'Id', wsu)
+    context.key = xmlsec.Key.from_file(state['ehealth']['key'], xmlsec.KeyFormat.PEM)
+    context.sign(signature)
+    return etree.tostring(envelope)
+
+
+@R.step('GetKey with a SAML 1.1 holder-of-key assertion (test STS, python-xmlsec): the doctor attribute opens the key', 'GetKey', needs=[NEW_KEY])
+def _(s):
+    sealed = seal_openssl(get_key_content(state['kgss_key']['id']), 'kgss-hok', ['-recip', state['kgss_cert']])
+    assertion, assertion_id = saml_assertion(state['ehealth']['cert'], [DOCTOR])
+    payload = (f'<kgss:GetKeyRequest xmlns:kgss="{KGSS}"><kgss:SealedKeyRequest><kgss:SealedContent>{base64.b64encode(sealed).decode()}'
+               '</kgss:SealedContent></kgss:SealedKeyRequest></kgss:GetKeyRequest>')
+    envelope = hok_envelope(payload, assertion, assertion_id)
+    response = transport.post(BASE + '/Kgss/v1', envelope, {'Content-Type': 'text/xml; charset=utf-8', 'SOAPAction': '""'})
+    s.check(response.status_code == 200, f'HTTP {response.status_code}: {response.content[:400]!r}')
+    answer = etree.fromstring(response.content).find(f'.//{{{KGSS}}}GetKeyResponse')
+    code = answer.find('Status/Code').text
+    s.check(code == '200', f'Status/Code {code}: {etree.tostring(answer)[:400]!r}')
+    check_released_key(s, base64.b64decode(answer.find(f'{{{KGSS}}}SealedKeyResponse/{{{KGSS}}}SealedContent').text), 'kgss-hok-answer')
+
+
+@R.step('GetKey with an assertion signed by an STS not configured: Client fault WS_SECURITY_INVALID', 'GetKey', needs=[NEW_KEY])
+def _(s):
+    sealed = seal_openssl(get_key_content(state['kgss_key']['id']), 'kgss-rogue', ['-recip', state['kgss_cert']])
+    assertion, assertion_id = saml_assertion(state['ehealth']['cert'], [DOCTOR])
+    # Re-sign the assertion with our own eHealth key: a well-formed signature by a certificate no STS list names.
+    for old in assertion.findall('{http://www.w3.org/2000/09/xmldsig#}Signature'):
+        assertion.remove(old)
+    signature = xmlsec.template.create(assertion, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns='ds')
+    assertion.append(signature)
+    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri='#' + assertion_id)
+    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
+    xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+    xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
+    key = xmlsec.Key.from_file(state['ehealth']['key'], xmlsec.KeyFormat.PEM)
+    key.load_cert_from_file(state['ehealth']['cert'], xmlsec.KeyFormat.PEM)
+    context = xmlsec.SignatureContext()
+    context.register_id(assertion, 'AssertionID')
+    context.key = key
+    context.sign(signature)
+    payload = (f'<kgss:GetKeyRequest xmlns:kgss="{KGSS}"><kgss:SealedKeyRequest><kgss:SealedContent>{base64.b64encode(sealed).decode()}'
+               '</kgss:SealedContent></kgss:SealedKeyRequest></kgss:GetKeyRequest>')
+    response = transport.post(BASE + '/Kgss/v1', hok_envelope(payload, assertion, assertion_id), {'Content-Type': 'text/xml; charset=utf-8', 'SOAPAction': '""'})
+    s.check(response.status_code == 500, f'HTTP {response.status_code}, expected a fault')
+    s.check(soa_code(etree.fromstring(response.content).find(f'.//{{{SOAP11}}}Fault/detail')) == 'WS_SECURITY_INVALID', f'{response.content[:400]!r}')
 
 
 @R.step('getCertificateInfoForAuthenticationCertificate after ETK registration: ETKStatus VALID_ACTIVE', 'getCertificateInfoForAuthenticationCertificate',
