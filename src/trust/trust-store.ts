@@ -304,7 +304,8 @@ function pushTo<V>(map: Map<string, V[]>, key: string, value: V): void {
 }
 
 /** Least-recently-used map with a fixed capacity. */
-class BoundedCache<V> {
+/** A least-recently-used map of at most `capacity` entries. */
+export class BoundedCache<V> {
   private readonly entries = new Map<string, V>();
   constructor(private readonly capacity: number) {}
 

@@ -77,11 +77,13 @@ export function holderOfKeyAssertion(input: {
   now: Date;
   validSeconds?: number;
   signWith?: { certificate: Buffer; key: KeyObject };
+  /** Default holder-of-key; a bearer assertion for negative tests. */
+  confirmationMethod?: string;
 }): string {
   const id = `_${randomUUID().replace(/-/g, '')}`;
   const notOnOrAfter = new Date(input.now.getTime() + (input.validSeconds ?? 3600) * 1000);
   const signer = input.signWith ?? input.sts;
-  const confirmation = `<saml:SubjectConfirmation><saml:ConfirmationMethod>${SAML11_HOLDER_OF_KEY}</saml:ConfirmationMethod><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${input.holderCertificate.toString('base64')}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></saml:SubjectConfirmation>`;
+  const confirmation = `<saml:SubjectConfirmation><saml:ConfirmationMethod>${input.confirmationMethod ?? SAML11_HOLDER_OF_KEY}</saml:ConfirmationMethod><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${input.holderCertificate.toString('base64')}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></saml:SubjectConfirmation>`;
   const subject = `<saml:Subject><saml:NameIdentifier Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName">holder</saml:NameIdentifier>${confirmation}</saml:Subject>`;
   const attributes = input.attributes
     .map(

@@ -10,42 +10,14 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import {
-  Attribute,
-  CertificateChoices,
-  CertificateSet,
-  CMSVersion,
-  ContentInfo,
-  DigestAlgorithmIdentifier,
-  DigestAlgorithmIdentifiers,
-  EncapsulatedContent,
-  EncapsulatedContentInfo,
-  EncryptedContent,
-  EncryptedContentInfo,
-  EnvelopedData,
-  IssuerAndSerialNumber,
-  KEKIdentifier,
-  KEKRecipientInfo,
-  KeyTransRecipientInfo,
-  RecipientIdentifier,
-  RecipientInfo,
-  RecipientInfos,
-  SignatureAlgorithmIdentifier,
-  SignedData,
-  SignerIdentifier,
-  SignerInfo,
-  SignerInfos,
-  id_data,
-  id_envelopedData,
-  id_signedData,
-} from '@peculiar/asn1-cms';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { id_data, id_envelopedData, id_signedData } from '@peculiar/asn1-cms';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1js from 'asn1js';
-import { AlgorithmIdentifier, Certificate, Name } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import type { KeySigner } from '../keys/key-signer.js';
-import { encodeOid, encodeTime, encodeTlv, TAG } from '../x509/der.js';
-import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
+import { encodeOid, encodeSequence, encodeTime, encodeTlv, TAG } from '../x509/der.js';
+import { BoundedCache } from '../../trust/trust-store.js';
+import { parseCertificate as parseCertificateUncached, type ParsedCertificate } from '../../x509/certificate.js';
 
 /**
  * eHealth sealed messages ("triple wrap"), as the ETEE crypto library (etee-crypto-lib 2.2, in the connector) makes
@@ -58,8 +30,8 @@ import { parseCertificate, type ParsedCertificate } from '../../x509/certificate
  * key) by KEKRecipientInfo with AES key wrap (RFC 3394), its identifier the raw bytes of the KGSS key id. Signatures:
  * the library signs with RSASSA-PSS (eHealth certificates) or SHA256withRSA (eID); both are read. We sign with
  * SHA256withRSA (PKCS#1 v1.5), which every version of the library verifies, and which our key custody (files, PKCS#11
- * CKM_SHA256_RSA_PKCS) provides. BER input (indefinite lengths, chunked octet strings, as Bouncy Castle's stream
- * generators write) is read.
+ * CKM_SHA256_RSA_PKCS) provides. BER input (indefinite lengths, chunked octet strings, as Bouncy Castle writes it)
+ * is read. @peculiar/asn1-cms gives the OIDs; the structures are written and read here (see below for why).
  */
 
 const OID = {
@@ -96,6 +68,17 @@ const KEY_WRAPS: Record<string, { name: string; keyLength: number }> = {
 };
 const DIGESTS: Record<string, string> = { [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
 const RFC3394_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+
+/** The same few certificates (ours, our correspondents') come back in every message: parsing one costs a key import. */
+const parsedCertificates = new BoundedCache<ParsedCertificate>(512);
+function parseCertificate(der: Buffer): ParsedCertificate {
+  const key = der.toString('base64');
+  const cached = parsedCertificates.get(key);
+  if (cached) return cached;
+  const parsed = parseCertificateUncached(der);
+  parsedCertificates.set(key, parsed);
+  return parsed;
+}
 
 /** Why a sealed message was refused; the text says more, for the log (never key material). */
 export type SealedMessageFault = 'malformed' | 'unsupported' | 'bad-signature' | 'not-for-us' | 'undecryptable' | 'signers-differ' | 'too-large';
@@ -149,12 +132,6 @@ export interface UnsealLimits {
   readonly maxBytes: number;
 }
 
-const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer => {
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return copy.buffer;
-};
-
 // ---------------------------------------------------------------------------------------------------------------------
 // Sealing
 
@@ -166,47 +143,46 @@ export async function seal(content: Buffer, sender: SealingSender, recipients: r
   return signedData(enveloped, sender, now);
 }
 
+/*
+ * The messages are encoded here with the DER primitives the CA already uses for CSRs and TBSCertificates: certificates
+ * go in byte for byte, and the encoding costs microseconds (the @peculiar/asn1-schema classes took milliseconds per
+ * attribute and certificate, most of a KGSS call). Reading (below) walks the tree asn1js parses from BER.
+ */
+
+const NO_PARAMETERS = encodeTlv(TAG.NULL);
+const algorithm = (oid: string, parameters?: Buffer) => encodeSequence(encodeOid(oid), ...(parameters ? [parameters] : []));
+const explicit = (tagNumber: number, content: Buffer) => encodeTlv(0xa0 | tagNumber, content);
+const issuerAndSerial = (certificate: ParsedCertificate) => encodeSequence(certificate.issuerDer, encodeTlv(TAG.INTEGER, certificate.serialNumber));
+
 async function signedData(content: Buffer, sender: SealingSender, now: Date): Promise<Buffer> {
   const certificate = parseCertificate(sender.certificate);
   if (!certificate.spkiDer.equals(sender.signer.publicKeySpki)) throw new SealedMessageError('unsupported', "the sender's key is not its certificate's");
+  const attribute = (type: string, value: Buffer) => encodeSequence(encodeOid(type), encodeTlv(TAG.SET, value));
+  // DER SET OF: members in ascending order of their encodings (X.690 §11.6).
   const attributes = [
     attribute(OID.contentType, encodeOid(id_data)),
     attribute(OID.signingTime, encodeTime(now)),
     attribute(OID.messageDigest, encodeTlv(TAG.OCTET_STRING, createHash('sha256').update(content).digest())),
-  ];
-  // DER SET OF: members in ascending order of their encodings (X.690 §11.6).
-  const encoded = attributes.map((a) => Buffer.from(AsnConvert.serialize(a))).sort(Buffer.compare);
-  const signature = await sender.signer.sign(encodeTlv(0x31, ...encoded), 'SHA-256');
+  ].sort(Buffer.compare);
+  // The signature covers the attributes as a SET; they are carried as [0] IMPLICIT.
+  const signature = await sender.signer.sign(encodeTlv(TAG.SET, ...attributes), 'SHA-256');
+  const signerInfo = encodeSequence(
+    encodeTlv(TAG.INTEGER, Buffer.from([1])),
+    issuerAndSerial(certificate),
+    algorithm(OID.sha256),
+    encodeTlv(0xa0, ...attributes),
+    algorithm(OID.sha256WithRsa, NO_PARAMETERS),
+    encodeTlv(TAG.OCTET_STRING, signature),
+  );
   const certificates = [sender.certificate, ...sender.chain.filter((c) => !c.equals(sender.certificate))];
-  const signed = new SignedData({
-    version: CMSVersion.v1,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: OID.sha256 })]),
-    encapContentInfo: new EncapsulatedContentInfo({
-      eContentType: id_data,
-      eContent: new EncapsulatedContent({ single: new OctetString(toArrayBuffer(content)) }),
-    }),
-    certificates: new CertificateSet(certificates.map((der) => new CertificateChoices({ certificate: AsnConvert.parse(der, Certificate) }))),
-    signerInfos: new SignerInfos([
-      new SignerInfo({
-        version: CMSVersion.v1,
-        sid: new SignerIdentifier({
-          issuerAndSerialNumber: new IssuerAndSerialNumber({
-            issuer: AsnConvert.parse(certificate.issuerDer, Name),
-            serialNumber: toArrayBuffer(certificate.serialNumber),
-          }),
-        }),
-        digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: OID.sha256 }),
-        signedAttrs: encoded.map((der) => AsnConvert.parse(der, Attribute)),
-        signatureAlgorithm: new SignatureAlgorithmIdentifier({ algorithm: OID.sha256WithRsa, parameters: null }),
-        signature: new OctetString(toArrayBuffer(signature)),
-      }),
-    ]),
-  });
-  return Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signed) })));
-}
-
-function attribute(type: string, valueDer: Buffer): Attribute {
-  return new Attribute({ attrType: type, attrValues: [toArrayBuffer(valueDer)] });
+  const signed = encodeSequence(
+    encodeTlv(TAG.INTEGER, Buffer.from([1])),
+    encodeTlv(TAG.SET, algorithm(OID.sha256)),
+    encodeSequence(encodeOid(id_data), explicit(0, encodeTlv(TAG.OCTET_STRING, content))),
+    encodeTlv(0xa0, ...certificates),
+    encodeTlv(TAG.SET, signerInfo),
+  );
+  return encodeSequence(encodeOid(id_signedData), explicit(0, signed));
 }
 
 function envelope(content: Buffer, recipients: readonly SealRecipient[]): Buffer {
@@ -219,44 +195,34 @@ function envelope(content: Buffer, recipients: readonly SealRecipient[]): Buffer
       const certificate = parseCertificate(recipient.certificate);
       if (certificate.publicKeyType !== 'rsa') throw new SealedMessageError('unsupported', 'a known recipient needs an RSA encryption certificate');
       const encryptedKey = publicEncrypt({ key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING }, contentKey);
-      return new RecipientInfo({
-        ktri: new KeyTransRecipientInfo({
-          version: CMSVersion.v0,
-          rid: new RecipientIdentifier({
-            issuerAndSerialNumber: new IssuerAndSerialNumber({
-              issuer: AsnConvert.parse(certificate.issuerDer, Name),
-              serialNumber: toArrayBuffer(certificate.serialNumber),
-            }),
-          }),
-          keyEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null }),
-          encryptedKey: new OctetString(toArrayBuffer(encryptedKey)),
-        }),
-      });
+      return encodeSequence(
+        encodeTlv(TAG.INTEGER, Buffer.from([0])),
+        issuerAndSerial(certificate),
+        algorithm(OID.rsaEncryption, NO_PARAMETERS),
+        encodeTlv(TAG.OCTET_STRING, encryptedKey),
+      );
     }
     const wrap = Object.entries(KEY_WRAPS).find(([, w]) => w.keyLength === recipient.kek.length);
     if (!wrap) throw new SealedMessageError('unsupported', 'a key-encryption key must be 16, 24 or 32 bytes (AES)');
     const wrapper = createCipheriv(wrap[1].name, recipient.kek, RFC3394_IV);
     const wrapped = Buffer.concat([wrapper.update(contentKey), wrapper.final()]);
-    return new RecipientInfo({
-      kekri: new KEKRecipientInfo({
-        version: CMSVersion.v4,
-        kekid: new KEKIdentifier({ keyIdentifier: new OctetString(toArrayBuffer(recipient.kekIdentifier)) }),
-        keyEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: wrap[0] }),
-        encryptedKey: new OctetString(toArrayBuffer(wrapped)),
-      }),
-    });
+    // kekri [2] IMPLICIT KEKRecipientInfo
+    return encodeTlv(
+      0xa2,
+      encodeTlv(TAG.INTEGER, Buffer.from([4])),
+      encodeSequence(encodeTlv(TAG.OCTET_STRING, recipient.kekIdentifier)),
+      algorithm(wrap[0]),
+      encodeTlv(TAG.OCTET_STRING, wrapped),
+    );
   });
-  const version = infos.some((info) => info.kekri) ? CMSVersion.v2 : CMSVersion.v0;
-  const enveloped = new EnvelopedData({
-    version,
-    recipientInfos: new RecipientInfos(infos),
-    encryptedContentInfo: new EncryptedContentInfo({
-      contentType: id_data,
-      contentEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: OID.aes128cbc, parameters: toArrayBuffer(encodeTlv(TAG.OCTET_STRING, iv)) }),
-      encryptedContent: new EncryptedContent({ value: new OctetString(toArrayBuffer(encrypted)) }),
-    }),
-  });
-  return Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: id_envelopedData, content: AsnConvert.serialize(enveloped) })));
+  const version = recipients.some((recipient) => 'kek' in recipient) ? 2 : 0;
+  const enveloped = encodeSequence(
+    encodeTlv(TAG.INTEGER, Buffer.from([version])),
+    encodeTlv(TAG.SET, ...infos),
+    // encryptedContent [0] IMPLICIT OCTET STRING
+    encodeSequence(encodeOid(id_data), algorithm(OID.aes128cbc, encodeTlv(TAG.OCTET_STRING, iv)), encodeTlv(0x80, encrypted)),
+  );
+  return encodeSequence(encodeOid(id_envelopedData), explicit(0, enveloped));
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -290,132 +256,198 @@ interface VerifiedSignedData {
   readonly signingTime: Date | undefined;
 }
 
-function parse<T>(der: Buffer, type: new () => T, what: string): T {
-  try {
-    return AsnConvert.parse(der, type);
-  } catch (error) {
-    throw new SealedMessageError('malformed', `${what} is not valid ASN.1 (${(error as Error).message.slice(0, 120)})`);
-  }
+/*
+ * Reading walks the BER tree asn1js builds (Bouncy Castle writes indefinite lengths and chunked octet strings, which
+ * asn1js reads) by position and tag, instead of matching @peculiar/asn1-cms schemas: the schema matching cost about
+ * ten milliseconds per sealed message. Every access checks the tag it expects; anything else is `malformed`.
+ */
+
+type Block = asn1js.AsnType;
+const UNIVERSAL = 1;
+const CONTEXT = 3;
+
+function malformed(what: string): never {
+  throw new SealedMessageError('malformed', `${what} is not what CMS puts there`);
 }
 
-function contentOf(der: Buffer, expectedType: string, what: string): Buffer {
-  const info = parse(der, ContentInfo, what);
-  if (info.contentType !== expectedType) throw new SealedMessageError('malformed', `${what} is a ${info.contentType}, not a ${expectedType}`);
-  return Buffer.from(info.content);
+function readBer(bytes: Uint8Array, what: string): Block {
+  const parsed = asn1js.fromBER(bytes);
+  if (parsed.offset === -1 || parsed.offset !== bytes.length) throw new SealedMessageError('malformed', `${what} is not one BER element`);
+  return parsed.result;
 }
 
-/** An OCTET STRING's octets, whether primitive or constructed (BER chunks). */
-function octets(value: OctetString | ArrayBuffer | undefined, what: string): Buffer {
-  if (value === undefined) throw new SealedMessageError('malformed', `${what} is absent`);
-  return Buffer.from(value instanceof OctetString ? value.buffer : value);
+function isTag(block: Block | undefined, tagClass: number, tagNumber: number): boolean {
+  return block !== undefined && block.idBlock.tagClass === tagClass && block.idBlock.tagNumber === tagNumber;
 }
 
-function readSignedData(der: Buffer, which: 'outer' | 'inner'): VerifiedSignedData {
+function expectBlock(block: Block | undefined, tagClass: number, tagNumber: number, what: string): Block {
+  if (!isTag(block, tagClass, tagNumber)) malformed(what);
+  return block!;
+}
+
+/** The elements inside a constructed block (a SEQUENCE, SET or constructed context tag). */
+function childrenOf(block: Block, what: string): Block[] {
+  const value = (block.valueBlock as { value?: unknown }).value;
+  if (!block.idBlock.isConstructed || !Array.isArray(value)) malformed(what);
+  return value as Block[];
+}
+
+/** The bytes of an element as it was read. */
+function rawOf(block: Block): Buffer {
+  return Buffer.from(block.valueBeforeDecodeView);
+}
+
+/** The octets of an OCTET STRING (or of an implicitly tagged one), primitive or constructed of chunks. */
+function octetsOf(block: Block, what: string): Buffer {
+  if (!block.idBlock.isConstructed) return Buffer.from((block.valueBlock as { valueHexView: Uint8Array }).valueHexView);
+  return Buffer.concat(childrenOf(block, what).map((chunk) => octetsOf(expectBlock(chunk, UNIVERSAL, 4, what), what)));
+}
+
+function oidOf(block: Block | undefined, what: string): string {
+  if (!(block instanceof asn1js.ObjectIdentifier)) malformed(what);
+  return block.valueBlock.toString();
+}
+
+function integerOctets(block: Block | undefined, what: string): Buffer {
+  return Buffer.from((expectBlock(block, UNIVERSAL, 2, what).valueBlock as { valueHexView: Uint8Array }).valueHexView);
+}
+
+/** ContentInfo { contentType, [0] EXPLICIT content } of the expected type: its content element. */
+function contentOf(bytes: Buffer, expectedType: string, what: string): Block {
+  const [type, explicit] = childrenOf(expectBlock(readBer(bytes, what), UNIVERSAL, 16, what), what);
+  const contentType = oidOf(type, `${what} contentType`);
+  if (contentType !== expectedType) throw new SealedMessageError('malformed', `${what} is a ${contentType}, not a ${expectedType}`);
+  const [content] = childrenOf(expectBlock(explicit, CONTEXT, 0, what), what);
+  return content ?? malformed(what);
+}
+
+interface AlgorithmIdentifierRead {
+  readonly oid: string;
+  readonly parameters: Block | undefined;
+}
+
+function algorithmOf(block: Block | undefined, what: string): AlgorithmIdentifierRead {
+  const [oid, parameters] = childrenOf(expectBlock(block, UNIVERSAL, 16, what), what);
+  return { oid: oidOf(oid, what), parameters };
+}
+
+function readSignedData(bytes: Buffer, which: 'outer' | 'inner'): VerifiedSignedData {
   const what = `the ${which} SignedData`;
-  const signed = parse(contentOf(der, id_signedData, what), SignedData, what);
-  const eContent = signed.encapContentInfo.eContent;
-  if (!eContent) throw new SealedMessageError('malformed', `${what} carries no content (detached signatures are not sealed messages)`);
-  const content = eContent.single ? octets(eContent.single, `${what} content`) : constructedOctets(eContent.any, what);
-  if (signed.signerInfos.length !== 1) throw new SealedMessageError('unsupported', `${what} has ${signed.signerInfos.length} signers; one is expected`);
-  const certificates = (signed.certificates ?? [])
-    .filter((choice) => choice.certificate)
-    .map((choice) => Buffer.from(AsnConvert.serialize(choice.certificate!)));
+  const fields = childrenOf(expectBlock(contentOf(bytes, id_signedData, what), UNIVERSAL, 16, what), what);
+  // version, digestAlgorithms, encapContentInfo, [0] certificates?, [1] crls?, signerInfos
+  const encapsulated = childrenOf(expectBlock(fields[2], UNIVERSAL, 16, `${what} encapContentInfo`), what);
+  const eContentType = oidOf(encapsulated[0], `${what} eContentType`);
+  if (!isTag(encapsulated[1], CONTEXT, 0))
+    throw new SealedMessageError('malformed', `${what} carries no content (detached signatures are not sealed messages)`);
+  const [eContent] = childrenOf(encapsulated[1]!, what);
+  const content = octetsOf(expectBlock(eContent, UNIVERSAL, 4, `${what} content`), `${what} content`);
+  const rest = fields.slice(3);
+  const certificates = isTag(rest[0], CONTEXT, 0)
+    ? childrenOf(rest.shift()!, `${what} certificates`)
+        .filter((choice) => isTag(choice, UNIVERSAL, 16))
+        .map(rawOf)
+    : [];
+  if (isTag(rest[0], CONTEXT, 1)) rest.shift();
   if (certificates.length > 16) throw new SealedMessageError('too-large', `${what} carries ${certificates.length} certificates`);
-  const signerInfo = signed.signerInfos[0]!;
-  const signer = findSigner(signerInfo.sid, certificates, what);
-  const digestName = DIGESTS[signerInfo.digestAlgorithm.algorithm];
-  if (!digestName) throw new SealedMessageError('unsupported', `${what}: digest ${signerInfo.digestAlgorithm.algorithm} is not accepted`);
-  if (!signerInfo.signedAttrs || signerInfo.signedAttrs.length === 0) throw new SealedMessageError('unsupported', `${what} has no signed attributes`);
-  const attributes = new Map(signerInfo.signedAttrs.map((a) => [a.attrType, a.attrValues]));
-  const messageDigest = attributes.get(OID.messageDigest)?.[0];
+  const signerInfos = childrenOf(expectBlock(rest[0], UNIVERSAL, 17, `${what} signerInfos`), what);
+  if (signerInfos.length !== 1) throw new SealedMessageError('unsupported', `${what} has ${signerInfos.length} signers; one is expected`);
+  // SignerInfo: version, sid, digestAlgorithm, [0] signedAttrs?, signatureAlgorithm, signature, [1] unsignedAttrs?
+  const info = childrenOf(expectBlock(signerInfos[0], UNIVERSAL, 16, `${what} SignerInfo`), what);
+  const signer = findSigner(info[1], certificates, what);
+  const digestName = DIGESTS[algorithmOf(info[2], `${what} digestAlgorithm`).oid];
+  if (!digestName) throw new SealedMessageError('unsupported', `${what}: its digest algorithm is not accepted`);
+  if (!isTag(info[3], CONTEXT, 0)) throw new SealedMessageError('unsupported', `${what} has no signed attributes`);
+  const attributes = childrenOf(info[3]!, `${what} signedAttrs`);
+  const signatureAlgorithm = algorithmOf(info[4], `${what} signatureAlgorithm`);
+  const signature = octetsOf(expectBlock(info[5], UNIVERSAL, 4, `${what} signature`), what);
+  const valueOf = (type: string): Block | undefined => {
+    const attribute = attributes.find((a) => oidOf(childrenOf(a, what)[0], `${what} attribute`) === type);
+    return attribute ? childrenOf(expectBlock(childrenOf(attribute, what)[1], UNIVERSAL, 17, `${what} attribute values`), what)[0] : undefined;
+  };
+  const messageDigest = valueOf(OID.messageDigest);
+  const carried = messageDigest ? octetsOf(expectBlock(messageDigest, UNIVERSAL, 4, `${what} messageDigest`), what) : undefined;
   const digest = createHash(digestName).update(content).digest();
-  const carried = messageDigest ? octets(AsnConvert.parse(messageDigest, OctetString), `${what} messageDigest`) : undefined;
   if (!carried || carried.length !== digest.length || !timingSafeEqual(carried, digest)) {
     throw new SealedMessageError('bad-signature', `${what}: the content does not match its messageDigest`);
   }
-  const contentType = attributes.get(OID.contentType)?.[0];
-  if (!contentType || !Buffer.from(contentType).equals(encodeOid(signed.encapContentInfo.eContentType))) {
+  const contentType = valueOf(OID.contentType);
+  if (!contentType || oidOf(contentType, `${what} contentType attribute`) !== eContentType) {
     throw new SealedMessageError('bad-signature', `${what}: the contentType attribute does not match the content`);
   }
   // The signature covers the DER of the attributes as a SET OF (tag 31, members in DER order), not the [0] they are
-  // carried in. Each attribute's value bytes are kept as carried; only the outer SET is encoded again.
-  const members = signerInfo.signedAttrs.map((a) => Buffer.from(AsnConvert.serialize(a)));
-  const candidates = [encodeTlv(0x31, ...[...members].sort(Buffer.compare)), encodeTlv(0x31, ...members)];
-  if (!candidates.some((signedBytes) => verifySignerInfo(signerInfo, digestName, signedBytes, signer))) {
+  // carried in; members are taken as carried, only the SET around them is encoded again.
+  const members = attributes.map(rawOf);
+  const candidates = [encodeTlv(TAG.SET, ...[...members].sort(Buffer.compare)), encodeTlv(TAG.SET, ...members)];
+  if (!candidates.some((signed) => verifySignerInfo(signatureAlgorithm, signature, digestName, signed, signer))) {
     throw new SealedMessageError('bad-signature', `${what}: the signature does not verify`);
   }
-  const signingTimeValue = attributes.get(OID.signingTime)?.[0];
-  return { content, signer, certificates, signingTime: signingTimeValue ? readTime(signingTimeValue) : undefined };
+  const signingTime = valueOf(OID.signingTime);
+  return {
+    content,
+    signer,
+    certificates,
+    signingTime: signingTime instanceof asn1js.UTCTime || signingTime instanceof asn1js.GeneralizedTime ? signingTime.toDate() : undefined,
+  };
 }
 
-function constructedOctets(any: ArrayBuffer | undefined, what: string): Buffer {
-  if (!any) throw new SealedMessageError('malformed', `${what} carries no content`);
-  // A constructed OCTET STRING (BER, as stream generators write it): asn1js joins its chunks.
-  const parsed = asn1js.fromBER(any);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.OctetString))
-    throw new SealedMessageError('malformed', `${what} content is not an OCTET STRING`);
-  return Buffer.from(parsed.result.getValue());
-}
-
-function findSigner(sid: SignerIdentifier, certificates: readonly Buffer[], what: string): ParsedCertificate {
-  for (const der of certificates) {
-    const certificate = parseCertificate(der);
-    if (sid.issuerAndSerialNumber) {
-      const issuer = Buffer.from(AsnConvert.serialize(sid.issuerAndSerialNumber.issuer));
-      const serial = Buffer.from(sid.issuerAndSerialNumber.serialNumber);
-      if (issuer.equals(certificate.issuerDer) && serial.equals(certificate.serialNumber)) return certificate;
-    } else if (sid.subjectKeyIdentifier && certificate.subjectKeyIdentifier?.equals(Buffer.from(sid.subjectKeyIdentifier.buffer))) {
-      return certificate;
+/** The carried certificate a SignerIdentifier (issuerAndSerialNumber, or [0] subjectKeyIdentifier) designates. */
+function findSigner(sid: Block | undefined, certificates: readonly Buffer[], what: string): ParsedCertificate {
+  if (isTag(sid, UNIVERSAL, 16)) {
+    const [issuer, serial] = childrenOf(sid!, what);
+    const issuerDer = rawOf(issuer ?? malformed(what));
+    const serialNumber = integerOctets(serial, what);
+    for (const der of certificates) {
+      const certificate = parseCertificate(der);
+      if (issuerDer.equals(certificate.issuerDer) && serialNumber.equals(certificate.serialNumber)) return certificate;
     }
+  } else if (isTag(sid, CONTEXT, 0)) {
+    const keyIdentifier = octetsOf(sid!, what);
+    for (const der of certificates) {
+      const certificate = parseCertificate(der);
+      if (certificate.subjectKeyIdentifier?.equals(keyIdentifier)) return certificate;
+    }
+  } else {
+    malformed(`${what} signer identifier`);
   }
   throw new SealedMessageError('unsupported', `${what}: the signer's certificate is not carried in the message`);
 }
 
-function verifySignerInfo(signerInfo: SignerInfo, digestName: string, data: Buffer, signer: ParsedCertificate): boolean {
-  const algorithm = signerInfo.signatureAlgorithm.algorithm;
-  const signature = octets(signerInfo.signature, 'signature');
-  if (algorithm === OID.rsaEncryption || algorithm === OID.sha256WithRsa || algorithm === OID.sha384WithRsa || algorithm === OID.sha512WithRsa) {
+function verifySignerInfo(algorithm: AlgorithmIdentifierRead, signature: Buffer, digestName: string, data: Buffer, signer: ParsedCertificate): boolean {
+  const oid = algorithm.oid;
+  if (oid === OID.rsaEncryption || oid === OID.sha256WithRsa || oid === OID.sha384WithRsa || oid === OID.sha512WithRsa) {
     return verify(digestName, data, { key: signer.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
   }
-  if (algorithm === OID.rsassaPss) {
-    const parameters = signerInfo.signatureAlgorithm.parameters;
-    if (!parameters) throw new SealedMessageError('unsupported', 'RSASSA-PSS without parameters');
-    const pss = AsnConvert.parse(parameters, RsaSaPssParams);
+  if (oid === OID.rsassaPss) {
+    if (!algorithm.parameters) throw new SealedMessageError('unsupported', 'RSASSA-PSS without parameters');
+    const pss = AsnConvert.parse(rawOf(algorithm.parameters), RsaSaPssParams);
     const hash = DIGESTS[pss.hashAlgorithm.algorithm];
     if (!hash) throw new SealedMessageError('unsupported', `RSASSA-PSS with hash ${pss.hashAlgorithm.algorithm}`);
     return verify(hash, data, { key: signer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength }, signature);
   }
-  if (algorithm === OID.ecdsaWithSha256 || algorithm === OID.ecdsaWithSha384) {
+  if (oid === OID.ecdsaWithSha256 || oid === OID.ecdsaWithSha384) {
     return verify(digestName, data, { key: signer.publicKey, dsaEncoding: 'der' }, signature);
   }
-  throw new SealedMessageError('unsupported', `signature algorithm ${algorithm} is not accepted`);
+  throw new SealedMessageError('unsupported', `signature algorithm ${oid} is not accepted`);
 }
 
-function readTime(value: ArrayBuffer): Date | undefined {
-  try {
-    const text = Buffer.from(value).subarray(2).toString('latin1');
-    const match = /^(\d{2,4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (!match) return undefined;
-    const year = match[1]!.length === 2 ? (Number(match[1]) < 50 ? 2000 : 1900) + Number(match[1]) : Number(match[1]);
-    return new Date(Date.UTC(year, Number(match[2]) - 1, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])));
-  } catch {
-    return undefined;
-  }
-}
-
-function openEnvelope(der: Buffer, keys: UnsealingKeys): Buffer {
-  const enveloped = parse(contentOf(der, id_envelopedData, 'the EnvelopedData'), EnvelopedData, 'the EnvelopedData');
-  if (enveloped.recipientInfos.length > 256) throw new SealedMessageError('too-large', 'more than 256 recipients');
-  const encryption = enveloped.encryptedContentInfo;
-  const cipher = CONTENT_CIPHERS[encryption.contentEncryptionAlgorithm.algorithm];
-  if (!cipher) throw new SealedMessageError('unsupported', `content encryption ${encryption.contentEncryptionAlgorithm.algorithm} is not accepted`);
-  const ivParameter = encryption.contentEncryptionAlgorithm.parameters;
-  const iv = ivParameter ? octets(AsnConvert.parse(ivParameter, OctetString), 'the IV') : undefined;
-  if (!iv || iv.length !== 16) throw new SealedMessageError('malformed', 'the content encryption IV is not 16 bytes');
-  const encrypted = encryption.encryptedContent?.value
-    ? octets(encryption.encryptedContent.value, 'the encrypted content')
-    : Buffer.concat((encryption.encryptedContent?.constructedValue ?? []).map((chunk) => Buffer.from(chunk.buffer)));
-  const contentKey = recoverContentKey(enveloped.recipientInfos, keys, cipher.keyLength);
+function openEnvelope(bytes: Buffer, keys: UnsealingKeys): Buffer {
+  const what = 'the EnvelopedData';
+  const fields = childrenOf(expectBlock(contentOf(bytes, id_envelopedData, what), UNIVERSAL, 16, what), what);
+  // version, [0] originatorInfo?, recipientInfos, encryptedContentInfo, [1] unprotectedAttrs?
+  const rest = fields.slice(1);
+  if (isTag(rest[0], CONTEXT, 0)) rest.shift();
+  const recipients = childrenOf(expectBlock(rest[0], UNIVERSAL, 17, `${what} recipientInfos`), what);
+  if (recipients.length > 256) throw new SealedMessageError('too-large', 'more than 256 recipients');
+  const [contentType, encryptionAlgorithm, encryptedContent] = childrenOf(expectBlock(rest[1], UNIVERSAL, 16, `${what} encryptedContentInfo`), what);
+  oidOf(contentType, `${what} content type`);
+  const algorithm = algorithmOf(encryptionAlgorithm, `${what} content encryption`);
+  const cipher = CONTENT_CIPHERS[algorithm.oid];
+  if (!cipher) throw new SealedMessageError('unsupported', `content encryption ${algorithm.oid} is not accepted`);
+  const iv = algorithm.parameters && isTag(algorithm.parameters, UNIVERSAL, 4) ? octetsOf(algorithm.parameters, 'the IV') : undefined;
+  if (iv?.length !== 16) throw new SealedMessageError('malformed', 'the content encryption IV is not 16 bytes');
+  if (!isTag(encryptedContent, CONTEXT, 0)) throw new SealedMessageError('malformed', `${what} carries no encrypted content`);
+  const encrypted = octetsOf(encryptedContent!, 'the encrypted content');
+  const contentKey = recoverContentKey(recipients, keys, cipher.keyLength);
   try {
     const decipher = createDecipheriv(cipher.name, contentKey, iv);
     return Buffer.concat([decipher.update(encrypted), decipher.final()]);
@@ -425,35 +457,41 @@ function openEnvelope(der: Buffer, keys: UnsealingKeys): Buffer {
   }
 }
 
-function recoverContentKey(recipients: readonly RecipientInfo[], keys: UnsealingKeys, keyLength: number): Buffer {
+function recoverContentKey(recipients: readonly Block[], keys: UnsealingKeys, keyLength: number): Buffer {
   for (const recipient of recipients) {
-    if (recipient.ktri) {
-      const rid = recipient.ktri.rid;
+    if (isTag(recipient, UNIVERSAL, 16)) {
+      // KeyTransRecipientInfo: version, rid (issuerAndSerialNumber | [0] subjectKeyIdentifier), algorithm, encryptedKey
+      const [, rid, keyEncryption, encryptedKey] = childrenOf(recipient, 'a KeyTransRecipientInfo');
       const ours = (keys.decryptionKeys ?? []).find(({ certificate }) => {
         const parsed = parseCertificate(certificate);
-        if (rid.issuerAndSerialNumber) {
-          return (
-            Buffer.from(AsnConvert.serialize(rid.issuerAndSerialNumber.issuer)).equals(parsed.issuerDer) &&
-            Buffer.from(rid.issuerAndSerialNumber.serialNumber).equals(parsed.serialNumber)
-          );
+        if (isTag(rid, UNIVERSAL, 16)) {
+          const [issuer, serial] = childrenOf(rid!, 'a recipient identifier');
+          return issuer !== undefined && rawOf(issuer).equals(parsed.issuerDer) && integerOctets(serial, 'a recipient serial').equals(parsed.serialNumber);
         }
-        return rid.subjectKeyIdentifier !== undefined && parsed.subjectKeyIdentifier?.equals(Buffer.from(rid.subjectKeyIdentifier.buffer)) === true;
+        return isTag(rid, CONTEXT, 0) && parsed.subjectKeyIdentifier?.equals(octetsOf(rid!, 'a recipient key identifier')) === true;
       });
       if (!ours) continue;
-      if (recipient.ktri.keyEncryptionAlgorithm.algorithm !== OID.rsaEncryption) {
-        throw new SealedMessageError('unsupported', `key transport ${recipient.ktri.keyEncryptionAlgorithm.algorithm} is not accepted`);
-      }
-      return rsaPkcs1v15KeyUnwrap(ours.privateKey, octets(recipient.ktri.encryptedKey, 'the encrypted key'), keyLength);
+      if (algorithmOf(keyEncryption, 'the key transport').oid !== OID.rsaEncryption)
+        throw new SealedMessageError('unsupported', 'only rsaEncryption key transport is accepted');
+      return rsaPkcs1v15KeyUnwrap(ours.privateKey, octetsOf(expectBlock(encryptedKey, UNIVERSAL, 4, 'the encrypted key'), 'the encrypted key'), keyLength);
     }
-    if (recipient.kekri) {
-      const identifier = octets(recipient.kekri.kekid.keyIdentifier, 'the KEK identifier');
+    if (isTag(recipient, CONTEXT, 2)) {
+      // KEKRecipientInfo: version, kekid { keyIdentifier, … }, keyEncryptionAlgorithm, encryptedKey
+      const [, kekid, keyEncryption, encryptedKey] = childrenOf(recipient, 'a KEKRecipientInfo');
+      const identifier = octetsOf(
+        expectBlock(childrenOf(expectBlock(kekid, UNIVERSAL, 16, 'a KEK identifier'), 'a KEK identifier')[0], UNIVERSAL, 4, 'a KEK identifier'),
+        'a KEK identifier',
+      );
       const kek = (keys.keks ?? []).find((candidate) => candidate.identifier === undefined || candidate.identifier.equals(identifier));
       if (!kek) continue;
-      const wrap = KEY_WRAPS[recipient.kekri.keyEncryptionAlgorithm.algorithm];
+      const wrap = KEY_WRAPS[algorithmOf(keyEncryption, 'the key wrap').oid];
       if (!wrap || wrap.keyLength !== kek.key.length) throw new SealedMessageError('unsupported', 'the key wrap does not fit the key-encryption key');
       try {
         const unwrapper = createDecipheriv(wrap.name, kek.key, RFC3394_IV);
-        const key = Buffer.concat([unwrapper.update(octets(recipient.kekri.encryptedKey, 'the wrapped key')), unwrapper.final()]);
+        const key = Buffer.concat([
+          unwrapper.update(octetsOf(expectBlock(encryptedKey, UNIVERSAL, 4, 'the wrapped key'), 'the wrapped key')),
+          unwrapper.final(),
+        ]);
         if (key.length === keyLength) return key;
       } catch {
         // an integrity failure of the wrap: the same answer as any other

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { seal, SealedMessageError, unseal, type SealRecipient } from '../../ca/etee/sealed-message.js';
 import { parseEtk } from '../../ca/etk/index.js';
 import type { CaMaterial } from '../../ca/hierarchy/index.js';
@@ -9,6 +9,7 @@ import type { Database } from '../../storage/database.js';
 import { auditLog } from '../../storage/certificate-registry.js';
 import { kgssKeys } from '../../storage/kgss-keys.js';
 import type { RevocationChecker, TrustStore } from '../../trust/index.js';
+import { BoundedCache } from '../../trust/trust-store.js';
 import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
 import type { KgssIdentity } from './kgss-identity.js';
 
@@ -25,6 +26,7 @@ const KEY_LENGTH = 16;
 const KEY_IDENTIFIER_LENGTH = 32;
 const MAX_SEALED_BYTES = 256 * 1024;
 const MAX_READERS = 64;
+const ETK_VERIFICATION_TTL_MS = 5 * 60 * 1000;
 
 export type KgssErrorCode = 'NO_KEY_FOUND' | 'INVALID_SEALED_CONTENT' | 'SENDER_NOT_TRUSTED' | 'INVALID_ETK' | 'INVALID_REQUEST';
 
@@ -68,6 +70,8 @@ export type KgssResponseRecipient = { readonly etk: Buffer } | { readonly kek: B
 export const IDENTIFICATION_NAMESPACE = 'urn:be:fgov:identification-namespace';
 
 export class KgssService {
+  private readonly verifiedEtks = new BoundedCache<{ encryptionCertificate: Buffer; holderDn: string; until: number }>(1024);
+
   constructor(private readonly deps: KgssServiceDependencies) {}
 
   /** The KGSS's own ETK, as ETKDepot publishes it. */
@@ -184,6 +188,23 @@ export class KgssService {
 
   /** An ETK we issued (ETK-RA signature, chains to our root, valid), held by the authenticated party; its encryption certificate. */
   private checkEtkOf(etkDer: Buffer, holder: ParsedCertificate): Buffer {
+    // Parties send their own ETK with every request: a verification holds for a few minutes (it checks signatures and
+    // validity, which a few minutes cannot change; revocation is the sender's certificate's, checked every time).
+    const now = this.deps.clock.now().getTime();
+    const cacheKey = createHash('sha256').update(etkDer).digest('base64');
+    const known = this.verifiedEtks.get(cacheKey);
+    if (known && known.until > now) {
+      if (known.holderDn !== holder.subjectDn) throw new KgssError('INVALID_ETK', "the ETK is not the authenticated party's own");
+      return known.encryptionCertificate;
+    }
+    const encryptionCertificate = this.verifyEtk(etkDer);
+    const holderDn = parseCertificate(parseEtk(etkDer).authenticationCertificate).subjectDn;
+    this.verifiedEtks.set(cacheKey, { encryptionCertificate, holderDn, until: now + ETK_VERIFICATION_TTL_MS });
+    if (holderDn !== holder.subjectDn) throw new KgssError('INVALID_ETK', "the ETK is not the authenticated party's own");
+    return encryptionCertificate;
+  }
+
+  private verifyEtk(etkDer: Buffer): Buffer {
     let etk: ReturnType<typeof parseEtk>;
     try {
       etk = parseEtk(etkDer);
@@ -192,9 +213,6 @@ export class KgssService {
     }
     const verification = etk.verify([this.deps.ca.root.cert], { now: this.deps.clock.now() });
     if (!verification.valid) throw new KgssError('INVALID_ETK', `the ETK does not verify: ${verification.problems.join('; ')}`);
-    if (parseCertificate(etk.authenticationCertificate).subjectDn !== holder.subjectDn) {
-      throw new KgssError('INVALID_ETK', "the ETK is not the authenticated party's own");
-    }
     return etk.encryptionCertificate;
   }
 }
