@@ -1,12 +1,23 @@
--- KGSS v1 (issue #14): symmetric keys for recipients not known in advance. Each key is stored encrypted under a
--- key-encryption key held in the key custody (never in clear here), with the access list its creator sealed into
--- GetNewKey, who created it and when. Reads (GetKey) go by the opaque identifier given to the creator.
+-- KGSS v1 (issue #14): symmetric keys for recipients not known in advance. Keys are stored wrapped (AES key wrap,
+-- RFC 3394) under a data key; data keys are stored wrapped under the key-encryption key held in the key custody
+-- (RSA-OAEP), so nothing here is readable without it. A process unwraps a data key once and keeps it in memory.
+
+-- Data keys (AES-256), each wrapped by the key-encryption key named by kek_id. Processes starting together may each
+-- add one: every key names the data key it is under.
+CREATE TABLE IF NOT EXISTS kgss_data_keys (
+  id           bigserial PRIMARY KEY,
+  kek_id       text NOT NULL,
+  wrapped_key  bytea NOT NULL,
+  created_at   timestamptz NOT NULL
+);
+
+-- The keys, with the access list their creator sealed into GetNewKey, who created them and when. Reads (GetKey) go by
+-- the opaque identifier given to the creator.
 CREATE TABLE IF NOT EXISTS kgss_keys (
   id                   bigserial PRIMARY KEY,
   key_identifier       bytea NOT NULL,
-  -- The AES key encrypted under the key-encryption key named by kek_id (RSA-OAEP with SHA-256).
+  data_key_id          bigint NOT NULL REFERENCES kgss_data_keys (id),
   wrapped_key          bytea NOT NULL,
-  kek_id               text NOT NULL,
   allowed_readers      jsonb NOT NULL,
   excluded_readers     jsonb NOT NULL,
   creator_subject      text NOT NULL,

@@ -5,8 +5,8 @@ import type { Queryable } from './database.js';
 
 export interface NewKgssKey {
   readonly keyIdentifier: Buffer;
+  readonly dataKeyId: bigint;
   readonly wrappedKey: Buffer;
-  readonly kekId: string;
   readonly allowedReaders: readonly ReaderCredential[];
   readonly excludedReaders: readonly ReaderCredential[];
   readonly creator: { readonly subject: string; readonly serialHex: string; readonly issuer: string };
@@ -16,8 +16,8 @@ export interface NewKgssKey {
 export interface StoredKgssKey {
   readonly id: bigint;
   readonly keyIdentifier: Buffer;
+  readonly dataKeyId: bigint;
   readonly wrappedKey: Buffer;
-  readonly kekId: string;
   readonly allowedReaders: readonly ReaderCredential[];
   readonly excludedReaders: readonly ReaderCredential[];
   readonly creatorSubject: string;
@@ -32,12 +32,12 @@ function credentials(value: unknown): ReaderCredential[] {
 export const kgssKeys = {
   async insert(q: Queryable, key: NewKgssKey): Promise<bigint> {
     const rows = await q.query<{ id: bigint }>(
-      `INSERT INTO kgss_keys (key_identifier, wrapped_key, kek_id, allowed_readers, excluded_readers, creator_subject, creator_serial, creator_issuer, created_at)
+      `INSERT INTO kgss_keys (key_identifier, data_key_id, wrapped_key, allowed_readers, excluded_readers, creator_subject, creator_serial, creator_issuer, created_at)
        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9) RETURNING id`,
       [
         key.keyIdentifier,
+        key.dataKeyId,
         key.wrappedKey,
-        key.kekId,
         JSON.stringify(key.allowedReaders),
         JSON.stringify(key.excludedReaders),
         key.creator.subject,
@@ -51,7 +51,7 @@ export const kgssKeys = {
 
   async findByIdentifier(q: Queryable, keyIdentifier: Buffer): Promise<StoredKgssKey | undefined> {
     const rows = await q.query(
-      'SELECT id, key_identifier, wrapped_key, kek_id, allowed_readers, excluded_readers, creator_subject, created_at FROM kgss_keys WHERE key_identifier = $1',
+      'SELECT id, key_identifier, data_key_id, wrapped_key, allowed_readers, excluded_readers, creator_subject, created_at FROM kgss_keys WHERE key_identifier = $1',
       [keyIdentifier],
     );
     const r = rows[0];
@@ -59,12 +59,32 @@ export const kgssKeys = {
     return {
       id: r.id as bigint,
       keyIdentifier: r.key_identifier as Buffer,
+      dataKeyId: r.data_key_id as bigint,
       wrappedKey: r.wrapped_key as Buffer,
-      kekId: r.kek_id as string,
       allowedReaders: credentials(r.allowed_readers),
       excludedReaders: credentials(r.excluded_readers),
       creatorSubject: r.creator_subject as string,
       createdAt: r.created_at as Date,
     };
+  },
+
+  /** The newest data key under this key-encryption key, if any. */
+  async latestDataKey(q: Queryable, kekId: string): Promise<{ id: bigint; wrappedKey: Buffer } | undefined> {
+    const rows = await q.query('SELECT id, wrapped_key FROM kgss_data_keys WHERE kek_id = $1 ORDER BY id DESC LIMIT 1', [kekId]);
+    return rows[0] ? { id: rows[0].id as bigint, wrappedKey: rows[0].wrapped_key as Buffer } : undefined;
+  },
+
+  async dataKey(q: Queryable, id: bigint): Promise<{ kekId: string; wrappedKey: Buffer } | undefined> {
+    const rows = await q.query('SELECT kek_id, wrapped_key FROM kgss_data_keys WHERE id = $1', [id]);
+    return rows[0] ? { kekId: rows[0].kek_id as string, wrappedKey: rows[0].wrapped_key as Buffer } : undefined;
+  },
+
+  async insertDataKey(q: Queryable, kekId: string, wrappedKey: Buffer, at: Date): Promise<bigint> {
+    const rows = await q.query<{ id: bigint }>('INSERT INTO kgss_data_keys (kek_id, wrapped_key, created_at) VALUES ($1, $2, $3) RETURNING id', [
+      kekId,
+      wrappedKey,
+      at,
+    ]);
+    return rows[0]!.id;
   },
 };

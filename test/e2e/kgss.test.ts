@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createDecipheriv, createPrivateKey, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,18 @@ import { parseEhealthDn } from '../../src/identifiers/index.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { mintHolder, register, testSsin, getEtk, type Holder } from '../support/etk-client.js';
 import { readFault, signRequest } from '../support/etk-wss.js';
-import { callKgss, getKey, getKeyContent, getNewKey, getNewKeyContent, kgssEnvelope, openAnswer, readKgssAnswer, sealToKgss, type KgssParty } from '../support/kgss-client.js';
+import {
+  callKgss,
+  getKey,
+  getKeyContent,
+  getNewKey,
+  getNewKeyContent,
+  kgssEnvelope,
+  openAnswer,
+  readKgssAnswer,
+  sealToKgss,
+  type KgssParty,
+} from '../support/kgss-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { createTestSts, holderOfKeyAssertion, signWithAssertion, type TestSts } from '../support/saml-hok.js';
 import { tableCounts } from '../support/test-database.js';
@@ -186,21 +197,27 @@ describe('KGSS v1', () => {
     expect(after.kgss_keys).toBe(before.kgss_keys);
   }, 60_000);
 
-  it('keys at rest are encrypted under the key-encryption key: the table never holds them in clear', async () => {
+  it('keys at rest are wrapped under a data key, itself under the key-encryption key: the tables never hold them in clear', async () => {
     const created = await getNewKey(t, creator, kgssEtk, patientOnly());
     const content = openAnswer(created, { party: creator }, kgssEtk);
     const key = content.value('NewKey')!;
-    const rows = await t.database.db.query<{ wrapped_key: Buffer; key_identifier: Buffer; kek_id: string }>(
-      'SELECT wrapped_key, key_identifier, kek_id FROM kgss_keys WHERE key_identifier = $1',
+    const rows = await t.database.db.query<{ wrapped_key: Buffer; key_identifier: Buffer; data_key_id: bigint; data_key: Buffer; kek_id: string }>(
+      'SELECT k.wrapped_key, k.key_identifier, k.data_key_id, d.wrapped_key AS data_key, d.kek_id FROM kgss_keys k JOIN kgss_data_keys d ON d.id = k.data_key_id WHERE k.key_identifier = $1',
       [content.value('NewKeyIdentifier')!],
     );
     expect(rows).toHaveLength(1);
-    const stored = Buffer.concat([rows[0]!.wrapped_key, rows[0]!.key_identifier, Buffer.from(rows[0]!.kek_id)]);
-    expect(stored.includes(key)).toBe(false);
-    expect(rows[0]!.wrapped_key.length).toBe(384); // RSA-3072 OAEP
-    // Only the KGSS key directory opens it: the key file is an encrypted PKCS#8.
+    const row = rows[0]!;
+    expect(row.wrapped_key.length).toBe(24); // AES key wrap of 16 bytes
+    expect(row.data_key.length).toBe(384); // an AES-256 data key under RSA-3072 OAEP
+    const everything = Buffer.concat([row.wrapped_key, row.key_identifier, row.data_key, Buffer.from(row.kek_id)]);
+    expect(everything.includes(key)).toBe(false);
+    // The data key opens only with the KGSS key-encryption key, an encrypted PKCS#8 in the key directory.
     const kekFile = readFileSync(join(t.dataDir, 'ca', 'kgss', 'kek.key.pem'), 'utf8');
     expect(kekFile).toContain('BEGIN ENCRYPTED PRIVATE KEY');
+    const kek = createPrivateKey({ key: kekFile, passphrase: readFileSync(join(t.dataDir, 'ca', 'passphrase'), 'utf8').trim() });
+    const dataKey = privateDecrypt({ key: kek, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, row.data_key);
+    const unwrapper = createDecipheriv('id-aes256-wrap', dataKey, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    expect(Buffer.concat([unwrapper.update(row.wrapped_key), unwrapper.final()])).toEqual(key);
   }, 60_000);
 
   /** GetKey as the connector sends it with an STS token: the sealed content, and the holder's signature naming the assertion. */

@@ -12,10 +12,11 @@ import type { RevocationChecker, TrustStore } from '../../trust/index.js';
 import { BoundedCache } from '../../trust/trust-store.js';
 import { parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
 import type { KgssIdentity } from './kgss-identity.js';
+import { KgssKeyVault } from './kgss-key-vault.js';
 
 /**
  * KGSS v1 (issue #14, ../shared/docs/etee-facts.md): keys for recipients not known in advance. A creator seals a
- * GetNewKey request to the KGSS's ETK; the KGSS keeps a fresh AES key under its key-encryption key with the access
+ * GetNewKey request to the KGSS's ETK; the KGSS keeps a fresh AES key (wrapped: kgss-key-vault.ts) with the access
  * list, and seals the key back to the creator's ETK. A reader authenticated at the edge (WS-Security X.509, or a SAML
  * holder-of-key assertion from a trusted STS) asks for it by identifier; an unknown key and a refused reader get the
  * same answer. The front end reads and writes the XML of the sealed contents; this service opens and seals them.
@@ -72,7 +73,11 @@ export const IDENTIFICATION_NAMESPACE = 'urn:be:fgov:identification-namespace';
 export class KgssService {
   private readonly verifiedEtks = new BoundedCache<{ encryptionCertificate: Buffer; holderDn: string; until: number }>(1024);
 
-  constructor(private readonly deps: KgssServiceDependencies) {}
+  private readonly vault: KgssKeyVault;
+
+  constructor(private readonly deps: KgssServiceDependencies) {
+    this.vault = new KgssKeyVault(deps.db, deps.clock, deps.identity.keyEncryption);
+  }
 
   /** The KGSS's own ETK, as ETKDepot publishes it. */
   get etk(): Buffer {
@@ -119,12 +124,11 @@ export class KgssService {
     const key = randomBytes(KEY_LENGTH);
     const keyIdentifier = randomBytes(KEY_IDENTIFIER_LENGTH);
     const now = this.deps.clock.now();
-    const { keyEncryption } = this.deps.identity;
+    const wrapped = await this.vault.wrap(key);
     await this.deps.db.transaction(async (tx) => {
       await kgssKeys.insert(tx, {
         keyIdentifier,
-        wrappedKey: keyEncryption.wrap(key),
-        kekId: keyEncryption.id,
+        ...wrapped,
         allowedReaders: request.allowedReaders,
         excludedReaders: request.excludedReaders,
         creator: { subject: sender.subjectDn, serialHex: sender.certificate.serialNumberHex, issuer: sender.certificate.issuerDn },
@@ -154,9 +158,7 @@ export class KgssService {
       details: { authentication: reader.authentication, known: stored !== undefined },
     });
     if (!granted) throw new KgssError('NO_KEY_FOUND', 'no key with this identifier for this reader');
-    if (stored.kekId !== this.deps.identity.keyEncryption.id)
-      throw new Error(`KGSS key ${stored.id} is under key-encryption key ${stored.kekId}, which this process does not hold`);
-    return this.deps.identity.keyEncryption.unwrap(stored.wrappedKey);
+    return this.vault.unwrap(stored.dataKeyId, stored.wrappedKey);
   }
 
   /** Seals an answer (the XML of a …ResponseContent) from the KGSS to its recipient. */
