@@ -23,16 +23,13 @@
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
-import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { buildEncryptionCertificate, buildEtk } from '../src/ca/etk/index.js';
-import { parseCertificate } from '../src/x509/certificate.js';
 import { generatePrivateKey } from '../src/ca/keys/file-key.js';
-import { createKeyObjectSigner } from '../src/ca/keys/key-signer.js';
-import { ehealthNaturalPerson, ehealthOrganisation } from '../src/ca/profiles/index.js';
+import { ehealthNaturalPerson } from '../src/ca/profiles/index.js';
 import { buildCsr, type DnSequence } from '../src/ca/x509/index.js';
 import { createServices } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
@@ -40,9 +37,9 @@ import { buildEhealthDn, cbeCheckDigits, ehealthDnAttributes, nihiiCheckDigits, 
 import { projectRoot } from '../src/project-paths.js';
 import { NS } from '../src/soap/namespaces.js';
 import { wrapInEnvelope } from '../src/soap/envelope.js';
-import { etkRepository } from '../src/storage/etk-repository.js';
 import { el, textEl } from '../src/xml/builder.js';
 import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security-sign.js';
+import { seedHolderWithEtk } from './support/etk-seed.js';
 import {
   createBenchDatabase,
   dropBenchDatabase,
@@ -127,43 +124,7 @@ async function seed(
           identities.push(identity);
           const authenticationKey = authenticationKeys[index % authenticationKeys.length]!;
           const encryptionKey = encryptionKeys[index % encryptionKeys.length]!;
-          const subject = [...ehealthDnAttributes(identity)].reverse().map((a) => ({ type: a.type, value: a.value })) as unknown as DnSequence;
-          const issued = await context.issuer.issueFromCsr(
-            tx,
-            {
-              csrDer: buildCsr(subject, authenticationKey),
-              expectedSubjectDn: buildEhealthDn(identity),
-              profile: identity.type === 'SSIN' ? ehealthNaturalPerson : ehealthOrganisation,
-              environment: config.environment,
-              now: new Date(),
-            },
-            'bench',
-          );
-          const serial = randomBytes(16);
-          serial[0] = (serial[0]! & 0x7f) | 0x01;
-          const encryptionSpki = createPublicKey(encryptionKey).export({ type: 'spki', format: 'der' });
-          const encryptionCertificate = await buildEncryptionCertificate({
-            authenticationCertificate: issued.der,
-            authenticationSigner: createKeyObjectSigner(authenticationKey, 'bench'),
-            encryptionPublicKeySpki: encryptionSpki,
-            serialNumber: serial,
-          });
-          const etk = await buildEtk(
-            { encryptionCertificate, authenticationCertificate: issued.der, authenticationChain: context.ca.issuingChain },
-            { certificate: context.ca.etkRa.cert, signer: context.ca.etkRa.signer },
-          );
-          const fields = parseCertificate(encryptionCertificate);
-          await etkRepository.insert(tx, {
-            issuedCertificateId: issued.id,
-            holder: { type: identity.type, value: identity.id, applicationId: undefined },
-            encryptionSerialHex: fields.serialNumberHex,
-            publicKeySpki: encryptionSpki,
-            etkDer: etk,
-            notBefore: fields.notBefore,
-            notAfter: fields.notAfter,
-            status: 'ACTIVE',
-            registeredAt: new Date(),
-          });
+          await seedHolderWithEtk(context, tx, identity, { authentication: authenticationKey, encryption: encryptionKey });
         }
       });
       if ((from + batch) % 1000 === 0) process.stdout.write(`  seeded ${from + batch} ETKs (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);

@@ -23,21 +23,18 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { seal, unseal } from '../src/ca/etee/sealed-message.js';
-import { buildEncryptionCertificate, buildEtk, parseEtk } from '../src/ca/etk/index.js';
+import { parseEtk } from '../src/ca/etk/index.js';
 import { generatePrivateKey, loadEncryptedKeyFile } from '../src/ca/keys/file-key.js';
 import { createKeyObjectSigner } from '../src/ca/keys/key-signer.js';
-import { ehealthNaturalPerson } from '../src/ca/profiles/index.js';
-import { buildCsr, type DnSequence } from '../src/ca/x509/index.js';
 import { createServices } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
-import { buildEhealthDn, ehealthDnAttributes, ssinCheckDigits } from '../src/identifiers/index.js';
+import { ssinCheckDigits } from '../src/identifiers/index.js';
 import { projectRoot } from '../src/project-paths.js';
 import { NS } from '../src/soap/namespaces.js';
 import { wrapInEnvelope } from '../src/soap/envelope.js';
-import { etkRepository } from '../src/storage/etk-repository.js';
 import { el } from '../src/xml/builder.js';
 import { signEnvelopeWsSecurity } from '../src/xml/dsig/ws-security-sign.js';
-import { parseCertificate } from '../src/x509/certificate.js';
+import { seedHolderWithEtk } from './support/etk-seed.js';
 import {
   createBenchDatabase,
   dropBenchDatabase,
@@ -83,45 +80,10 @@ async function seed(databaseUrl: string, dataDir: string): Promise<Client> {
     const identity = { type: 'SSIN', id: ssin, name: 'Bench Reader' };
     const key = generatePrivateKey('RSA');
     const encryptionKey = generatePrivateKey('RSA');
-    return await context.db.transaction(async (tx) => {
-      const issued = await context.issuer.issueFromCsr(
-        tx,
-        {
-          csrDer: buildCsr([...ehealthDnAttributes(identity)].reverse().map((a) => ({ type: a.type, value: a.value })) as unknown as DnSequence, key),
-          expectedSubjectDn: buildEhealthDn(identity),
-          profile: ehealthNaturalPerson,
-          environment: config.environment,
-          now: new Date(),
-        },
-        'bench',
-      );
-      const serial = randomBytes(16);
-      serial[0] = (serial[0]! & 0x7f) | 0x01;
-      const encryptionSpki = createPublicKey(encryptionKey).export({ type: 'spki', format: 'der' });
-      const encryptionCertificate = await buildEncryptionCertificate({
-        authenticationCertificate: issued.der,
-        authenticationSigner: createKeyObjectSigner(key, 'bench'),
-        encryptionPublicKeySpki: encryptionSpki,
-        serialNumber: serial,
-      });
-      const etk = await buildEtk(
-        { encryptionCertificate, authenticationCertificate: issued.der, authenticationChain: context.ca.issuingChain },
-        { certificate: context.ca.etkRa.cert, signer: context.ca.etkRa.signer },
-      );
-      const fields = parseCertificate(encryptionCertificate);
-      await etkRepository.insert(tx, {
-        issuedCertificateId: issued.id,
-        holder: { type: 'SSIN', value: ssin, applicationId: undefined },
-        encryptionSerialHex: fields.serialNumberHex,
-        publicKeySpki: encryptionSpki,
-        etkDer: etk,
-        notBefore: fields.notBefore,
-        notAfter: fields.notAfter,
-        status: 'ACTIVE',
-        registeredAt: new Date(),
-      });
-      return { key, certificate: issued.der, chain: context.issuer.chainWithoutRoot(), encryptionKey, etk, ssin };
-    });
+    const { certificate, etk } = await context.db.transaction((tx) =>
+      seedHolderWithEtk(context, tx, identity, { authentication: key, encryption: encryptionKey }),
+    );
+    return { key, certificate, chain: context.issuer.chainWithoutRoot(), encryptionKey, etk, ssin };
   } finally {
     await context.close();
   }

@@ -52,6 +52,47 @@ describe('KGSS v1', () => {
     return { holder, etk: registration.etk, encryptionKey: registration.encryptionKey };
   }
 
+  /** OpenSSL as the sender of a message for an unknown recipient: an EnvelopedData to the KGSS key (KEKRecipientInfo). */
+  async function encryptToKey(name: string, text: string, key: Buffer, keyIdentifier: Buffer): Promise<string> {
+    writeFileSync(join(work, `${name}.txt`), text);
+    const out = join(work, `${name}.cms`);
+    await run('openssl', [
+      'cms',
+      '-encrypt',
+      '-binary',
+      '-aes128',
+      '-in',
+      join(work, `${name}.txt`),
+      '-outform',
+      'DER',
+      '-out',
+      out,
+      '-secretkey',
+      key.toString('hex'),
+      '-secretkeyid',
+      keyIdentifier.toString('hex'),
+    ]);
+    return out;
+  }
+
+  /** OpenSSL as the reader: the message decrypted with the key GetKey released. */
+  async function decryptWithKey(file: string, key: Buffer, keyIdentifier: Buffer): Promise<string> {
+    const { stdout } = await run('openssl', [
+      'cms',
+      '-decrypt',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      file,
+      '-secretkey',
+      key.toString('hex'),
+      '-secretkeyid',
+      keyIdentifier.toString('hex'),
+    ]);
+    return stdout;
+  }
+
   beforeAll(async () => {
     sts = createTestSts();
     t = await startTestPlatform({ KGSS_STS_CERT_FILES: sts.pemFile });
@@ -86,42 +127,13 @@ describe('KGSS v1', () => {
     expect(key.length).toBe(16);
 
     // The creator encrypts a message to the key (KEKRecipientInfo, AES key wrap): OpenSSL stands in for the sender.
-    writeFileSync(join(work, 'message.txt'), 'Rx: amoxicilline 500 mg');
-    await run('openssl', [
-      'cms',
-      '-encrypt',
-      '-binary',
-      '-aes128',
-      '-in',
-      join(work, 'message.txt'),
-      '-outform',
-      'DER',
-      '-out',
-      join(work, 'message.cms'),
-      '-secretkey',
-      key.toString('hex'),
-      '-secretkeyid',
-      keyIdentifier.toString('hex'),
-    ]);
+    const message = await encryptToKey('message', 'Rx: amoxicilline 500 mg', key, keyIdentifier);
 
     const byEtk = await getKey(t, patient, kgssEtk, keyIdentifier);
     expect({ code: byEtk.code, errors: byEtk.errors }).toEqual({ code: '200', errors: [] });
     const released = openAnswer(byEtk, { party: patient }, kgssEtk).value('Key')!;
     expect(released).toEqual(key);
-    const { stdout } = await run('openssl', [
-      'cms',
-      '-decrypt',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      join(work, 'message.cms'),
-      '-secretkey',
-      released.toString('hex'),
-      '-secretkeyid',
-      keyIdentifier.toString('hex'),
-    ]);
-    expect(stdout).toBe('Rx: amoxicilline 500 mg');
+    expect(await decryptWithKey(message, released, keyIdentifier)).toBe('Rx: amoxicilline 500 mg');
 
     const kek = randomBytes(16);
     const byKek = await getKey(t, patient, kgssEtk, keyIdentifier, { kek });
@@ -245,23 +257,7 @@ describe('KGSS v1', () => {
     const content = openAnswer(created, { party: creator }, kgssEtk);
     const keyIdentifier = content.value('NewKeyIdentifier')!;
     const key = content.value('NewKey')!;
-    writeFileSync(join(work, 'doctors.txt'), 'for doctors only');
-    await run('openssl', [
-      'cms',
-      '-encrypt',
-      '-binary',
-      '-aes128',
-      '-in',
-      join(work, 'doctors.txt'),
-      '-outform',
-      'DER',
-      '-out',
-      join(work, 'doctors.cms'),
-      '-secretkey',
-      key.toString('hex'),
-      '-secretkeyid',
-      keyIdentifier.toString('hex'),
-    ]);
+    const message = await encryptToKey('doctors', 'for doctors only', key, keyIdentifier);
 
     const doctorAnswer = await getKeyWithAssertion(patient, keyIdentifier, [
       DOCTOR,
@@ -270,20 +266,7 @@ describe('KGSS v1', () => {
     const doctor = readKgssAnswer(doctorAnswer.status, doctorAnswer.body);
     expect({ code: doctor.code, errors: doctor.errors }).toEqual({ code: '200', errors: [] });
     const released = openAnswer(doctor, { party: patient }, kgssEtk).value('Key')!;
-    const { stdout } = await run('openssl', [
-      'cms',
-      '-decrypt',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      join(work, 'doctors.cms'),
-      '-secretkey',
-      released.toString('hex'),
-      '-secretkeyid',
-      keyIdentifier.toString('hex'),
-    ]);
-    expect(stdout).toBe('for doctors only');
+    expect(await decryptWithKey(message, released, keyIdentifier)).toBe('for doctors only');
 
     const nurseAnswer = await getKeyWithAssertion(stranger, keyIdentifier, [
       { namespace: CERTIFIED, name: 'urn:be:fgov:person:ssin:nurse:boolean', values: ['true'] },

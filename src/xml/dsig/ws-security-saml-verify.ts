@@ -14,7 +14,7 @@ import {
   verifySignatureValue,
 } from './signature-element.js';
 import { SOAP11_NS, WSSE_NS, WSU_NS } from './ws-security-constants.js';
-import { readTimestamp } from './ws-security-verify.js';
+import { envelopeParts, readTimestamp } from './ws-security-verify.js';
 
 /**
  * WS-Security with a SAML 1.1 holder-of-key assertion, as the technical connector sends it to KGSS GetKey
@@ -94,15 +94,7 @@ function verifyOrThrow(document: Document, options: SamlHolderOfKeyOptions): Sam
   // 1. Structure.
   const scan = scanDocument(document, WATCHED);
   const all = (ns: string, local: string): readonly Element[] => scan.named.get(qualifiedKey(ns, local)) ?? [];
-  const envelope = document.documentElement;
-  if (!envelope || !isElement(envelope, SOAP11_NS, 'Envelope')) throw new SignatureError('MALFORMED', 'the root element is not a SOAP 1.1 Envelope');
-  const [header, body, ...rest] = childElements(envelope);
-  if (!header || !body || rest.length > 0 || !isElement(header, SOAP11_NS, 'Header') || !isElement(body, SOAP11_NS, 'Body')) {
-    throw new SignatureError('MALFORMED', 'the Envelope must hold exactly a Header then a Body');
-  }
-  for (const name of ['Envelope', 'Header', 'Body']) {
-    if (all(SOAP11_NS, name).length !== 1) throw new SignatureError('MALFORMED', `the document must hold exactly one soap:${name}`);
-  }
+  const { header, body } = envelopeParts(document, all);
   const security = only(all(WSSE_NS, 'Security'), 'wsse:Security', header);
   const assertion = only(all(SAML11_ASSERTION_NS, 'Assertion'), 'saml:Assertion', security);
   const timestamp = only(all(WSU_NS, 'Timestamp'), 'wsu:Timestamp', security);

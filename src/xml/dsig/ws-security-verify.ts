@@ -97,16 +97,7 @@ async function verifyOrThrow(document: Document, options: WsSecurityVerifyOption
   // 1. Structure.
   const scan = scanDocument(document, WATCHED);
   const all = (ns: string, local: string): readonly Element[] => scan.named.get(qualifiedKey(ns, local)) ?? [];
-  const envelope = document.documentElement;
-  if (!envelope || !isElement(envelope, SOAP11_NS, 'Envelope')) throw new SignatureError('MALFORMED', 'the root element is not a SOAP 1.1 Envelope');
-  const [header, body, ...rest] = childElements(envelope);
-  if (!header || !body || rest.length > 0 || !isElement(header, SOAP11_NS, 'Header') || !isElement(body, SOAP11_NS, 'Body')) {
-    throw new SignatureError('MALFORMED', 'the Envelope must hold exactly a Header then a Body');
-  }
-  // A second Body or Header anywhere (e.g. inside a header wrapper) is the classic signature-wrapping vector.
-  for (const name of ['Envelope', 'Header', 'Body']) {
-    if (all(SOAP11_NS, name).length !== 1) throw new SignatureError('MALFORMED', `the document must hold exactly one soap:${name}`);
-  }
+  const { header, body } = envelopeParts(document, all);
   const security = exactlyOne(all(WSSE_NS, 'Security'), 'wsse:Security', header);
   const signature = exactlyOne(all(DSIG_NS, 'Signature'), 'ds:Signature', security);
   const timestamp = exactlyOne(all(WSU_NS, 'Timestamp'), 'wsu:Timestamp', security, 'MALFORMED');
@@ -176,6 +167,24 @@ async function verifyOrThrow(document: Document, options: WsSecurityVerifyOption
     timestamp: { created, expires },
     signedBinarySecurityToken: signedBst,
   };
+}
+
+/**
+ * The Envelope's Header and Body, when the Envelope holds exactly a Header then a Body and the document holds exactly
+ * one of each (and one Envelope): a second Body or Header anywhere (e.g. inside a header wrapper) is the classic
+ * signature-wrapping vector. `all` lists the document's elements of a name (document-scan.ts).
+ */
+export function envelopeParts(document: Document, all: (namespace: string, localName: string) => readonly Element[]): { header: Element; body: Element } {
+  const envelope = document.documentElement;
+  if (!envelope || !isElement(envelope, SOAP11_NS, 'Envelope')) throw new SignatureError('MALFORMED', 'the root element is not a SOAP 1.1 Envelope');
+  const [header, body, ...rest] = childElements(envelope);
+  if (!header || !body || rest.length > 0 || !isElement(header, SOAP11_NS, 'Header') || !isElement(body, SOAP11_NS, 'Body')) {
+    throw new SignatureError('MALFORMED', 'the Envelope must hold exactly a Header then a Body');
+  }
+  for (const name of ['Envelope', 'Header', 'Body']) {
+    if (all(SOAP11_NS, name).length !== 1) throw new SignatureError('MALFORMED', `the document must hold exactly one soap:${name}`);
+  }
+  return { header, body };
 }
 
 function wssPolicy(options: WsSecurityVerifyOptions): SignaturePolicy {

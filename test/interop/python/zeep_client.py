@@ -604,19 +604,26 @@ def saml_assertion(holder_cert_pem, attributes):
            f'<saml:Conditions NotBefore="{now(-60).strftime("%Y-%m-%dT%H:%M:%SZ")}" NotOnOrAfter="{now(3600).strftime("%Y-%m-%dT%H:%M:%SZ")}"/>'
            f'<saml:AttributeStatement>{subject}{attrs}</saml:AttributeStatement></saml:Assertion>')
     assertion = etree.fromstring(xml.encode())
+    sign_assertion(assertion, assertion_id, cfg['sts']['key'], cfg['sts']['cert'])
+    return assertion, assertion_id
+
+
+def sign_assertion(assertion, assertion_id, key_file, cert_file):
+    """The STS's enveloped signature over #AssertionID (exc-c14n, X509Data with its certificate), replacing any other."""
+    for old in assertion.findall('{http://www.w3.org/2000/09/xmldsig#}Signature'):
+        assertion.remove(old)
     signature = xmlsec.template.create(assertion, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns='ds')
     assertion.append(signature)
     reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri='#' + assertion_id)
     xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
     xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
     xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
-    key = xmlsec.Key.from_file(cfg['sts']['key'], xmlsec.KeyFormat.PEM)
-    key.load_cert_from_file(cfg['sts']['cert'], xmlsec.KeyFormat.PEM)
+    key = xmlsec.Key.from_file(key_file, xmlsec.KeyFormat.PEM)
+    key.load_cert_from_file(cert_file, xmlsec.KeyFormat.PEM)
     context = xmlsec.SignatureContext()
     context.register_id(assertion, 'AssertionID')
     context.key = key
     context.sign(signature)
-    return assertion, assertion_id
 
 
 def hok_envelope(body_payload, assertion, assertion_id):
@@ -669,20 +676,7 @@ def _(s):
     sealed = seal_openssl(get_key_content(state['kgss_key']['id']), 'kgss-rogue', ['-recip', state['kgss_cert']])
     assertion, assertion_id = saml_assertion(state['ehealth']['cert'], [DOCTOR])
     # Re-sign the assertion with our own eHealth key: a well-formed signature by a certificate no STS list names.
-    for old in assertion.findall('{http://www.w3.org/2000/09/xmldsig#}Signature'):
-        assertion.remove(old)
-    signature = xmlsec.template.create(assertion, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns='ds')
-    assertion.append(signature)
-    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri='#' + assertion_id)
-    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
-    xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
-    xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
-    key = xmlsec.Key.from_file(state['ehealth']['key'], xmlsec.KeyFormat.PEM)
-    key.load_cert_from_file(state['ehealth']['cert'], xmlsec.KeyFormat.PEM)
-    context = xmlsec.SignatureContext()
-    context.register_id(assertion, 'AssertionID')
-    context.key = key
-    context.sign(signature)
+    sign_assertion(assertion, assertion_id, state['ehealth']['key'], state['ehealth']['cert'])
     payload = (f'<kgss:GetKeyRequest xmlns:kgss="{KGSS}"><kgss:SealedKeyRequest><kgss:SealedContent>{base64.b64encode(sealed).decode()}'
                '</kgss:SealedContent></kgss:SealedKeyRequest></kgss:GetKeyRequest>')
     response = transport.post(BASE + '/Kgss/v1', hok_envelope(payload, assertion, assertion_id), {'Content-Type': 'text/xml; charset=utf-8', 'SOAPAction': '""'})
