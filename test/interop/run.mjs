@@ -540,7 +540,21 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
   mkdirSync(target.dataDir, { recursive: true });
   // A test STS for KGSS's SAML holder-of-key path: its certificate is configured in the server, its key signs the
   // python client's assertions.
-  const sts = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', target.stsKey, '-out', target.stsCert, '-subj', '/C=BE/O=Interop/CN=Interop STS', '-days', '2']);
+  const sts = run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    target.stsKey,
+    '-out',
+    target.stsCert,
+    '-subj',
+    '/C=BE/O=Interop/CN=Interop STS',
+    '-days',
+    '2',
+  ]);
   record(engine, 'runner', 'test STS certificate made (openssl)', sts.code === 0, sts.stderr.slice(-300));
   let database;
   let bridge;

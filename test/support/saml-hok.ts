@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLSerializer } from '@xmldom/xmldom';
+import { escapeAttribute } from '../../src/xml/builder.js';
 import { DSIG_NS } from '../../src/xml/dsig/algorithms.js';
 import { canonicalizeExclusive } from '../../src/xml/dsig/canonicalize.js';
 import { signCanonical } from '../../src/xml/dsig/signing.js';
@@ -62,7 +63,6 @@ export interface SamlAttributeInput {
   readonly values: readonly string[];
 }
 
-const escape = (value: string) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 const iso = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function fill(element: Element, localName: string, text: string): void {
@@ -88,7 +88,7 @@ export function holderOfKeyAssertion(input: {
   const attributes = input.attributes
     .map(
       (a) =>
-        `<saml:Attribute AttributeName="${escape(a.name)}" AttributeNamespace="${escape(a.namespace)}">${a.values.map((v) => `<saml:AttributeValue>${escape(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
+        `<saml:Attribute AttributeName="${escapeAttribute(a.name)}" AttributeNamespace="${escapeAttribute(a.namespace)}">${a.values.map((v) => `<saml:AttributeValue>${escapeAttribute(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
     )
     .join('');
   const xml =

@@ -360,17 +360,17 @@ function readSignedData(bytes: Buffer, which: 'outer' | 'inner'): VerifiedSigned
   const attributes = childrenOf(info[3]!, `${what} signedAttrs`);
   const signatureAlgorithm = algorithmOf(info[4], `${what} signatureAlgorithm`);
   const signature = octetsOf(expectBlock(info[5], UNIVERSAL, 4, `${what} signature`), what);
-  const valueOf = (type: string): Block | undefined => {
+  const attributeValue = (type: string): Block | undefined => {
     const attribute = attributes.find((a) => oidOf(childrenOf(a, what)[0], `${what} attribute`) === type);
     return attribute ? childrenOf(expectBlock(childrenOf(attribute, what)[1], UNIVERSAL, 17, `${what} attribute values`), what)[0] : undefined;
   };
-  const messageDigest = valueOf(OID.messageDigest);
+  const messageDigest = attributeValue(OID.messageDigest);
   const carried = messageDigest ? octetsOf(expectBlock(messageDigest, UNIVERSAL, 4, `${what} messageDigest`), what) : undefined;
   const digest = createHash(digestName).update(content).digest();
   if (!carried || carried.length !== digest.length || !timingSafeEqual(carried, digest)) {
     throw new SealedMessageError('bad-signature', `${what}: the content does not match its messageDigest`);
   }
-  const contentType = valueOf(OID.contentType);
+  const contentType = attributeValue(OID.contentType);
   if (!contentType || oidOf(contentType, `${what} contentType attribute`) !== eContentType) {
     throw new SealedMessageError('bad-signature', `${what}: the contentType attribute does not match the content`);
   }
@@ -381,7 +381,7 @@ function readSignedData(bytes: Buffer, which: 'outer' | 'inner'): VerifiedSigned
   if (!candidates.some((signed) => verifySignerInfo(signatureAlgorithm, signature, digestName, signed, signer))) {
     throw new SealedMessageError('bad-signature', `${what}: the signature does not verify`);
   }
-  const signingTime = valueOf(OID.signingTime);
+  const signingTime = attributeValue(OID.signingTime);
   return {
     content,
     signer,
