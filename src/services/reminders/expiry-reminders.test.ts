@@ -693,7 +693,11 @@ describe('expiry reminders: templates, webhook, schedule, secrets', () => {
       const certificate = await personCertificate(t, await mintCitizen(t, testSsin(++sequence), 'Sara', 'Secret'), contact('sara'));
       platform.clock.set(windowOpens(certificate.notAfter, 7));
       const deadline = Date.now() + 20_000;
-      while ((await platform.platform.services.reminders.outbox({ statuses: ['pending'], limit: 10 })).filter((m) => m.attempts > 0).length < 2) {
+      // A message counts its attempt when claimed, and records the failure when the send has failed: wait for both.
+      while (
+        (await platform.platform.services.reminders.outbox({ statuses: ['pending'], limit: 10 })).filter((m) => m.attempts > 0 && m.lastError !== null).length <
+        2
+      ) {
         if (Date.now() > deadline) throw new Error('the scheduled run did not try both channels');
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
