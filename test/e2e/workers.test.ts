@@ -124,7 +124,8 @@ describe('WORKERS: several server processes on one port', () => {
             return now.length === 2 && !now.includes(workers[0]!) ? now : undefined;
           });
           expect(replaced).toHaveLength(2);
-          expect(output()).toContain('worker died: starting a replacement');
+          // The primary logs before it forks, but its stderr reaches us through a pipe: wait for the line.
+          await until('the replacement logged', () => (output().includes('worker died: starting a replacement') ? true : undefined), 10_000);
           await until('the service to answer after the replacement', async () => ((await fetch(`${base}/health`)).ok ? true : undefined));
         }
         primary.kill('SIGTERM');
