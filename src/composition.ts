@@ -17,7 +17,7 @@ import { ocspRoutes } from './frontend/ocsp-routes.js';
 import { renderSignedTrustList } from './frontend/trust-list/trust-list-document.js';
 import { trustListRoutes } from './frontend/trust-list/trust-list-routes.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
-import { createReminderMetrics } from './metrics.js';
+import { createReminderMetrics, createReplicaMetrics } from './metrics.js';
 import { projectPaths } from './project-paths.js';
 import { AuditChain } from './services/audit-chain.js';
 import { caKeys, checkHealth, type HealthReport } from './services/health.js';
@@ -38,7 +38,8 @@ import { openResponseSigningCredential } from './services/response-signing-crede
 import { SignerRevocation } from './services/signer-revocation.js';
 import { ContractDocuments } from './soap/contract-documents.js';
 import { compileEnvelopeValidator } from './soap/request-validator.js';
-import { openDatabase, type Database } from './storage/database.js';
+import { openDatabase, openPostgres, type Database } from './storage/database.js';
+import { describeDatabaseUrl, ReadRouter } from './storage/read-router.js';
 import { migrate } from './storage/migrate.js';
 import { TrustStore } from './trust/index.js';
 import { certificatesFrom } from './x509/certificate.js';
@@ -55,6 +56,8 @@ export interface PlatformServices {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly db: Database;
+  /** Lookups' route to the hot standby (DATABASE_READ_URL) in the server; undefined: lookups read `db`. */
+  readonly readRouter: ReadRouter | undefined;
   readonly ca: CaMaterial;
   readonly issuer: CertificateIssuer;
   readonly crls: CrlPublisher;
@@ -89,12 +92,15 @@ export interface ServicesOptions {
    * requests, does not (each command would otherwise open three keys).
    */
   kgss?: boolean;
+  /** Read lookups from the standby of DATABASE_READ_URL when it is set: the server does; the admin CLI reads the primary. */
+  readReplica?: boolean;
 }
 
 export async function createServices(config: Config, logger: Logger, options: ServicesOptions = {}): Promise<PlatformServices> {
   const ownsDatabase = options.database === undefined;
   const db = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let ca: CaMaterial | undefined;
+  let readRouter: ReadRouter | undefined;
   try {
     const applied = await migrate(db, projectPaths.migrations());
     if (applied.length > 0) logger.info({ migrations: applied.map((m) => m.name) }, 'database migrated');
@@ -118,22 +124,32 @@ export async function createServices(config: Config, logger: Logger, options: Se
       onJournalError: (error) => logger.error({ err: error }, 'CA key-use journal write failed'),
     });
     const crls = new CrlPublisher(db, clock);
+    const metricsRegistry = new Registry();
+    if (options.readReplica && config.databaseReadUrl) readRouter = await openReadRouter(config, config.databaseReadUrl, db, logger, metricsRegistry);
+    // GetEtk and REST, OCSP and signer statuses, trusted lists: the standby when fresh enough; everything else: db.
+    const lookups = readRouter ?? db;
     const cacheSettings = { enabled: config.etkDepotCache, maxEntries: config.etkDepotCacheEntries, maxAgeSeconds: config.etkDepotCacheMaxAgeSeconds };
     const material = ca;
     const etkDirectory = new EtkDirectory({
       db,
+      lookups,
       clock,
       cache: config.etkDepotCache,
       maxEntries: config.etkDepotCacheEntries,
       maxAgeSeconds: config.etkDepotCacheMaxAgeSeconds,
       onListenError: (error) => logger.warn({ err: error }, 'ETKDepot: LISTEN failed, lookups stay uncached'),
     });
-    const signerRevocation = new SignerRevocation(db, ca, {
-      ...cacheSettings,
-      onListenError: (error) => logger.warn({ err: error }, 'ETKDepot: LISTEN for revocations failed, signers are checked on every request'),
-    });
+    const signerRevocation = new SignerRevocation(
+      db,
+      ca,
+      {
+        ...cacheSettings,
+        onListenError: (error) => logger.warn({ err: error }, 'ETKDepot: LISTEN for revocations failed, signers are checked on every request'),
+      },
+      lookups,
+    );
     const ocsp = new OcspResponder(
-      { db, clock, ca, issuer },
+      { db, lookups, clock, ca, issuer },
       {
         environment: config.environment,
         responderValidityDays: config.ocspResponderValidityDays,
@@ -149,6 +165,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const trustLists = new TrustListPublisher(
       {
         db,
+        lookups,
         clock,
         sources: {
           ca,
@@ -172,7 +189,6 @@ export async function createServices(config: Config, logger: Logger, options: Se
     );
     const certRa = createCertRaDependencies({ config, clock, db, issuer, crls });
     const kgss = options.kgss ? await createKgss(config, logger, { db, clock, ca, issuer, environment: config.environment }) : undefined;
-    const metricsRegistry = new Registry();
     const reminderChannels = createReminderChannels(config);
     const reminders = new ExpiryReminders(
       {
@@ -202,6 +218,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       logger,
       clock,
       db,
+      readRouter,
       ca,
       issuer,
       crls,
@@ -230,11 +247,13 @@ export async function createServices(config: Config, logger: Logger, options: Se
         await auditChain.seal().catch((error: unknown) => logger.warn({ err: error }, 'audit: sealing at close failed'));
         await auditSigner?.close();
         await material.close();
+        await readRouter?.close();
         if (ownsDatabase) await db.close();
       },
     };
   } catch (error) {
     await ca?.close().catch(() => undefined);
+    await readRouter?.close().catch(() => undefined);
     if (ownsDatabase) await db.close();
     throw error;
   }
@@ -250,7 +269,7 @@ export interface Platform {
 export type PlatformOptions = ServicesOptions;
 
 export async function createPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
-  const services = await createServices(config, logger, { ...options, kgss: true });
+  const services = await createServices(config, logger, { ...options, kgss: true, readReplica: true });
   try {
     const { ca, clock, db } = services;
     const trust = buildTrustStores(config, ca);
@@ -355,6 +374,38 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
     await services.close();
     throw error;
   }
+}
+
+/**
+ * The hot standby lookups read from, measured before the first lookup and LISTENing for invalidations on the primary
+ * before any cache does. Its pool gives up on a silent standby quickly: lookups then go to the primary.
+ */
+async function openReadRouter(config: Config, readUrl: string, primary: Database, logger: Logger, registry: Registry): Promise<ReadRouter> {
+  const maxStalenessMs = config.replicaMaxStalenessMs;
+  const timeoutMs = Math.max(1_000, maxStalenessMs);
+  const replica = openPostgres(readUrl, { connectionTimeoutMillis: timeoutMs, queryTimeoutMillis: 5 * timeoutMs });
+  const where = { replica: describeDatabaseUrl(readUrl), maxStalenessMs };
+  const metrics = createReplicaMetrics(registry, () => router.lagMs());
+  const router: ReadRouter = new ReadRouter({
+    primary,
+    replica,
+    maxStalenessMs,
+    observer: {
+      servedByReplica: () => metrics.replicaQueries.inc(),
+      fellBack: (reason) => metrics.fallbacks.inc({ reason }),
+      replicaStateChanged: (unusable, detail) => {
+        if (unusable) logger.warn({ ...where, reason: unusable, detail }, 'lookups read the primary: the standby is not usable');
+        else logger.info({ ...where, detail }, 'lookups read the standby');
+      },
+    },
+  });
+  try {
+    await router.start();
+  } catch (error) {
+    await router.close().catch(() => undefined);
+    throw error;
+  }
+  return router;
 }
 
 /** The KGSS when it has keys: DATA_DIR/ca/kgss in development, KGSS_KEY_DIR otherwise; none without either. */

@@ -129,3 +129,38 @@ export function createReminderMetrics(registry: Registry): ReminderMetrics {
     }),
   };
 }
+
+/**
+ * Metrics of lookups on a hot standby (DATABASE_READ_URL): how stale the standby is measured to be, and how many lookup
+ * queries it answered or left to the primary, and why. Per process; with WORKERS>1 the cluster keeps the largest lag.
+ */
+export interface ReplicaMetrics {
+  readonly replicaQueries: Counter;
+  readonly fallbacks: Counter<'reason'>;
+}
+
+export function createReplicaMetrics(registry: Registry, measuredLagMs: () => number): ReplicaMetrics {
+  const registers = [registry];
+  new Gauge({
+    name: 'ehealth_replica_lag_seconds',
+    help: 'Measured staleness of the standby lookups read from: how long ago the newest primary WAL position it has replayed was sampled (+Inf until measured). Above REPLICA_MAX_STALENESS_MS lookups read the primary',
+    aggregator: 'max',
+    registers,
+    collect() {
+      this.set(measuredLagMs() / 1000);
+    },
+  });
+  return {
+    replicaQueries: new Counter({
+      name: 'ehealth_replica_queries_total',
+      help: 'Lookup queries (GetEtk, REST, OCSP and signer statuses, trusted lists) answered by the standby',
+      registers,
+    }),
+    fallbacks: new Counter({
+      name: 'ehealth_replica_fallbacks_total',
+      help: 'Lookup queries sent to the primary although a standby is configured, by reason: lag (measured staleness beyond REPLICA_MAX_STALENESS_MS), invalidation (the standby has not replayed a revocation or change this process was notified of), replica-error (the standby failed to answer or is not in recovery)',
+      labelNames: ['reason'],
+      registers,
+    }),
+  };
+}

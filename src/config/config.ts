@@ -10,6 +10,13 @@ export interface Config {
   /** Base URL clients use to reach us (WSDL addresses); derived from the request's Host header when unset. */
   readonly publicUrl: string | undefined;
   readonly databaseUrl: string | undefined;
+  /**
+   * DATABASE_READ_URL: a hot standby of DATABASE_URL (one server) that lookups read from: GetEtk and REST, OCSP and
+   * signer statuses, trusted lists. May hold a password: log only its host and port.
+   */
+  readonly databaseReadUrl: string | undefined;
+  /** REPLICA_MAX_STALENESS_MS: lookups read the primary whenever the standby's measured staleness exceeds this. */
+  readonly replicaMaxStalenessMs: number;
   readonly dataDir: string;
   /** Key of the audit checkpoints (AUDIT_KEY: file:… or pkcs11:… key reference); none: the development key, else unsigned. */
   readonly auditKey: string | undefined;
@@ -142,6 +149,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseReadUrl: env.DATABASE_READ_URL || undefined,
+    replicaMaxStalenessMs: integer(env, 'REPLICA_MAX_STALENESS_MS', 1000, 100, 600_000),
     dataDir: resolve(env.DATA_DIR ?? './data'),
     logLevel: env.LOG_LEVEL ?? 'info',
     environment,
@@ -208,6 +217,15 @@ export function loadConfig(env: Env = process.env): Config {
       `WORKERS=${config.workers} needs DATABASE_URL: the embedded PGlite cannot be shared between processes (set WORKERS=1, or use PostgreSQL)`,
     );
   }
+  if (config.databaseReadUrl !== undefined) {
+    if (!config.databaseUrl) {
+      throw new ConfigError('DATABASE_READ_URL needs DATABASE_URL: the standby serves lookups, the primary (DATABASE_URL) everything else');
+    }
+    // The message does not repeat the URL: it may hold a password.
+    if (!isPostgresUrl(config.databaseReadUrl)) throw new ConfigError('DATABASE_READ_URL must be postgres://[user[:password]@]host[:port]/database');
+  } else if (env.REPLICA_MAX_STALENESS_MS) {
+    throw new ConfigError('REPLICA_MAX_STALENESS_MS is set without DATABASE_READ_URL');
+  }
   // A response lasts one CRL period (a day): the responder certificate must outlive the responses it signs.
   if (config.ocspResponderRenewBeforeDays >= config.ocspResponderValidityDays) {
     throw new ConfigError('OCSP_RESPONDER_RENEW_BEFORE_DAYS must be less than OCSP_RESPONDER_VALIDITY_DAYS');
@@ -269,6 +287,15 @@ function reminderConfig(env: Env, environment: Environment): ReminderConfig {
     retryBaseSeconds,
     retryMaxSeconds,
   };
+}
+
+function isPostgresUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return ['postgres:', 'postgresql:'].includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

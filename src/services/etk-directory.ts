@@ -1,7 +1,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { EtkHolder } from '../domain/identifier.js';
 import { findEtkIdentifierType, normaliseApplicationId, normaliseForLookup, validateIdentifier } from '../identifiers/index.js';
-import type { Database } from '../storage/database.js';
+import type { Database, Queryable } from '../storage/database.js';
 import { NotifiedCache } from './notified-cache.js';
 import { ETK_DIRECTORY_CHANNEL, directoryKey, etkRepository, type PublishedEtk } from '../storage/etk-repository.js';
 
@@ -33,7 +33,10 @@ export type DirectoryAnswer =
   | { readonly kind: 'invalid'; readonly code: 'UNKNOWN_IDENTIFIER_TYPE' | 'INVALID_IDENTIFIER'; readonly message: string };
 
 export interface EtkDirectoryOptions {
+  /** The primary: LISTEN for directory changes. */
   readonly db: Database;
+  /** Where lookups read: a hot standby through the ReadRouter, or the primary (default). */
+  readonly lookups?: Queryable;
   readonly clock: Clock;
   /** Keep published ETKs in memory, kept coherent by LISTEN/NOTIFY. */
   readonly cache: boolean;
@@ -117,8 +120,9 @@ export class EtkDirectory {
   }
 
   private async load(type: string, value: string): Promise<readonly DirectoryEtk[]> {
-    let rows = await etkRepository.findPublished(this.options.db, type, value);
-    if (rows.length === 0) rows = await etkRepository.findPublishedByAlias(this.options.db, type, value);
+    const lookups = this.options.lookups ?? this.options.db;
+    let rows = await etkRepository.findPublished(lookups, type, value);
+    if (rows.length === 0) rows = await etkRepository.findPublishedByAlias(lookups, type, value);
     return rows.map(toDirectoryEtk);
   }
 }

@@ -23,7 +23,7 @@ import { formatKeyId, normaliseKeyId } from '../domain/key-id.js';
 import { parseDn } from '../identifiers/dn.js';
 import { parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
 import { CERTIFICATE_REVOCATION_CHANNEL, certificateRegistry, normaliseSerialHex } from '../storage/certificate-registry.js';
-import type { Database } from '../storage/database.js';
+import type { Database, Queryable } from '../storage/database.js';
 import type { CertificateIssuer } from './certificate-issuer.js';
 import { CRL_VALIDITY_MS } from './crl-publisher.js';
 import { NotifiedCache, type NotifiedCacheSettings } from './notified-cache.js';
@@ -84,7 +84,14 @@ export class OcspResponder {
   private readonly responses: NotifiedCache<CachedReply>;
 
   constructor(
-    private readonly dependencies: { readonly db: Database; readonly clock: Clock; readonly ca: CaMaterial; readonly issuer: CertificateIssuer },
+    private readonly dependencies: {
+      readonly db: Database;
+      /** Where statuses are read: a hot standby through the ReadRouter, or the primary (default). */
+      readonly lookups?: Queryable;
+      readonly clock: Clock;
+      readonly ca: CaMaterial;
+      readonly issuer: CertificateIssuer;
+    },
     settings: OcspResponderSettings,
   ) {
     const { ca } = dependencies;
@@ -190,7 +197,10 @@ export class OcspResponder {
 
   private async statusOf(ca: ServedCa, serialHex: string): Promise<RevocationStatus> {
     if (this.hierarchyCertificates.has(`${ca.keyId}:${serialHex}`)) return { status: 'good' };
-    const row = await certificateRegistry.findBySerial(this.dependencies.db, ca.keyId, serialHex);
+    const { db, lookups = db } = this.dependencies;
+    let row = await certificateRegistry.findBySerial(lookups, ca.keyId, serialHex);
+    // A certificate the standby does not know yet may have been issued a moment ago (issuance notifies no cache).
+    if (row === undefined && lookups !== db) row = await certificateRegistry.findBySerial(db, ca.keyId, serialHex);
     if (row === undefined) return { status: 'unknown' };
     return revocationStatusOf({
       serialNumber: row.serialHex,

@@ -1,6 +1,6 @@
 import type { CaMaterial } from '../ca/hierarchy/index.js';
 import { CERTIFICATE_REVOCATION_CHANNEL } from '../storage/certificate-registry.js';
-import type { Database } from '../storage/database.js';
+import type { Database, Queryable } from '../storage/database.js';
 import type { RevocationChecker, RevocationStatus } from '../trust/index.js';
 import { NotifiedCache, type NotifiedCacheSettings } from './notified-cache.js';
 import { registryRevocationChecker } from './registry-revocation.js';
@@ -16,9 +16,10 @@ export class SignerRevocation {
   /** The checker path validation calls. */
   readonly checker: RevocationChecker;
 
-  constructor(db: Database, ca: CaMaterial, cache: NotifiedCacheSettings) {
+  /** `lookups`: where statuses are read (a hot standby through the ReadRouter), default the primary `db`. */
+  constructor(db: Database, ca: CaMaterial, cache: NotifiedCacheSettings, lookups: Queryable = db) {
     this.statuses = new NotifiedCache({ db, channel: CERTIFICATE_REVOCATION_CHANNEL, ...cache });
-    const registry = registryRevocationChecker(db, ca);
+    const registry = registryRevocationChecker(db, ca, lookups);
     this.checker = async (certificate, issuer) => {
       if (ca.roleOf(issuer.der) === undefined && ca.roleOf(certificate.der) === undefined) return 'good';
       // Keyed by the whole certificate: the registry check compares the stored DER with the presented one.

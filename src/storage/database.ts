@@ -94,9 +94,22 @@ interface ListenerEntry {
   readonly handlers: Set<(payload: string) => void>;
 }
 
-export function openPostgres(connectionString: string, options: { max?: number } = {}): Database {
+export interface PostgresPoolOptions {
+  max?: number;
+  /** Give up connecting after this long (a standby that does not answer must not hold lookups up); default: wait. */
+  connectionTimeoutMillis?: number;
+  /** Give up waiting for a query's answer after this long (client side); default: wait. */
+  queryTimeoutMillis?: number;
+}
+
+export function openPostgres(connectionString: string, options: PostgresPoolOptions = {}): Database {
   configurePgTypes();
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    ...(options.connectionTimeoutMillis !== undefined ? { connectionTimeoutMillis: options.connectionTimeoutMillis } : {}),
+    ...(options.queryTimeoutMillis !== undefined ? { query_timeout: options.queryTimeoutMillis } : {}),
+  });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const run = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly SqlValue[]) =>

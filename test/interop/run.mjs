@@ -17,7 +17,7 @@
  * reference files by absolute file URL: the same construction as src/xml/schema-validator.ts builds in memory.
  *
  * Environment: INTEROP_ENGINES=pglite,postgres (default both) · INTEROP_POSTGRES_URL (maintenance database URL; default:
- * TEST_DATABASE_URL's server and credentials, else postgres://postgres@127.0.0.1:5432/postgres) · INTEROP_SERVER=tsx|dist ·
+ * TEST_DATABASE_URL's server and credentials, else postgres://postgres@127.0.0.1:5432/postgres) · INTEROP_SERVER=tsx|dist · INTEROP_POSTGRES_WORKERS (default 2) ·
  * INTEROP_SERVER_ENV (JSON of extra server settings) · INTEROP_WORK_DIR · INTEROP_KEEP=1 · EHEALTH_CONTRACTS_DIR ·
  * INTEROP_NO_INSTALL=1 (never apt-get).
  */
@@ -268,6 +268,9 @@ function serviceEnv(target) {
     DATA_DIR: target.dataDir,
     DATABASE_URL: target.databaseUrl ?? '',
     ENVIRONMENT: 'acceptance',
+    // On PostgreSQL the suite runs against two server processes on one port (issue #17): every exchange that spans
+    // several requests (challenges, contracts, sealed keys) must hold whichever worker answers. PGlite allows one.
+    WORKERS: target.engine === 'postgres' ? (process.env.INTEROP_POSTGRES_WORKERS ?? '2') : '1',
     LOG_LEVEL: 'warn',
     SIGN_RESPONSES: 'true',
     ETKDEPOT_REQUIRE_SIGNATURE: 'false',
@@ -294,6 +297,7 @@ async function startServer(target) {
       writeFileSync(logFile, output);
       if (/listening on port \d+/.test(output)) {
         clearTimeout(timer);
+        target.startOutput = output;
         resolveStart();
       }
     };
@@ -622,6 +626,16 @@ async function runEngine(engine, drivers, javaClasses, untrustedDir) {
     try {
       await startServer(target);
       record(engine, 'runner', `service starts (${engine}, port ${target.port}, SIGN_RESPONSES=true)`, true);
+      const workers = Number(serviceEnv(target).WORKERS);
+      const banner = /listening on port \d+ \([^)]*\)/.exec(target.startOutput)?.[0] ?? '';
+      log(`${engine}: ${banner}`);
+      record(
+        engine,
+        'runner',
+        `service runs ${workers} worker process(es)`,
+        workers > 1 ? banner.includes(`${workers} workers`) : !/ workers\)/.test(banner),
+        banner,
+      );
     } catch (error) {
       record(engine, 'runner', `service starts (${engine})`, false, String(error.message).slice(-1500));
       return exchanges;

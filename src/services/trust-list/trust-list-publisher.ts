@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CaMaterial } from '../../ca/hierarchy/index.js';
 import type { Clock } from '../../domain/clock.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import type { Database } from '../../storage/database.js';
+import type { Database, Queryable } from '../../storage/database.js';
 import { type StoredTrustList, trustListRepository } from '../../storage/trust-list-repository.js';
 import {
   contentDigest,
@@ -60,7 +60,14 @@ export class TrustListPublisher {
   private readonly making = new Map<TrustListName, Promise<StoredTrustList>>();
 
   constructor(
-    private readonly dependencies: { readonly db: Database; readonly clock: Clock; readonly sources: TrustListSources; readonly render: TrustListRenderer },
+    private readonly dependencies: {
+      readonly db: Database;
+      /** Where the current edition is read: a hot standby through the ReadRouter, or the primary (default). */
+      readonly lookups?: Queryable;
+      readonly clock: Clock;
+      readonly sources: TrustListSources;
+      readonly render: TrustListRenderer;
+    },
     private readonly settings: TrustListSettings,
   ) {
     this.contents = new Map(trustListContents(dependencies.sources).map((content) => [content.list, content]));
@@ -92,8 +99,9 @@ export class TrustListPublisher {
   }
 
   private async refresh(list: TrustListName, now: Date): Promise<StoredTrustList> {
-    const { db } = this.dependencies;
-    let edition = await trustListRepository.current(db, list);
+    const { db, lookups = db } = this.dependencies;
+    // A new edition is only ever made on the primary, under the lock, after reading the stored one again there.
+    let edition = await trustListRepository.current(lookups, list);
     if (!edition || !this.isCurrent(list, edition, now)) {
       edition = await db.transaction(async (tx) => {
         await trustListRepository.lock(tx, list);
