@@ -330,3 +330,81 @@ export async function dropBenchDatabase(serverUrl: string, name: string): Promis
     await admin.end();
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixed work made of dependent requests (bench/support/sequence-load.mjs), for servers of any kind.
+
+export interface SequenceStep {
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Text the answer must contain (with HTTP 200) for the step to count as done. */
+  readonly expect: string;
+}
+
+export interface SequenceResult {
+  readonly jobs: number;
+  readonly elapsedSeconds: number;
+  readonly jobsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly firstError?: string;
+  readonly generatorCpuPercent: number;
+}
+
+/** Runs every job once over `connections` closed loops (the generator pinned to CPU 1). */
+export async function sequenceLoad(baseUrl: string, jobs: readonly (readonly SequenceStep[])[], connections: number, workDir: string): Promise<SequenceResult> {
+  const jobsFile = join(workDir, `jobs-${randomBytes(4).toString('hex')}.jsonl`);
+  writeFileSync(jobsFile, jobs.map((steps) => JSON.stringify({ steps })).join('\n'));
+  const script = join(projectRoot(), 'bench', 'support', 'sequence-load.mjs');
+  const [command, args] = pinned(1, process.execPath, [script, baseUrl, jobsFile, String(connections)]);
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`sequence load failed:\n${text}`))));
+  });
+  return JSON.parse(output.trim().split('\n').pop()!) as SequenceResult;
+}
+
+/** CPU seconds (user + system) a set of processes has used, by pid. */
+export function cpuSecondsByPid(pids: readonly number[]): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      seconds.set(pid, processCpuSeconds(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return seconds;
+}
+
+/** What a fixed-work run cost: the server's CPU per job, the machine's steal, what else ran (the load generator). */
+export interface WorkMeasurement {
+  readonly result: SequenceResult;
+  readonly cpuMicrosPerJob: number;
+  readonly serverBusyPercent: number;
+  readonly stealPercent: number;
+  readonly othersBusyPercent: number;
+  readonly rss: { rssMb: number; peakMb: number };
+}
+
+export async function measureWork(server: Server, run: () => Promise<SequenceResult>): Promise<WorkMeasurement> {
+  const cpuBefore = treeCpuSeconds(server.child.pid!);
+  const ticksBefore = machineTicks();
+  const result = await run();
+  const cpuSeconds = treeCpuSeconds(server.child.pid!) - cpuBefore;
+  const ticksAfter = machineTicks();
+  const machineBusySeconds = (ticksAfter.total - ticksBefore.total - (ticksAfter.idle - ticksBefore.idle)) / CLOCK_TICKS_PER_SECOND;
+  return {
+    result,
+    cpuMicrosPerJob: (cpuSeconds * 1e6) / Math.max(1, result.jobs - result.errors),
+    serverBusyPercent: (cpuSeconds / result.elapsedSeconds) * 100,
+    stealPercent: ((ticksAfter.steal - ticksBefore.steal) / Math.max(1, ticksAfter.total - ticksBefore.total)) * 100,
+    othersBusyPercent: (Math.max(0, machineBusySeconds - cpuSeconds) / result.elapsedSeconds) * 100,
+    rss: rssOf(server),
+  };
+}

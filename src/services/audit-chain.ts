@@ -71,14 +71,16 @@ export class AuditChain {
       let sealed = 0;
       for (;;) {
         const batch = await auditChainStore.unsealed(tx, SEAL_BATCH);
+        const links = [];
         for (const row of batch) {
           const prevHash = head?.hash ?? GENESIS_HASH;
           const seq = (head?.seq ?? 0n) + 1n;
           const hash = auditRecordHash({ ...row, prevHash });
-          await auditChainStore.seal(tx, row.id, seq, prevHash, hash);
+          links.push({ id: row.id, seq, prevHash, recordHash: hash });
           head = { seq, hash };
           sealed++;
         }
+        await auditChainStore.seal(tx, links);
         if (batch.length < SEAL_BATCH) break;
       }
       let checkpoint: StoredAuditCheckpoint | undefined;

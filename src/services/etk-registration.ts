@@ -1,4 +1,4 @@
-import { constants, createHash, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createHash, publicEncrypt, randomBytes } from 'node:crypto';
 import type { CaMaterial } from '../ca/hierarchy/index.js';
 import { buildEtk } from '../ca/etk/index.js';
 import { ehealthNaturalPerson, ehealthOrganisation, keyPolicyViolation } from '../ca/profiles/index.js';
@@ -13,6 +13,7 @@ import type { Database, Queryable } from '../storage/database.js';
 import { etkRepository } from '../storage/etk-repository.js';
 import { extensionOf, parseCertificate, type ParsedCertificate } from '../x509/certificate.js';
 import { OID } from '../x509/oids.js';
+import { publicKeyFromSpki } from '../x509/public-key.js';
 import type { AuthenticatedSigner } from '../domain/authenticated-signer.js';
 
 /** ra.properties of the connector: etk.key.algorithm=RSA, etk.key.size=2048; Java's default exponent. */
@@ -193,7 +194,7 @@ function checkEncryptionKey(spki: Buffer, authentication: ParsedCertificate) {
   if (spki.equals(authentication.spkiDer))
     throw new ServiceError('WEAK_KEY', 'PublicEncryptionKey is the authentication key; the encryption key must be a new key');
   try {
-    return createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    return publicKeyFromSpki(spki);
   } catch (error) {
     throw new ServiceError('WEAK_KEY', 'PublicEncryptionKey is not a usable RSA key', { cause: error });
   }

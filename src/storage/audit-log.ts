@@ -93,8 +93,15 @@ export const auditChainStore = {
     return BigInt(row!.n);
   },
 
-  async seal(tx: Queryable, id: bigint, seq: bigint, prevHash: string, recordHash: string): Promise<void> {
-    await tx.query('UPDATE audit_log SET seq = $2, prev_hash = $3, record_hash = $4 WHERE id = $1 AND seq IS NULL', [id, seq, prevHash, recordHash]);
+  /** Writes the chain links of a batch in one statement (one round trip for up to SEAL_BATCH records). */
+  async seal(tx: Queryable, links: ReadonlyArray<{ id: bigint; seq: bigint; prevHash: string; recordHash: string }>): Promise<void> {
+    if (links.length === 0) return;
+    await tx.query(
+      `UPDATE audit_log AS a SET seq = l.seq, prev_hash = l.prev_hash, record_hash = l.record_hash
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS l (id, seq, prev_hash, record_hash)
+        WHERE a.id = l.id AND a.seq IS NULL`,
+      [links.map((l) => l.id.toString()), links.map((l) => l.seq.toString()), links.map((l) => l.prevHash), links.map((l) => l.recordHash)],
+    );
   },
 
   /** Sealed records after a sequence number, in chain order (verification reads the chain page by page). */

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import {
   DerError,
   TAG,
@@ -17,6 +17,7 @@ import {
 } from '../asn1/der.js';
 import { decodeName, nameToString, type NameAttribute } from './name.js';
 import { OID } from './oids.js';
+import { publicKeyFromSpki } from './public-key.js';
 
 /**
  * The one X.509 certificate reader, shared by path validation (trust/), the CA (hierarchy, CRLs, ETKs, lints) and the
@@ -297,7 +298,7 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
 
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: decoded.spkiDer, format: 'der', type: 'spki' });
+    publicKey = publicKeyFromSpki(decoded.spkiDer);
   } catch (error) {
     throw new DerError(`unreadable subjectPublicKeyInfo: ${(error as Error).message}`);
   }

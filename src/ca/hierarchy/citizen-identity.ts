@@ -48,13 +48,14 @@ export function citizenSubject(request: CitizenIdentityRequest, usage: 'Signatur
 export async function mintCitizenIdentity(
   request: CitizenIdentityRequest,
   citizenCa: IssuingCaEntry,
-  options: { readonly now?: Date } = {},
+  /** `keys`: the cards' key pairs to certify (benchmarks minting thousands of citizens); default: fresh RSA-2048 keys. */
+  options: { readonly now?: Date; readonly keys?: { readonly signature: KeyObject; readonly authentication: KeyObject } } = {},
 ): Promise<CitizenIdentity> {
   if (!isValidSsin(request.ssin)) throw new Error(`mintCitizenIdentity: ${request.ssin} is not a valid SSIN`);
   if (request.givenName.trim() === '' || request.surname.trim() === '') throw new Error('mintCitizenIdentity: given name and surname are required');
   const notBefore = new Date((options.now ?? new Date()).getTime() - 60 * 1000);
   const credential = async (usage: 'Signature' | 'Authentication'): Promise<CitizenCredential> => {
-    const privateKey = generatePrivateKey('RSA', 2048);
+    const privateKey = options.keys ? (usage === 'Signature' ? options.keys.signature : options.keys.authentication) : generatePrivateKey('RSA', 2048);
     const certificate = await issueHierarchyCertificate({
       profile: usage === 'Signature' ? eidCitizenSignature : eidCitizenAuthentication,
       subject: citizenSubject(request, usage),

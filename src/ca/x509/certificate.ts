@@ -1,6 +1,7 @@
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { verify as nodeVerify, type KeyObject } from 'node:crypto';
 import type { KeySigner } from '../keys/key-signer.js';
 import type { ParsedCertificate } from '../../x509/certificate.js';
+import { publicKeyFromSpki } from '../../x509/public-key.js';
 import { signatureAlgorithmFromOid, signerHashOf, type SignatureAlgorithm } from './algorithms.js';
 import { encodeBitString, encodeSequence } from './der.js';
 
@@ -18,7 +19,7 @@ export async function signTbsCertificate(tbsDer: Buffer, signer: KeySigner, algo
 }
 
 export function publicKeyObject(spkiDer: Buffer): KeyObject {
-  return createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
+  return publicKeyFromSpki(spkiDer);
 }
 
 export function verifySignature(data: Uint8Array, signature: Uint8Array, algorithm: SignatureAlgorithm, publicKey: KeyObject): boolean {
