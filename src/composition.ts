@@ -10,7 +10,10 @@ import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { SignedRequestAuthenticator } from './frontend/authentication/signed-request.js';
 import { certRaRoutes, createCertRaSoapService, type CertRaFrontEndDependencies } from './frontend/certra/index.js';
+import { BearerTokenAuthenticator } from './frontend/authentication/bearer-token.js';
+import { eteeRestRoutes } from './frontend/etee/rest.js';
 import { createEtkDepotSoapService, etkDepotRestRoutes, type EtkDepotFrontEndDependencies } from './frontend/etkdepot/index.js';
+import { WITHOUT_TOKEN_ISSUER } from './frontend/etkdepot/rest.js';
 import { responseSigner, WsSecurityGate } from './frontend/etkdepot/ws-security-gate.js';
 import { createEtkRaSoapService } from './frontend/etkra/index.js';
 import { ocspRoutes } from './frontend/ocsp-routes.js';
@@ -290,6 +293,13 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       clock,
       publicBaseUrl: config.publicUrl ?? config.caPublicationUrl,
     };
+    // One authentication for both REST APIs (/etee/v1 and its older twin /etkdepot/v1): bearer tokens of OAUTH_ISSUER.
+    const restAuthenticator = new BearerTokenAuthenticator({
+      ...config.oauth,
+      allowAnonymous: config.restAnonymous,
+      clockSkewSeconds: config.clockSkewSeconds,
+      withoutIssuer: WITHOUT_TOKEN_ISSUER,
+    });
     const etkDepotFrontEnd: EtkDepotFrontEndDependencies = {
       directory: services.etkDirectory,
       wsSecurity: new WsSecurityGate({
@@ -355,7 +365,8 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
         await publicationRoutes(scope, { ca, crls: services.crls });
         await scope.register(async (ocspScope) => ocspRoutes(ocspScope, { responder: services.ocsp }));
         if (services.trustLists.enabled) await trustListRoutes(scope, { publisher: services.trustLists });
-        await etkDepotRestRoutes(scope, etkDepotFrontEnd);
+        await etkDepotRestRoutes(scope, etkDepotFrontEnd, restAuthenticator);
+        await eteeRestRoutes(scope, { directory: services.etkDirectory, authenticator: restAuthenticator });
         await certRaRoutes(scope, certRaFrontEnd);
       },
     });

@@ -44,6 +44,19 @@ export interface Config {
   /** PEM files of CAs trusted for WS-Security signatures on ETKDepot (our issuing CA is always trusted). */
   readonly wssTrustAnchorFiles: readonly string[];
   readonly etkDepotRequireSignature: boolean;
+  /**
+   * Bearer tokens on the REST APIs (/etee/v1, /etkdepot/v1): OAUTH_ISSUER (the tokens' `iss`), OAUTH_JWKS_URL (its
+   * keys; default Keycloak's `<issuer>/protocol/openid-connect/certs`), OAUTH_AUDIENCE (an `aud` required when set).
+   */
+  readonly oauth: {
+    readonly issuer: string | undefined;
+    readonly jwksUrl: string | undefined;
+    readonly audience: string | undefined;
+    /** OAUTH_JWKS_COOLDOWN_SECONDS: an unknown `kid` refetches the issuer's keys at most this often. */
+    readonly jwksCooldownSeconds: number;
+  };
+  /** ETEE_REST_ANONYMOUS: REST requests without a token are served (default: in acceptance, unless ETKDEPOT_REQUIRE_SIGNATURE). */
+  readonly restAnonymous: boolean;
   /** Sign ETKDepot responses with WS-Security (no mustUnderstand), with the server signing credential. */
   readonly signResponses: boolean;
   /**
@@ -164,6 +177,8 @@ export function loadConfig(env: Env = process.env): Config {
     eidAuthenticationCaFiles: list(env.EID_AUTHENTICATION_CA_FILES),
     wssTrustAnchorFiles: list(env.WSS_TRUST_ANCHOR_FILES),
     etkDepotRequireSignature: boolean(env, 'ETKDEPOT_REQUIRE_SIGNATURE', false),
+    oauth: oauthConfig(env),
+    restAnonymous: boolean(env, 'ETEE_REST_ANONYMOUS', environment === 'acceptance' && !boolean(env, 'ETKDEPOT_REQUIRE_SIGNATURE', false)),
     signResponses: boolean(env, 'SIGN_RESPONSES', false),
     serverSigningKeyFile: env.SERVER_SIGNING_KEY_FILE || undefined,
     serverSigningCertFile: env.SERVER_SIGNING_CERT_FILE || undefined,
@@ -216,6 +231,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(
       `WORKERS=${config.workers} needs DATABASE_URL: the embedded PGlite cannot be shared between processes (set WORKERS=1, or use PostgreSQL)`,
     );
+  }
+  if (config.restAnonymous && config.etkDepotRequireSignature) {
+    throw new ConfigError('ETEE_REST_ANONYMOUS=true contradicts ETKDEPOT_REQUIRE_SIGNATURE=true: anonymous lookups are refused');
   }
   if (config.databaseReadUrl !== undefined) {
     if (!config.databaseUrl) {
@@ -287,6 +305,30 @@ function reminderConfig(env: Env, environment: Environment): ReminderConfig {
     retryBaseSeconds,
     retryMaxSeconds,
   };
+}
+
+function oauthConfig(env: Env): Config['oauth'] {
+  const issuer = env.OAUTH_ISSUER || undefined;
+  const audience = env.OAUTH_AUDIENCE || undefined;
+  const jwksCooldownSeconds = integer(env, 'OAUTH_JWKS_COOLDOWN_SECONDS', 30, 0, 3600);
+  if (issuer === undefined) {
+    if (env.OAUTH_JWKS_URL || audience) throw new ConfigError('OAUTH_JWKS_URL and OAUTH_AUDIENCE need OAUTH_ISSUER');
+    return { issuer, jwksUrl: undefined, audience, jwksCooldownSeconds };
+  }
+  const jwksUrl = env.OAUTH_JWKS_URL || `${issuer.replace(/\/+$/, '')}/protocol/openid-connect/certs`;
+  for (const [name, value] of [
+    ['OAUTH_ISSUER', issuer],
+    ['OAUTH_JWKS_URL', jwksUrl],
+  ] as const) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`${name} must be an http(s) URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an http(s) URL`);
+  }
+  return { issuer, jwksUrl, audience, jwksCooldownSeconds };
 }
 
 function isPostgresUrl(raw: string): boolean {

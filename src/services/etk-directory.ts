@@ -96,7 +96,8 @@ export class EtkDirectory {
    * The answer for a GetEtk search. Synchronous when every identifier's ETKs are in the cache (the busiest case: no
    * promise and no turn of the microtask queue), else a promise.
    */
-  lookup(queries: readonly EtkQuery[]): DirectoryAnswer | Promise<DirectoryAnswer> {
+  /** `everyApplication`: without an application id, every valid ETK of the identifier (REST lists them all), not only the one without. */
+  lookup(queries: readonly EtkQuery[], options: { readonly everyApplication?: boolean } = {}): DirectoryAnswer | Promise<DirectoryAnswer> {
     const today = this.options.clock.now();
     const now = today.getTime();
     const identifiers: DirectoryIdentifier[] = [];
@@ -111,8 +112,9 @@ export class EtkDirectory {
       identifiers.push({ key: directoryKey(type.type, value), type: type.type, value, applicationId: normaliseApplicationId(query.applicationId) });
     }
     const cached = identifiers.map((identifier) => this.cache.peek(identifier.key));
-    if (cached.every((published) => published !== undefined)) return answer(identifiers, cached as Array<readonly DirectoryEtk[]>, now);
-    return Promise.all(identifiers.map((identifier) => this.published(identifier))).then((published) => answer(identifiers, published, now));
+    const every = options.everyApplication === true;
+    if (cached.every((published) => published !== undefined)) return answer(identifiers, cached as Array<readonly DirectoryEtk[]>, now, every);
+    return Promise.all(identifiers.map((identifier) => this.published(identifier))).then((published) => answer(identifiers, published, now, every));
   }
 
   private published(identifier: DirectoryIdentifier): Promise<readonly DirectoryEtk[]> {
@@ -133,11 +135,17 @@ interface DirectoryIdentifier extends EtkHolder {
 }
 
 /** The answer, given each identifier's published ETKs (in the same order). */
-function answer(identifiers: readonly DirectoryIdentifier[], published: ReadonlyArray<readonly DirectoryEtk[]>, now: number): DirectoryAnswer {
+function answer(
+  identifiers: readonly DirectoryIdentifier[],
+  published: ReadonlyArray<readonly DirectoryEtk[]>,
+  now: number,
+  everyApplication: boolean,
+): DirectoryAnswer {
   // Searches name one identifier or a few, each with one ETK or a few: arrays, not maps.
   const matches: DirectoryEtk[] = [];
   identifiers.forEach((identifier, index) => {
-    for (const etk of select(published[index]!, identifier.applicationId, now)) if (!matches.some((match) => match.id === etk.id)) matches.push(etk);
+    for (const etk of select(published[index]!, identifier.applicationId, now, everyApplication))
+      if (!matches.some((match) => match.id === etk.id)) matches.push(etk);
   });
   if (matches.length === 0) return { kind: 'not-found' };
   if (matches.length === 1) return { kind: 'found', etk: matches[0]! };
@@ -145,9 +153,10 @@ function answer(identifiers: readonly DirectoryIdentifier[], published: Readonly
 }
 
 /** The ETKs one identifier designates among its published ones (see the class comment): only those valid now. */
-function select(published: readonly DirectoryEtk[], applicationId: string | undefined, now: number): readonly DirectoryEtk[] {
+function select(published: readonly DirectoryEtk[], applicationId: string | undefined, now: number, everyApplication: boolean): readonly DirectoryEtk[] {
   const valid = published.filter((etk) => etk.notBefore <= now && now < etk.notAfter);
   if (applicationId !== undefined) return valid.filter((etk) => etk.holder.applicationId === applicationId);
+  if (everyApplication) return valid;
   const withoutApplication = valid.filter((etk) => etk.holder.applicationId === undefined);
   return withoutApplication.length > 0 ? withoutApplication : valid;
 }

@@ -196,7 +196,7 @@ describe('ETKDepot REST', () => {
     const document = response.json();
     expect(document.openapi).toBe('3.0.3');
     expect(Object.keys(document.paths)).toEqual(['/etkdepot/v1/etks']);
-    expect(Object.keys(document.paths['/etkdepot/v1/etks'].get.responses)).toEqual(['200', '300', '400', '401', '404', '500']);
+    expect(Object.keys(document.paths['/etkdepot/v1/etks'].get.responses)).toEqual(['200', '300', '400', '401', '404', '500', '503']);
   });
 });
 

@@ -4,6 +4,7 @@ import type { EtkDirectory } from '../../services/etk-directory.js';
 import { NS } from '../../soap/namespaces.js';
 import type { SoapService } from '../../soap/service.js';
 import { getEtkOperation, type EtkDepotSecurity } from './get-etk.js';
+import type { BearerTokenAuthenticator } from '../authentication/bearer-token.js';
 import { registerEtkDepotRest } from './rest.js';
 import type { ResponseSigner, WsSecurityGate } from './ws-security-gate.js';
 
@@ -38,12 +39,7 @@ export function createEtkDepotSoapService(frontEnd: EtkDepotFrontEndDependencies
   };
 }
 
-/** ETKDepot over REST: GET /etkdepot/v1/etks and its OpenAPI document. */
-export async function etkDepotRestRoutes(app: FastifyInstance, frontEnd: EtkDepotFrontEndDependencies): Promise<void> {
-  await registerEtkDepotRest(app, {
-    directory: frontEnd.directory,
-    get acceptsUnsigned() {
-      return frontEnd.wsSecurity.acceptsUnsigned;
-    },
-  });
+/** ETKDepot over REST: GET /etkdepot/v1/etks and its OpenAPI document (the ETEE REST API's older twin). */
+export async function etkDepotRestRoutes(app: FastifyInstance, frontEnd: EtkDepotFrontEndDependencies, authenticator: BearerTokenAuthenticator): Promise<void> {
+  await registerEtkDepotRest(app, { directory: frontEnd.directory, authenticator });
 }

@@ -22,7 +22,16 @@ const problem = {
     requestId: { type: 'string', description: 'The id of this request, also in the X-Request-Id header: quote it when reporting a problem' },
     code: {
       type: 'string',
-      enum: ['BAD_QUERY', 'UNKNOWN_IDENTIFIER_TYPE', 'INVALID_IDENTIFIER', 'AUTHENTICATION_REQUIRED', 'ETK_NOT_FOUND', 'INTERNAL_ERROR'],
+      enum: [
+        'BAD_QUERY',
+        'UNKNOWN_IDENTIFIER_TYPE',
+        'INVALID_IDENTIFIER',
+        'AUTHENTICATION_REQUIRED',
+        'INVALID_TOKEN',
+        'TOKEN_ISSUER_UNAVAILABLE',
+        'ETK_NOT_FOUND',
+        'INTERNAL_ERROR',
+      ],
     },
   },
 } as const;
@@ -40,8 +49,9 @@ export const ETKDEPOT_OPENAPI = {
     description:
       'Lookup of eHealth encryption tokens (ETK), the REST twin of the SOAP ETKDepot v1 GetEtk operation. Values are ' +
       'normalised as the eHealth connector does (left-padded with 0 to the length of the type, truncated when longer). ' +
-      'Only active, unrevoked, valid ETKs are returned; revocations take effect at once. When the server requires ' +
-      'signed lookups (ETKDEPOT_REQUIRE_SIGNATURE), this API answers 401 to every lookup until REST gets its own authentication.',
+      'Only active, unrevoked, valid ETKs are returned; revocations take effect at once. The older twin of the ETEE REST API ' +
+      '(/etee/v1/openapi.json), with the same authentication: an OAuth2 bearer token of the configured issuer, or none when ' +
+      'the server serves anonymous requests.',
   },
   paths: {
     '/etkdepot/v1/etks': {
@@ -93,11 +103,12 @@ export const ETKDEPOT_OPENAPI = {
           '400': problemResponse('Missing parameter, unknown identifier type or invalid value'),
           '401': {
             ...problemResponse(
-              'The server requires authenticated lookups (ETKDEPOT_REQUIRE_SIGNATURE) and REST has no authentication yet: ' +
-                'every lookup is refused, whatever the query. Use GetEtk on the SOAP endpoint /EtkDepot/v1 with a WS-Security X.509 signature.',
+              'No valid bearer token and anonymous lookups are refused (AUTHENTICATION_REQUIRED, INVALID_TOKEN). Without a ' +
+                'configured token issuer, every lookup is refused and the challenge names GetEtk on the SOAP endpoint /EtkDepot/v1 with a WS-Security X.509 signature.',
             ),
-            headers: { 'WWW-Authenticate': { description: 'The challenge naming WS-Security on the SOAP endpoint', schema: { type: 'string' } } },
+            headers: { 'WWW-Authenticate': { description: 'RFC 6750 Bearer challenge, or WS-Security on the SOAP endpoint', schema: { type: 'string' } } },
           },
+          '503': problemResponse("The token issuer's keys cannot be fetched now (TOKEN_ISSUER_UNAVAILABLE)"),
           '404': problemResponse('No ETK for these criteria'),
           '500': problemResponse('Internal error'),
         },
