@@ -108,9 +108,19 @@ export type SealRecipient =
   /** An unknown recipient: a symmetric key (a KGSS key) and its identifier. */
   | { readonly kek: Buffer; readonly kekIdentifier: Buffer };
 
+/**
+ * One of our encryption certificates with its private key: in memory, or as the raw RSA operation of a key kept
+ * elsewhere (a PKCS#11 token: c^d mod n at the modulus length; the PKCS#1 v1.5 padding is removed here). `rawDecrypt`
+ * answers undefined for input that is no ciphertext of this key, and throws when the key cannot be used (a server
+ * fault, not the sender's).
+ */
+export type DecryptionKey =
+  | { readonly certificate: Buffer; readonly privateKey: KeyObject }
+  | { readonly certificate: Buffer; readonly rawDecrypt: (block: Buffer) => Buffer | undefined };
+
 export interface UnsealingKeys {
   /** Our encryption certificates with their private keys (an ETK's encryption key pair). */
-  readonly decryptionKeys?: ReadonlyArray<{ readonly certificate: Buffer; readonly privateKey: KeyObject }>;
+  readonly decryptionKeys?: readonly DecryptionKey[];
   /**
    * Symmetric keys by identifier (KEKRecipientInfo). Without an identifier the key is tried on the KEK recipient
    * whatever its identifier, as the eHealth library does with the one-off key of a KGSS GetKey.
@@ -473,7 +483,8 @@ function recoverContentKey(recipients: readonly Block[], keys: UnsealingKeys, ke
       if (!ours) continue;
       if (algorithmOf(keyEncryption, 'the key transport').oid !== OID.rsaEncryption)
         throw new SealedMessageError('unsupported', 'only rsaEncryption key transport is accepted');
-      return rsaPkcs1v15KeyUnwrap(ours.privateKey, octetsOf(expectBlock(encryptedKey, UNIVERSAL, 4, 'the encrypted key'), 'the encrypted key'), keyLength);
+      const rawDecrypt = 'rawDecrypt' in ours ? ours.rawDecrypt : rawDecryptWith(ours.privateKey);
+      return rsaPkcs1v15KeyUnwrap(rawDecrypt, octetsOf(expectBlock(encryptedKey, UNIVERSAL, 4, 'the encrypted key'), 'the encrypted key'), keyLength);
     }
     if (isTag(recipient, CONTEXT, 2)) {
       // KEKRecipientInfo: version, kekid { keyIdentifier, … }, keyEncryptionAlgorithm, encryptedKey
@@ -502,20 +513,27 @@ function recoverContentKey(recipients: readonly Block[], keys: UnsealingKeys, ke
   throw new SealedMessageError('not-for-us', 'the message is not addressed to any of our keys');
 }
 
+/** c^d mod n with a key in memory; undefined for input that is no ciphertext of it (too long, not below the modulus). */
+function rawDecryptWith(privateKey: KeyObject): (block: Buffer) => Buffer | undefined {
+  return (block) => {
+    try {
+      return privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, block);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /**
  * RSAES-PKCS1-v1_5 decryption of a content-encryption key. Node 20 refuses PKCS#1 v1.5 private decryption outright
  * (CVE-2023-46809, the Marvin timing attack); CMS senders (the eHealth library, OpenSSL) still use it. So the RSA
  * operation runs without padding and the padding is checked here without branching on secret data; a bad padding
  * yields a random key (RFC 3218 §2.3.2), which then fails the content decryption like any wrong key would.
  */
-function rsaPkcs1v15KeyUnwrap(privateKey: KeyObject, encryptedKey: Buffer, keyLength: number): Buffer {
+function rsaPkcs1v15KeyUnwrap(rawDecrypt: (block: Buffer) => Buffer | undefined, encryptedKey: Buffer, keyLength: number): Buffer {
   const fallback = randomBytes(keyLength);
-  let block: Buffer;
-  try {
-    block = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, encryptedKey);
-  } catch {
-    return fallback;
-  }
+  const block = rawDecrypt(encryptedKey);
+  if (block === undefined) return fallback;
   const n = block.length;
   // EM = 0x00 || 0x02 || PS (>= 8 non-zero bytes) || 0x00 || key, with the key of the expected length.
   const separator = n - keyLength - 1;

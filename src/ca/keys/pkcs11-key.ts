@@ -8,6 +8,8 @@ import {
   ObjectClass,
   SessionFlag,
   UserType,
+  RsaMgf,
+  RsaOaepParams,
   type PrivateKey,
   type Session,
   type SessionObject,
@@ -440,6 +442,8 @@ export async function openPkcs11KeySigner(location: Pkcs11KeyLocation, env: Node
 
 export interface TokenKeyPairSpec {
   algorithm: KeyAlgorithm;
+  /** What the private key does: sign (default; CA and signer keys) or decrypt (RSA: KGSS encryption and key-encryption keys). */
+  usage?: 'sign' | 'decrypt';
   /** CKA_ID in hex; shared by the private and public key objects. */
   keyId: string;
   keyLabel?: string;
@@ -461,8 +465,23 @@ export async function generateTokenKeyPair(
       throw new Pkcs11Error(`PKCS#11: a private key with id ${spec.keyId} already exists on ${tokenDescription(token)}`);
     }
     const common = { token: true, id, ...(spec.keyLabel !== undefined ? { label: spec.keyLabel } : {}) };
-    const privateTemplate = { ...common, class: ObjectClass.PRIVATE_KEY, private: true, sign: true, sensitive: true, extractable: false };
-    const publicTemplate = { ...common, class: ObjectClass.PUBLIC_KEY, private: false, verify: true };
+    const decrypting = spec.usage === 'decrypt';
+    if (decrypting && spec.algorithm !== 'RSA') throw new Pkcs11Error('PKCS#11: decryption keys are RSA');
+    const privateTemplate = {
+      ...common,
+      class: ObjectClass.PRIVATE_KEY,
+      private: true,
+      // One use per key, stated: tokens default the other one (SoftHSM sets CKA_DECRYPT on every RSA key).
+      ...(decrypting ? { decrypt: true, sign: false, unwrap: false } : { sign: true, decrypt: false, unwrap: false }),
+      sensitive: true,
+      extractable: false,
+    };
+    const publicTemplate = {
+      ...common,
+      class: ObjectClass.PUBLIC_KEY,
+      private: false,
+      ...(decrypting ? { encrypt: true, verify: false, wrap: false } : { verify: true, encrypt: false, wrap: false }),
+    };
     let keys;
     if (spec.algorithm === 'RSA') {
       const modulusBits = spec.rsaModulusBits ?? 2048;
@@ -509,4 +528,137 @@ export async function privateKeyLabelsOnToken(token: Pkcs11TokenLocation, labels
     session?.close();
     releaseModule(token.module);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// RSA decryption on the token (the KGSS's ETK encryption key and key-encryption key): the private key never leaves it.
+
+export interface Pkcs11Decrypter {
+  readonly publicKeySpki: Buffer;
+  readonly description: string;
+  /**
+   * c^d mod n (CKM_RSA_X_509), as long as the modulus: the caller removes the padding it expects. Undefined when the
+   * token finds the input is no ciphertext of the key; throws (Pkcs11Error) when the key cannot be used.
+   */
+  rawDecrypt(block: Buffer): Buffer | undefined;
+  /**
+   * RSAES-OAEP with SHA-1 and MGF1-SHA-1, no label (CKM_RSA_PKCS_OAEP). SHA-1 because it is the one OAEP hash every
+   * token implements (SoftHSM 2.6 accepts no other); SHA-1's collision weakness does not touch OAEP's security.
+   */
+  oaepSha1Decrypt(ciphertext: Buffer): Buffer;
+  checkReachable(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A logged-in session on an RSA decryption key. Calls are synchronous (C_Decrypt in one part), as node's own
+ * privateDecrypt is for a key in a file: one private-key operation per sealed request. The session is reopened once
+ * when the token dropped it.
+ */
+export async function openPkcs11Decrypter(location: Pkcs11KeyLocation, env: NodeJS.ProcessEnv = process.env): Promise<Pkcs11Decrypter> {
+  if (location.keyId === undefined && location.keyLabel === undefined) throw new Pkcs11Error('PKCS#11: give keyId and/or keyLabel');
+  const description = keyDescription(location);
+  const pin = await resolveSecret({ env: location.pinEnv, file: location.pinFile }, `PIN for ${description}`, env);
+  const keyTemplate: Record<string, unknown> = { class: ObjectClass.PRIVATE_KEY };
+  if (location.keyId !== undefined) keyTemplate.id = parseKeyId(location.keyId);
+  if (location.keyLabel !== undefined) keyTemplate.label = location.keyLabel;
+  const loaded = acquireModule(location.module);
+  const connect = (): { session: Session; privateKey: SessionObject } => {
+    const opened = openLoggedInSession(loaded, location, pin, false);
+    try {
+      const key = findOne(opened, keyTemplate, description);
+      if (key === undefined) throw new Pkcs11Error(`PKCS#11: no private key ${description}`);
+      if (key.getAttribute('decrypt') !== true) throw new Pkcs11Error(`PKCS#11: ${description} is not a decryption key (CKA_DECRYPT is false)`);
+      return { session: opened, privateKey: key };
+    } catch (error) {
+      opened.close();
+      throw error;
+    }
+  };
+  let session: Session | undefined;
+  let privateKey: SessionObject;
+  let publicKeySpki: Buffer;
+  let modulus: bigint;
+  let modulusBytes: number;
+  try {
+    ({ session, privateKey } = connect());
+    const publicKey = publicKeyOf(session, privateKey);
+    if (publicKey.keyAlgorithm !== 'RSA') throw new Pkcs11Error(`PKCS#11: ${description} is not an RSA key`);
+    publicKeySpki = publicKey.publicKeySpki;
+    const n = Buffer.from(createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' }).export({ format: 'jwk' }).n!, 'base64url');
+    modulus = BigInt(`0x${n.toString('hex')}`);
+    modulusBytes = n.length;
+  } catch (error) {
+    session?.close();
+    releaseModule(location.module);
+    if (error instanceof Pkcs11Error) throw error;
+    throw new Pkcs11Error(`PKCS#11: cannot open ${description}: ${pkcs11Reason(error)}`);
+  }
+  let closed = false;
+  const decrypt = (mechanism: Parameters<Session['createDecipher']>[0], input: Buffer, what: string): Buffer => {
+    if (closed) throw new Pkcs11Error(`PKCS#11: decrypter ${description} is closed`);
+    const once = () => session!.createDecipher(mechanism, privateKey as PrivateKey).once(input, Buffer.alloc(modulusBytes));
+    try {
+      return once();
+    } catch (error) {
+      if (!SESSION_LOST.has(pkcs11Reason(error))) throw new Pkcs11Error(`PKCS#11: ${what} with ${description} failed: ${pkcs11Reason(error)}`);
+    }
+    try {
+      session!.close();
+    } catch {
+      // already gone
+    }
+    ({ session, privateKey } = connect());
+    try {
+      return once();
+    } catch (error) {
+      throw new Pkcs11Error(`PKCS#11: ${what} with ${description} failed after reconnecting: ${pkcs11Reason(error)}`);
+    }
+  };
+  return {
+    publicKeySpki,
+    description,
+    rawDecrypt: (block) => {
+      // Not below the modulus: no ciphertext (tokens answer that with anything up to CKR_GENERAL_ERROR).
+      if (block.length !== modulusBytes || BigInt(`0x${block.toString('hex')}`) >= modulus) return undefined;
+      let plain: Buffer;
+      try {
+        plain = decrypt(MechanismEnum.RSA_X_509, block, 'raw RSA decryption');
+      } catch (error) {
+        if (error instanceof Pkcs11Error && /CKR_ENCRYPTED_DATA_(INVALID|LEN_RANGE)/.test(error.message)) return undefined;
+        throw error;
+      }
+      // Some tokens strip leading zero bytes of the result: give it back at the modulus length.
+      return plain.length === modulusBytes ? plain : Buffer.concat([Buffer.alloc(modulusBytes - plain.length), plain]);
+    },
+    oaepSha1Decrypt: (ciphertext) =>
+      decrypt({ name: 'RSA_PKCS_OAEP', params: new RsaOaepParams(MechanismEnum.SHA1, RsaMgf.MGF1_SHA1) }, ciphertext, 'RSA-OAEP decryption'),
+    async checkReachable() {
+      if (closed) throw new Pkcs11Error(`PKCS#11: decrypter ${description} is closed`);
+      try {
+        privateKey.getAttribute({ decrypt: null });
+      } catch (error) {
+        try {
+          session!.close();
+        } catch {
+          // already gone
+        }
+        try {
+          ({ session, privateKey } = connect());
+        } catch (reconnect) {
+          throw new Pkcs11Error(`PKCS#11: ${description} is not reachable: ${reconnect instanceof Pkcs11Error ? reconnect.message : pkcs11Reason(error)}`);
+        }
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        session!.close();
+      } catch {
+        // the session may already be gone
+      }
+      releaseModule(location.module);
+    },
+  };
 }
