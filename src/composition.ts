@@ -238,7 +238,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       checkHealth: () =>
         checkHealth({
           ping: () => db.ping(),
-          keys: [...caKeys(material), ...(auditSigner ? [{ name: 'audit checkpoint key', signer: auditSigner }] : [])],
+          keys: [...caKeys(material), ...(auditSigner ? [{ name: 'audit checkpoint key', signer: auditSigner }] : []), ...(kgss?.keys ?? [])],
           logger,
         }),
       async close() {
@@ -249,6 +249,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
         // What this process wrote joins the chain before it goes.
         await auditChain.seal().catch((error: unknown) => logger.warn({ err: error }, 'audit: sealing at close failed'));
         await auditSigner?.close();
+        await kgss?.close();
         await material.close();
         await readRouter?.close();
         if (ownsDatabase) await db.close();
@@ -419,13 +420,24 @@ async function openReadRouter(config: Config, readUrl: string, primary: Database
   return router;
 }
 
-/** The KGSS when it has keys: DATA_DIR/ca/kgss in development, KGSS_KEY_DIR otherwise; none without either. */
+/**
+ * The KGSS when it has keys: the key references (KGSS_AUTHENTICATION_KEY, …: files or PKCS#11), KGSS_KEY_DIR, or in
+ * development DATA_DIR/ca/kgss; none without any.
+ */
 async function createKgss(config: Config, logger: Logger, deps: KgssIdentityDependencies): Promise<KgssService | undefined> {
   let source: KgssKeySource;
-  if (config.kgssKeyDirectory) source = { directory: config.kgssKeyDirectory, passphrase: process.env.KGSS_KEY_PASSPHRASE ?? '' };
+  const references = config.kgssKeyReferences;
+  if (references) {
+    source = {
+      kind: 'references',
+      authentication: parseKeyReference(references.authentication),
+      encryption: parseKeyReference(references.encryption),
+      kek: parseKeyReference(references.kek),
+    };
+  } else if (config.kgssKeyDirectory) source = { kind: 'directory', directory: config.kgssKeyDirectory, passphrase: process.env.KGSS_KEY_PASSPHRASE ?? '' };
   else if (deps.ca.development) source = await developmentKgssKeySource(config.dataDir);
   else {
-    logger.warn('no KGSS keys (KGSS_KEY_DIR): /Kgss/v1 is not served');
+    logger.warn('no KGSS keys (KGSS_AUTHENTICATION_KEY/KGSS_ENCRYPTION_KEY/KGSS_KEK or KGSS_KEY_DIR): /Kgss/v1 is not served');
     return undefined;
   }
   const identity = await loadKgssIdentity(source, deps);

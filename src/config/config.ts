@@ -99,6 +99,11 @@ export interface Config {
    * development: no KGSS.
    */
   readonly kgssKeyDirectory: string | undefined;
+  /**
+   * KGSS_AUTHENTICATION_KEY, KGSS_ENCRYPTION_KEY, KGSS_KEK: key references (pkcs11:…, file:…, JSON, as in the CA
+   * config) of existing KGSS keys, e.g. on the CA's HSM (`ca:init` creates them); all three or none, not with KGSS_KEY_DIR.
+   */
+  readonly kgssKeyReferences: { readonly authentication: string; readonly encryption: string; readonly kek: string } | undefined;
   /** KGSS_STS_CERT_FILES: PEM files of the STS certificates whose SAML holder-of-key assertions KGSS GetKey accepts. */
   readonly kgssStsCertificateFiles: readonly string[];
   /** Server processes on one port (WORKERS; default: the cores in production on PostgreSQL, else 1); more than 1 needs PostgreSQL. */
@@ -200,6 +205,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     tslTsaCertFile: env.TSL_TSA_CERT_FILE || undefined,
     kgssKeyDirectory: env.KGSS_KEY_DIR ? resolve(env.KGSS_KEY_DIR) : undefined,
+    kgssKeyReferences:
+      env.KGSS_AUTHENTICATION_KEY && env.KGSS_ENCRYPTION_KEY && env.KGSS_KEK
+        ? { authentication: env.KGSS_AUTHENTICATION_KEY, encryption: env.KGSS_ENCRYPTION_KEY, kek: env.KGSS_KEK }
+        : undefined,
     kgssStsCertificateFiles: list(env.KGSS_STS_CERT_FILES),
     // Production on PostgreSQL uses every core by default; the embedded PGlite allows one process.
     workers: integer(env, 'WORKERS', environment === 'production' && env.DATABASE_URL ? availableParallelism() : 1, 1, 256),
@@ -223,6 +232,13 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('SERVER_SIGNING_KEY_FILE and SERVER_SIGNING_CERT_FILE go together');
   }
   // A client must never hold a list past its NextUpdate before the next edition exists.
+  const kgssReferences = [env.KGSS_AUTHENTICATION_KEY, env.KGSS_ENCRYPTION_KEY, env.KGSS_KEK].filter(Boolean).length;
+  if (kgssReferences > 0 && config.kgssKeyReferences === undefined) {
+    throw new ConfigError('KGSS_AUTHENTICATION_KEY, KGSS_ENCRYPTION_KEY and KGSS_KEK go together: set all three key references');
+  }
+  if (config.kgssKeyReferences !== undefined && config.kgssKeyDirectory !== undefined) {
+    throw new ConfigError('KGSS_KEY_DIR and the KGSS key references (KGSS_AUTHENTICATION_KEY, …) exclude each other: choose one custody');
+  }
   if (config.kgssKeyDirectory !== undefined && (env.KGSS_KEY_PASSPHRASE ?? '').length < 16) {
     throw new ConfigError('KGSS_KEY_DIR needs KGSS_KEY_PASSPHRASE (at least 16 characters): the passphrase of the KGSS key files');
   }

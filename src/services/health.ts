@@ -20,7 +20,8 @@ export interface HealthReport {
 
 export interface NamedKey {
   readonly name: string;
-  readonly signer: KeySigner;
+  /** A key on a token can be asked whether it answers; a key in memory (no checkReachable) is always there. */
+  readonly signer: Pick<KeySigner, 'checkReachable'>;
 }
 
 /** Every key of the CA material, by what it does. */

@@ -84,6 +84,9 @@ describe('ca:init on a PKCS#11 token (SoftHSM), then the service in production',
       'OCSP responder of the issuing CA',
       'OCSP responder of the root',
       'audit checkpoint key',
+      'KGSS authentication key',
+      'KGSS encryption key \\(its ETK\\)',
+      'KGSS key-encryption key',
     ]) {
       expect(result.stdout).toMatch(new RegExp(`${role}\\s+pkcs11:token=eHealth CA;id=[0-9a-f]{16};object=ehealth-`));
     }
@@ -108,6 +111,15 @@ describe('ca:init on a PKCS#11 token (SoftHSM), then the service in production',
     const settings = readFileSync(join(caDir(), 'production.env'), 'utf8');
     expect(settings).toContain(`CA_CONFIG_FILE=${join(caDir(), 'ca-config.json')}`);
     expect(settings).toMatch(/^AUDIT_KEY=pkcs11:token=eHealth%20CA;id=(%[0-9a-f]{2}){8};object=ehealth-audit\?module-path=[^&\s]+&pin-env=HSM_PIN$/m);
+    for (const [name, label] of [
+      ['KGSS_AUTHENTICATION_KEY', 'kgss-authentication'],
+      ['KGSS_ENCRYPTION_KEY', 'kgss-encryption'],
+      ['KGSS_KEK', 'kgss-kek'],
+    ]) {
+      expect(settings).toMatch(
+        new RegExp(`^${name}=pkcs11:token=eHealth%20CA;id=(%[0-9a-f]{2}){8};object=ehealth-${label}\\?module-path=[^&\\s]+&pin-env=HSM_PIN$`, 'm'),
+      );
+    }
     expect(settings).not.toContain(token.pin);
 
     // The chain as an independent client sees it.
@@ -195,7 +207,15 @@ describe('ca:init on a PKCS#11 token (SoftHSM), then the service in production',
         .filter((line) => /^[A-Z_]+=/.test(line))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
-    expect(Object.keys(settings).sort()).toEqual(['AUDIT_KEY', 'CA_CONFIG_FILE', 'CA_PUBLICATION_URL', 'ENVIRONMENT']);
+    expect(Object.keys(settings).sort()).toEqual([
+      'AUDIT_KEY',
+      'CA_CONFIG_FILE',
+      'CA_PUBLICATION_URL',
+      'ENVIRONMENT',
+      'KGSS_AUTHENTICATION_KEY',
+      'KGSS_ENCRYPTION_KEY',
+      'KGSS_KEK',
+    ]);
     database = await openTestDatabase({ migrate: false });
     server = await startServerProcess(
       {
@@ -223,6 +243,9 @@ describe('ca:init on a PKCS#11 token (SoftHSM), then the service in production',
         'OCSP responder (root)': { custody: 'pkcs11', status: 'ok' },
         'trusted-list signer': { custody: 'pkcs11', status: 'ok' },
         'audit checkpoint key': { custody: 'pkcs11', status: 'ok' },
+        'KGSS authentication': { custody: 'pkcs11', status: 'ok' },
+        'KGSS encryption (its ETK)': { custody: 'pkcs11', status: 'ok' },
+        'KGSS key-encryption key': { custody: 'pkcs11', status: 'ok' },
       },
     });
 
@@ -399,6 +422,10 @@ describe('ca:init with encrypted files and an external root', () => {
     expect(readFileSync(join(dir, 'root.cert.pem'), 'utf8')).toBe(toPem(new X509Certificate(readFileSync(rootCert)).raw));
     const { stdout } = await run('openssl', ['verify', '-CAfile', rootCert, '-untrusted', issuingCert, join(dir, 'etk-ra.cert.pem')]);
     expect(stdout).toContain('OK');
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(['kgss-authentication.key.pem', 'kgss-encryption.key.pem', 'kgss-kek.key.pem']));
+    expect(readFileSync(join(dir, 'production.env'), 'utf8')).toContain(
+      `KGSS_KEK=file:${join(dir, 'kgss-kek.key.pem').split('/').map(encodeURIComponent).join('/')}?passphrase-env=CA_KEY_PASSPHRASE`,
+    );
     for (const name of readdirSync(dir).filter((file) => file.endsWith('.key.pem'))) {
       expect(readFileSync(join(dir, name), 'utf8')).toContain('BEGIN ENCRYPTED PRIVATE KEY');
     }

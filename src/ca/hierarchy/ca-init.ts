@@ -81,9 +81,14 @@ const KEY_ROLES = {
   ocspRoot: { name: 'ocsp-root', what: 'OCSP responder of the root' },
   tslSigner: { name: 'tsl-signer', what: 'trusted-list signer' },
   audit: { name: 'audit', what: 'audit checkpoint key' },
+  kgssAuthentication: { name: 'kgss-authentication', what: 'KGSS authentication key' },
+  kgssEncryption: { name: 'kgss-encryption', what: 'KGSS encryption key (its ETK)' },
+  kgssKek: { name: 'kgss-kek', what: 'KGSS key-encryption key' },
 } as const;
 type KeyRole = keyof typeof KEY_ROLES;
 const ALL_KEY_ROLES = Object.keys(KEY_ROLES) as KeyRole[];
+/** The keys made once the issuing CA exists (with an external root: in the second run). */
+const LATER_ROLES: readonly KeyRole[] = ['etkRa', 'ocspIssuing', 'tslSigner', 'audit', 'kgssAuthentication', 'kgssEncryption', 'kgssKek'];
 
 interface CreatedKey {
   readonly reference: KeyReference;
@@ -126,7 +131,17 @@ class KeyMaker {
     }
   }
 
+  /** A decryption key (`usage: 'decrypt'`, RSA) is not opened as a signer: its reference is all the caller needs. */
+  async createDecryptionKey(role: KeyRole, rsaBits: number): Promise<KeyReference> {
+    return this.make(role, 'RSA', rsaBits, 'decrypt');
+  }
+
   async create(role: KeyRole, algorithm: KeyAlgorithm, rsaBits = 2048): Promise<CreatedKey> {
+    const reference = await this.make(role, algorithm, rsaBits, 'sign');
+    return { reference, signer: await this.open(reference) };
+  }
+
+  private async make(role: KeyRole, algorithm: KeyAlgorithm, rsaBits: number, usage: 'sign' | 'decrypt'): Promise<KeyReference> {
     let reference: KeyReference;
     if (this.custody.kind === 'file') {
       if (this.passphrase === undefined) throw new Error('KeyMaker: checkCanCreate first');
@@ -141,7 +156,7 @@ class KeyMaker {
       const { labelPrefix: _prefix, kind: _kind, ...token } = this.custody;
       const made = await generateTokenKeyPair(
         token,
-        { algorithm, keyId: randomBytes(8).toString('hex'), keyLabel: this.labelOf(role), rsaModulusBits: rsaBits },
+        { algorithm, usage, keyId: randomBytes(8).toString('hex'), keyLabel: this.labelOf(role), rsaModulusBits: rsaBits },
         this.env,
       );
       reference = {
@@ -153,7 +168,7 @@ class KeyMaker {
         keyLabel: this.labelOf(role),
       };
     }
-    return { reference, signer: await this.open(reference) };
+    return reference;
   }
 
   async open(reference: KeyReference): Promise<ClosableKeySigner> {
@@ -240,7 +255,7 @@ export async function initializeCa(request: CaInitRequest): Promise<CaInitOutcom
   }
   const keys = new KeyMaker(directory, request.custody, env);
   // Checked before anything is made: a refused set-up leaves no trace.
-  await keys.checkCanCreate(request.root === 'external' ? ['issuing', 'etkRa', 'ocspIssuing', 'tslSigner', 'audit'] : [...ALL_KEY_ROLES]);
+  await keys.checkCanCreate(request.root === 'external' ? ['issuing', ...LATER_ROLES] : [...ALL_KEY_ROLES]);
   await mkdir(directory, { recursive: true, mode: 0o700 });
   try {
     if (request.root === 'external') {
@@ -321,7 +336,7 @@ async function continueWithExternalRoot(request: CaInitRequest, directory: strin
     if (!issuingSigner.publicKeySpki.equals(issuing.spkiDer)) {
       throw new CaInitError(`the issuing CA certificate does not certify the key of ${pending.csrFile} (public keys differ)`);
     }
-    await keys.checkCanCreate(['etkRa', 'ocspIssuing', 'tslSigner', 'audit']);
+    await keys.checkCanCreate(LATER_ROLES);
     await writePublic(join(directory, 'root.cert.pem'), toPem(root.der));
     await writePublic(join(directory, 'issuing.cert.pem'), toPem(issuing.der));
     const outcome = await finish({ ...request, publicationUrl: pending.publicationUrl, names: pending.names }, directory, keys, {
@@ -374,6 +389,12 @@ async function finish(request: CaInitRequest, directory: string, keys: KeyMaker,
   await writePublic(join(directory, 'tsl-signer.cert.pem'), toPem(tslDer));
   const ocspIssuing = await keys.create('ocspIssuing', 'RSA');
   const audit = await keys.create('audit', 'EC-P256');
+  // The KGSS's keys: its certificate and ETK are made by the service at start (under this issuing CA and ETK-RA).
+  const kgss = {
+    authentication: (await keys.create('kgssAuthentication', 'RSA')).reference,
+    encryption: await keys.createDecryptionKey('kgssEncryption', 2048),
+    kek: await keys.createDecryptionKey('kgssKek', 3072),
+  };
 
   const config = {
     publicationUrl: request.publicationUrl,
@@ -385,7 +406,8 @@ async function finish(request: CaInitRequest, directory: string, keys: KeyMaker,
   };
   const configFile = join(directory, CA_CONFIG_FILE_NAME);
   // The audit key is a setting of its own (AUDIT_KEY); file paths in it are absolute, since it is not read from here.
-  const auditReference = audit.reference.kind === 'file' ? { ...audit.reference, path: join(directory, audit.reference.path) } : audit.reference;
+  const absolute = (reference: KeyReference): KeyReference => (reference.kind === 'file' ? { ...reference, path: join(directory, reference.path) } : reference);
+  const auditReference = absolute(audit.reference);
   const envFile = join(directory, ENV_FILE_NAME);
   const secretNames = [
     request.custody.kind === 'file' ? request.custody.passphraseEnv : request.custody.kind === 'pkcs11' ? request.custody.pinEnv : undefined,
@@ -401,6 +423,9 @@ async function finish(request: CaInitRequest, directory: string, keys: KeyMaker,
       `CA_CONFIG_FILE=${configFile}`,
       `CA_PUBLICATION_URL=${request.publicationUrl}`,
       `AUDIT_KEY=${keyReferenceUri(auditReference)}`,
+      `KGSS_AUTHENTICATION_KEY=${keyReferenceUri(absolute(kgss.authentication))}`,
+      `KGSS_ENCRYPTION_KEY=${keyReferenceUri(absolute(kgss.encryption))}`,
+      `KGSS_KEK=${keyReferenceUri(absolute(kgss.kek))}`,
       '',
     ].join('\n'),
     { mode: 0o600, flag: 'wx' },
@@ -423,6 +448,9 @@ async function finish(request: CaInitRequest, directory: string, keys: KeyMaker,
       { role: KEY_ROLES.tslSigner.what, reference: describeKeyReference(tslKey.reference) },
       { role: KEY_ROLES.ocspIssuing.what, reference: describeKeyReference(ocspIssuing.reference) },
       { role: KEY_ROLES.audit.what, reference: describeKeyReference(auditReference) },
+      { role: KEY_ROLES.kgssAuthentication.what, reference: describeKeyReference(absolute(kgss.authentication)) },
+      { role: KEY_ROLES.kgssEncryption.what, reference: describeKeyReference(absolute(kgss.encryption)) },
+      { role: KEY_ROLES.kgssKek.what, reference: describeKeyReference(absolute(kgss.kek)) },
     ],
   };
 }

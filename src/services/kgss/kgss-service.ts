@@ -84,6 +84,16 @@ export class KgssService {
     return this.deps.identity.etk;
   }
 
+  /** Its keys, for /health. */
+  get keys(): KgssIdentity['keys'] {
+    return this.deps.identity.keys;
+  }
+
+  /** Lets go of its keys (sessions on a token). */
+  close(): Promise<void> {
+    return this.deps.identity.close();
+  }
+
   /**
    * Opens a request sealed to the KGSS and authenticates its sender: both signatures by one certificate that chains
    * to our issuing CA, valid now, not revoked, with digitalSignature.
