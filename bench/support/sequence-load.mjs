@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { summarise } from './load-summary.mjs';
 
 const [baseUrl, jobsFile, connectionsText] = process.argv.slice(2);
 if (!baseUrl || !jobsFile || !connectionsText) {
@@ -79,20 +80,8 @@ await Promise.all(
   }),
 );
 const elapsedSeconds = (performance.now() - started) / 1000;
-const cpu = process.cpuUsage(cpuBefore);
 agent.destroy();
-
-const sorted = Float64Array.from(latenciesMicros).sort();
-const percentile = (p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] / 1000);
+const { perSecond, p50Ms, p99Ms, generatorCpuPercent } = summarise(latenciesMicros, elapsedSeconds, cpuBefore);
 process.stdout.write(
-  `${JSON.stringify({
-    jobs: jobs.length,
-    elapsedSeconds,
-    jobsPerSecond: latenciesMicros.length / elapsedSeconds,
-    p50Ms: percentile(50),
-    p99Ms: percentile(99),
-    errors,
-    firstError,
-    generatorCpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsedSeconds) * 100,
-  })}\n`,
+  `${JSON.stringify({ jobs: jobs.length, elapsedSeconds, jobsPerSecond: perSecond, p50Ms, p99Ms, errors, firstError, generatorCpuPercent })}\n`,
 );

@@ -15,3 +15,26 @@ export function sendProblem(reply: FastifyReply, status: number, code: string, d
     .type('application/problem+json; charset=utf-8')
     .send({ type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, code, requestId: String(reply.request.id) });
 }
+
+/** The OpenAPI schema of these problem documents, with the codes an API answers. */
+export function problemDocumentSchema(codes: readonly string[]) {
+  return {
+    type: 'object',
+    description: 'RFC 9457 problem details',
+    required: ['status', 'code', 'detail', 'requestId'],
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      requestId: { type: 'string', description: 'The id of this request, also in the X-Request-Id header: quote it when reporting a problem' },
+      code: { type: 'string', enum: codes },
+    },
+  } as const;
+}
+
+/** An OpenAPI response carrying a problem document (the schema under components/schemas/Problem). */
+export const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});

@@ -313,28 +313,43 @@ function signOnce(session: Session, mechanism: MechanismEnum, key: SessionObject
   });
 }
 
-export async function openPkcs11KeySigner(location: Pkcs11KeyLocation, env: NodeJS.ProcessEnv = process.env): Promise<Pkcs11KeySigner> {
+/**
+ * How a signer or decrypter reaches its private key: the PIN resolved once, the module loaded (released by the caller's
+ * close), and `connect` opening a logged-in session and finding the one key (`check` refuses a key unfit for the use).
+ */
+async function privateKeyConnector(
+  location: Pkcs11KeyLocation,
+  env: NodeJS.ProcessEnv,
+  check: (key: SessionObject) => void = () => undefined,
+): Promise<{ description: string; connect(): { session: Session; privateKey: SessionObject } }> {
   if (location.keyId === undefined && location.keyLabel === undefined) throw new Pkcs11Error('PKCS#11: give keyId and/or keyLabel');
   const description = keyDescription(location);
   const pin = await resolveSecret({ env: location.pinEnv, file: location.pinFile }, `PIN for ${description}`, env);
   const keyTemplate: Record<string, unknown> = { class: ObjectClass.PRIVATE_KEY };
   if (location.keyId !== undefined) keyTemplate.id = parseKeyId(location.keyId);
   if (location.keyLabel !== undefined) keyTemplate.label = location.keyLabel;
-
   const loaded = acquireModule(location.module);
+  return {
+    description,
+    connect: () => {
+      const opened = openLoggedInSession(loaded, location, pin, false);
+      try {
+        const key = findOne(opened, keyTemplate, description);
+        if (key === undefined) throw new Pkcs11Error(`PKCS#11: no private key ${description}`);
+        check(key);
+        return { session: opened, privateKey: key };
+      } catch (error) {
+        opened.close();
+        throw error;
+      }
+    },
+  };
+}
+
+export async function openPkcs11KeySigner(location: Pkcs11KeyLocation, env: NodeJS.ProcessEnv = process.env): Promise<Pkcs11KeySigner> {
+  const { description, connect } = await privateKeyConnector(location, env);
   let session: Session | undefined;
   let privateKey: SessionObject;
-  const connect = (): { session: Session; privateKey: SessionObject } => {
-    const opened = openLoggedInSession(loaded, location, pin, false);
-    try {
-      const key = findOne(opened, keyTemplate, description);
-      if (key === undefined) throw new Pkcs11Error(`PKCS#11: no private key ${description}`);
-      return { session: opened, privateKey: key };
-    } catch (error) {
-      opened.close();
-      throw error;
-    }
-  };
   let keyAlgorithm: KeyAlgorithm;
   let publicKeySpki: Buffer;
   let keyAttributes: Pkcs11KeyAttributes;
@@ -556,25 +571,9 @@ export interface Pkcs11Decrypter {
  * when the token dropped it.
  */
 export async function openPkcs11Decrypter(location: Pkcs11KeyLocation, env: NodeJS.ProcessEnv = process.env): Promise<Pkcs11Decrypter> {
-  if (location.keyId === undefined && location.keyLabel === undefined) throw new Pkcs11Error('PKCS#11: give keyId and/or keyLabel');
-  const description = keyDescription(location);
-  const pin = await resolveSecret({ env: location.pinEnv, file: location.pinFile }, `PIN for ${description}`, env);
-  const keyTemplate: Record<string, unknown> = { class: ObjectClass.PRIVATE_KEY };
-  if (location.keyId !== undefined) keyTemplate.id = parseKeyId(location.keyId);
-  if (location.keyLabel !== undefined) keyTemplate.label = location.keyLabel;
-  const loaded = acquireModule(location.module);
-  const connect = (): { session: Session; privateKey: SessionObject } => {
-    const opened = openLoggedInSession(loaded, location, pin, false);
-    try {
-      const key = findOne(opened, keyTemplate, description);
-      if (key === undefined) throw new Pkcs11Error(`PKCS#11: no private key ${description}`);
-      if (key.getAttribute('decrypt') !== true) throw new Pkcs11Error(`PKCS#11: ${description} is not a decryption key (CKA_DECRYPT is false)`);
-      return { session: opened, privateKey: key };
-    } catch (error) {
-      opened.close();
-      throw error;
-    }
-  };
+  const { description, connect } = await privateKeyConnector(location, env, (key) => {
+    if (key.getAttribute('decrypt') !== true) throw new Pkcs11Error(`PKCS#11: ${keyDescription(location)} is not a decryption key (CKA_DECRYPT is false)`);
+  });
   let session: Session | undefined;
   let privateKey: SessionObject;
   let publicKeySpki: Buffer;

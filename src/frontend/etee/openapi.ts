@@ -1,3 +1,5 @@
+import { problemDocumentSchema, problemResponse } from '../problem.js';
+
 /** OpenAPI 3.0 description of the ETEE REST API, served at /etee/v1/openapi.json. */
 
 const criteria = [
@@ -29,11 +31,6 @@ const problemCodes = [
   'ETK_NOT_FOUND',
   'INTERNAL_ERROR',
 ];
-
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-});
 
 const commonResponses = {
   '400': problemResponse('Unknown search criteria: an unknown parameter or identifier type, an invalid identifier, a parameter given twice'),
@@ -147,19 +144,7 @@ export const ETEE_OPENAPI = {
           },
         },
       },
-      Problem: {
-        type: 'object',
-        description: 'RFC 9457 problem details',
-        required: ['status', 'code', 'detail', 'requestId'],
-        properties: {
-          type: { type: 'string' },
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          requestId: { type: 'string', description: 'The id of this request, also in the X-Request-Id header: quote it when reporting a problem' },
-          code: { type: 'string', enum: problemCodes },
-        },
-      },
+      Problem: problemDocumentSchema(problemCodes),
     },
   },
 } as const;

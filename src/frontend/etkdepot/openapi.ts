@@ -1,3 +1,5 @@
+import { problemDocumentSchema, problemResponse } from '../problem.js';
+
 /** OpenAPI 3.0 description of the ETKDepot REST API, served at /etkdepot/v1/openapi.json. */
 
 const identifier = {
@@ -10,36 +12,16 @@ const identifier = {
   },
 } as const;
 
-const problem = {
-  type: 'object',
-  description: 'RFC 9457 problem details',
-  required: ['status', 'code', 'detail', 'requestId'],
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    requestId: { type: 'string', description: 'The id of this request, also in the X-Request-Id header: quote it when reporting a problem' },
-    code: {
-      type: 'string',
-      enum: [
-        'BAD_QUERY',
-        'UNKNOWN_IDENTIFIER_TYPE',
-        'INVALID_IDENTIFIER',
-        'AUTHENTICATION_REQUIRED',
-        'INVALID_TOKEN',
-        'TOKEN_ISSUER_UNAVAILABLE',
-        'ETK_NOT_FOUND',
-        'INTERNAL_ERROR',
-      ],
-    },
-  },
-} as const;
-
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-});
+const problem = problemDocumentSchema([
+  'BAD_QUERY',
+  'UNKNOWN_IDENTIFIER_TYPE',
+  'INVALID_IDENTIFIER',
+  'AUTHENTICATION_REQUIRED',
+  'INVALID_TOKEN',
+  'TOKEN_ISSUER_UNAVAILABLE',
+  'ETK_NOT_FOUND',
+  'INTERNAL_ERROR',
+]);
 
 export const ETKDEPOT_OPENAPI = {
   openapi: '3.0.3',
