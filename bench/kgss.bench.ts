@@ -139,7 +139,8 @@ async function main(): Promise<void> {
     if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
     const server = await startServer(
       'platform (SIGN_RESPONSES)',
-      [join(projectRoot(), 'dist', 'src', 'server.js')],
+      // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p": the server writes a V8 CPU profile when it stops.
+      [...(process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []), join(projectRoot(), 'dist', 'src', 'server.js')],
       { DATABASE_URL: databaseUrl.toString(), DATA_DIR: dataDir, SIGN_RESPONSES: 'true' },
       '/EtkDepot/v1',
       LOG_LEVEL,

@@ -12,7 +12,8 @@ import {
 } from 'node:crypto';
 import { id_data, id_envelopedData, id_signedData } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import * as asn1js from 'asn1js';
+import { BerError, berChildren, berRaw, berValue, readBerElement, TAG_CLASS, type BerElement } from '../../asn1/ber.js';
+import { DerError, decodeOid, decodeTime } from '../../asn1/der.js';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import type { KeySigner } from '../keys/key-signer.js';
 import { encodeOid, encodeSequence, encodeTime, encodeTlv, TAG } from '../x509/der.js';
@@ -156,7 +157,7 @@ export async function seal(content: Buffer, sender: SealingSender, recipients: r
 /*
  * The messages are encoded here with the DER primitives the CA already uses for CSRs and TBSCertificates: certificates
  * go in byte for byte, and the encoding costs microseconds (the @peculiar/asn1-schema classes took milliseconds per
- * attribute and certificate, most of a KGSS call). Reading (below) walks the tree asn1js parses from BER.
+ * attribute and certificate, most of a KGSS call). Reading (below) walks BER elements read lazily.
  */
 
 const NO_PARAMETERS = encodeTlv(TAG.NULL);
@@ -267,27 +268,36 @@ interface VerifiedSignedData {
 }
 
 /*
- * Reading walks the BER tree asn1js builds (Bouncy Castle writes indefinite lengths and chunked octet strings, which
- * asn1js reads) by position and tag, instead of matching @peculiar/asn1-cms schemas: the schema matching cost about
- * ten milliseconds per sealed message. Every access checks the tag it expects; anything else is `malformed`.
+ * Reading walks the BER elements (Bouncy Castle writes indefinite lengths and chunked octet strings) by position and
+ * tag, read lazily by src/asn1/ber.ts, instead of matching @peculiar/asn1-cms schemas (about ten milliseconds per
+ * sealed message) or building asn1js's whole tree (certificates included: most of what remained). Every access checks
+ * the tag it expects; anything else is `malformed`.
  */
 
-type Block = asn1js.AsnType;
-const UNIVERSAL = 1;
-const CONTEXT = 3;
+type Block = BerElement;
+const UNIVERSAL = TAG_CLASS.universal;
+const CONTEXT = TAG_CLASS.context;
 
 function malformed(what: string): never {
   throw new SealedMessageError('malformed', `${what} is not what CMS puts there`);
 }
 
-function readBer(bytes: Uint8Array, what: string): Block {
-  const parsed = asn1js.fromBER(bytes);
-  if (parsed.offset === -1 || parsed.offset !== bytes.length) throw new SealedMessageError('malformed', `${what} is not one BER element`);
-  return parsed.result;
+/** BER reading errors are the sender's: a malformed message. */
+function reading<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof BerError || error instanceof DerError) throw new SealedMessageError('malformed', `${what}: ${error.message}`);
+    throw error;
+  }
+}
+
+function readBer(bytes: Buffer, what: string): Block {
+  return reading(what, () => readBerElement(bytes));
 }
 
 function isTag(block: Block | undefined, tagClass: number, tagNumber: number): boolean {
-  return block !== undefined && block.idBlock.tagClass === tagClass && block.idBlock.tagNumber === tagNumber;
+  return block !== undefined && block.tagClass === tagClass && block.tagNumber === tagNumber;
 }
 
 function expectBlock(block: Block | undefined, tagClass: number, tagNumber: number, what: string): Block {
@@ -297,29 +307,40 @@ function expectBlock(block: Block | undefined, tagClass: number, tagNumber: numb
 
 /** The elements inside a constructed block (a SEQUENCE, SET or constructed context tag). */
 function childrenOf(block: Block, what: string): Block[] {
-  const value = (block.valueBlock as { value?: unknown }).value;
-  if (!block.idBlock.isConstructed || !Array.isArray(value)) malformed(what);
-  return value as Block[];
+  if (!block.constructed) malformed(what);
+  return reading(what, () => berChildren(block));
 }
 
 /** The bytes of an element as it was read. */
 function rawOf(block: Block): Buffer {
-  return Buffer.from(block.valueBeforeDecodeView);
+  return Buffer.from(berRaw(block));
 }
 
 /** The octets of an OCTET STRING (or of an implicitly tagged one), primitive or constructed of chunks. */
 function octetsOf(block: Block, what: string): Buffer {
-  if (!block.idBlock.isConstructed) return Buffer.from((block.valueBlock as { valueHexView: Uint8Array }).valueHexView);
+  if (!block.constructed) return Buffer.from(berValue(block));
   return Buffer.concat(childrenOf(block, what).map((chunk) => octetsOf(expectBlock(chunk, UNIVERSAL, 4, what), what)));
 }
 
 function oidOf(block: Block | undefined, what: string): string {
-  if (!(block instanceof asn1js.ObjectIdentifier)) malformed(what);
-  return block.valueBlock.toString();
+  if (!isTag(block, UNIVERSAL, 6) || block!.constructed) malformed(what);
+  return reading(what, () => decodeOid(berValue(block!)));
 }
 
 function integerOctets(block: Block | undefined, what: string): Buffer {
-  return Buffer.from((expectBlock(block, UNIVERSAL, 2, what).valueBlock as { valueHexView: Uint8Array }).valueHexView);
+  const integer = expectBlock(block, UNIVERSAL, 2, what);
+  if (integer.constructed) malformed(what);
+  return Buffer.from(berValue(integer));
+}
+
+/** A UTCTime or GeneralizedTime (the signingTime attribute), undefined for anything else. */
+function timeOf(block: Block | undefined): Date | undefined {
+  if (block === undefined || block.constructed || !(isTag(block, UNIVERSAL, 23) || isTag(block, UNIVERSAL, 24))) return undefined;
+  try {
+    return decodeTime(block.buffer, { tag: block.tagNumber, start: block.start, valueStart: block.valueStart, end: block.valueEnd });
+  } catch {
+    return undefined;
+  }
 }
 
 /** ContentInfo { contentType, [0] EXPLICIT content } of the expected type: its content element. */
@@ -396,7 +417,7 @@ function readSignedData(bytes: Buffer, which: 'outer' | 'inner'): VerifiedSigned
     content,
     signer,
     certificates,
-    signingTime: signingTime instanceof asn1js.UTCTime || signingTime instanceof asn1js.GeneralizedTime ? signingTime.toDate() : undefined,
+    signingTime: timeOf(signingTime),
   };
 }
 
