@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Config } from './config/config.js';
 import { deferredChildLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
+import { sendProblem } from './frontend/problem.js';
 import type { HealthReport } from './services/health.js';
 import { metricsSource } from './workers.js';
 import type { ContractDocuments } from './soap/contract-documents.js';
@@ -30,6 +31,27 @@ export interface AppDependencies {
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * Who may read /metrics: with METRICS_TOKEN, whoever sends it as a bearer token; without, anyone in acceptance and
+ * nobody in production (the counters tell who calls what: they stay with the operator).
+ */
+export function metricsAccessCheck(
+  config: Pick<Config, 'metricsToken' | 'environment'>,
+): (authorization: string | undefined) => { status: 401 | 403; code: string; detail: string } | undefined {
+  const token = config.metricsToken;
+  if (token === undefined) {
+    if (config.environment !== 'production') return () => undefined;
+    return () => ({ status: 403, code: 'METRICS_NOT_PUBLIC', detail: 'In production /metrics is served only to the holder of METRICS_TOKEN' });
+  }
+  const expected = createHash('sha256').update(token).digest();
+  return (authorization) => {
+    const presented = /^Bearer +(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
+    // Compared as digests: constant time whatever the lengths.
+    if (presented !== undefined && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return undefined;
+    return { status: 401, code: 'AUTHENTICATION_REQUIRED', detail: '/metrics needs the METRICS_TOKEN as a bearer token' };
+  };
+}
 /** What an incoming X-Request-Id must look like to be kept: 1 to 128 of letters, digits and `. _ : -`. */
 const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/u;
 
@@ -65,7 +87,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const served = deps.serviceMetrics?.length ? Registry.merge([metrics.registry, ...deps.serviceMetrics]) : metrics.registry;
   // In a worker (WORKERS>1) the primary merges every worker's metrics.
   const metricsText = metricsSource(served);
-  app.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await metricsText()));
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? '(unmatched)';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+  const metricsAccess = metricsAccessCheck(deps.config);
+  app.get('/metrics', async (request, reply) => {
+    const refusal = metricsAccess(request.headers.authorization);
+    if (refusal) {
+      if (refusal.status === 401) reply.header('www-authenticate', 'Bearer realm="metrics"');
+      return sendProblem(reply, refusal.status, refusal.code, refusal.detail);
+    }
+    return reply.type(served.contentType).send(await metricsText());
+  });
   app.get('/health', async (_request, reply) => {
     try {
       const report = await deps.checkHealth();

@@ -34,6 +34,8 @@ import { OCSP_PATH, OcspResponder } from './services/ocsp-responder.js';
 import { registryRevocationChecker } from './services/registry-revocation.js';
 import { developmentKgssKeySource, loadKgssIdentity, type KgssIdentityDependencies, type KgssKeySource } from './services/kgss/kgss-identity.js';
 import { KgssService } from './services/kgss/kgss-service.js';
+import { registerOperationsMetrics } from './services/operations-metrics.js';
+import { parseEtk } from './ca/etk/index.js';
 import { createKgssSoapService, compileKgssContentValidator } from './frontend/kgss/index.js';
 import { ExpiryReminders, SmtpMailer, WebhookSender, type ReminderChannels } from './services/reminders/index.js';
 import { TrustListPublisher } from './services/trust-list/trust-list-publisher.js';
@@ -192,6 +194,13 @@ export async function createServices(config: Config, logger: Logger, options: Se
     );
     const certRa = createCertRaDependencies({ config, clock, db, issuer, crls });
     const kgss = options.kgss ? await createKgss(config, logger, { db, clock, ca, issuer, environment: config.environment }) : undefined;
+    registerOperationsMetrics(metricsRegistry, {
+      db: lookups,
+      ca,
+      ocspResponderCertificate: (role) => ocsp.responderCertificate(role),
+      ...(kgss ? { kgssCertificate: () => parseEtk(kgss.etk).authenticationCertificate } : {}),
+      onError: (error) => logger.warn({ err: error }, 'metrics: the operations gauges could not be read'),
+    });
     const reminderChannels = createReminderChannels(config);
     const reminders = new ExpiryReminders(
       {

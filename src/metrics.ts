@@ -5,6 +5,9 @@ export interface PlatformMetrics {
   readonly registry: Registry;
   readonly soapCalls: Counter<'service' | 'operation' | 'outcome' | 'code'>;
   readonly soapDuration: Histogram<'service' | 'operation'>;
+  /** Every HTTP answer (SOAP, WSDL, REST, OCSP, CRL, TSL, health, metrics), by route pattern and status. */
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
 }
 
 export function createMetrics(options: { collectProcessMetrics: boolean }): PlatformMetrics {
@@ -23,6 +26,19 @@ export function createMetrics(options: { collectProcessMetrics: boolean }): Plat
       help: 'SOAP call duration, from body received to response sent',
       labelNames: ['service', 'operation'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'ehealth_http_requests_total',
+      help: 'HTTP requests by method, route pattern ((unmatched) for 404s outside any route) and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'ehealth_http_request_duration_seconds',
+      help: 'HTTP request duration, from request received to response sent',
+      labelNames: ['method', 'route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
   };

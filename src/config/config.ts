@@ -55,6 +55,8 @@ export interface Config {
     /** OAUTH_JWKS_COOLDOWN_SECONDS: an unknown `kid` refetches the issuer's keys at most this often. */
     readonly jwksCooldownSeconds: number;
   };
+  /** METRICS_TOKEN: /metrics is served to its bearer only (in production, without it, to nobody). */
+  readonly metricsToken: string | undefined;
   /** ETEE_REST_ANONYMOUS: REST requests without a token are served (default: in acceptance, unless ETKDEPOT_REQUIRE_SIGNATURE). */
   readonly restAnonymous: boolean;
   /** Sign ETKDepot responses with WS-Security (no mustUnderstand), with the server signing credential. */
@@ -183,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     wssTrustAnchorFiles: list(env.WSS_TRUST_ANCHOR_FILES),
     etkDepotRequireSignature: boolean(env, 'ETKDEPOT_REQUIRE_SIGNATURE', false),
     oauth: oauthConfig(env),
+    metricsToken: env.METRICS_TOKEN || undefined,
     restAnonymous: boolean(env, 'ETEE_REST_ANONYMOUS', environment === 'acceptance' && !boolean(env, 'ETKDEPOT_REQUIRE_SIGNATURE', false)),
     signResponses: boolean(env, 'SIGN_RESPONSES', false),
     serverSigningKeyFile: env.SERVER_SIGNING_KEY_FILE || undefined,
@@ -248,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
       `WORKERS=${config.workers} needs DATABASE_URL: the embedded PGlite cannot be shared between processes (set WORKERS=1, or use PostgreSQL)`,
     );
   }
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
   if (config.restAnonymous && config.etkDepotRequireSignature) {
     throw new ConfigError('ETEE_REST_ANONYMOUS=true contradicts ETKDEPOT_REQUIRE_SIGNATURE=true: anonymous lookups are refused');
   }

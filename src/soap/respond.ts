@@ -14,12 +14,24 @@ import type { SoapCall, SoapOperation } from './service.js';
 /** How a call ended, for the metrics and the log line. */
 export interface CallOutcome {
   readonly outcome: 'ok' | 'refused' | 'fault';
-  /** The ServiceError or SoapFault code; undefined when answered. */
+  /** The ServiceError or SoapFault code; for an answer, the status it carries (200, 404, Success), if any. */
   readonly code: string | undefined;
 }
 
 /** A call answered by its operation (one shared value: nothing is made for an answered call). */
 export const ANSWERED: CallOutcome = { outcome: 'ok', code: undefined };
+
+/** The first Status of an answer: `<Code>404</Code>` (eHealth v1 services) or `<StatusCode Value="urn:…:status:Success">` (v2). */
+const ANSWER_STATUS = /<(?:[\w.-]+:)?Status[\s>][\s\S]{0,200}?<(?:[\w.-]+:)?(?:Code>([^<]{1,40})<|StatusCode\s+Value="(?:[^"]*:)?([^":]{1,40})")/;
+
+/**
+ * An answered call with the status its answer carries (a GetEtk that finds nothing answers 404 inside a normal
+ * response): the metrics tell 200 from 404 and Success from the rest.
+ */
+export function answeredWith(responseXml: string): CallOutcome {
+  const match = ANSWER_STATUS.exec(responseXml);
+  return match ? { outcome: 'ok', code: match[1] ?? match[2] } : ANSWERED;
+}
 
 export function sendResponse(reply: FastifyReply, responseXml: string): FastifyReply {
   return reply.code(200).type('text/xml; charset=utf-8').send(responseXml);

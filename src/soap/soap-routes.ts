@@ -7,7 +7,7 @@ import type { ContractDocuments } from './contract-documents.js';
 import { SoapEndpoint } from './endpoint.js';
 import { readOnFastLane } from './fast-lane.js';
 import { readOnOrdinaryPath } from './ordinary-path.js';
-import { ANSWERED, answerFailure, recordCall, sendResponse, type CallOutcome } from './respond.js';
+import { ANSWERED, answeredWith, answerFailure, recordCall, sendResponse, type CallOutcome } from './respond.js';
 import { acceptXmlBodiesOnly, parseLimitsOf, soapRequestText } from './screening.js';
 import type { SoapOperation, SoapService } from './service.js';
 
@@ -72,7 +72,9 @@ export async function soapRoutes(app: FastifyInstance, options: SoapRoutesOption
         }
         const handled = operation.handle(call);
         const rendering = endpoint.renderResponse(typeof handled === 'string' ? handled : await handled, call);
-        return sendResponse(reply, typeof rendering === 'string' ? rendering : await rendering);
+        const responseXml = typeof rendering === 'string' ? rendering : await rendering;
+        outcome = answeredWith(responseXml);
+        return sendResponse(reply, responseXml);
       } catch (error) {
         outcome = await answerFailure(reply, error, endpoint, operation, call, config.environment);
         return reply;

@@ -208,6 +208,9 @@ describe('SOAP transport', () => {
         'OCSP responder (root)': { custody: 'file', status: 'ok' },
         'trusted-list signer': { custody: 'file', status: 'ok' },
         'audit checkpoint key': { custody: 'file', status: 'ok' },
+        'KGSS authentication': { custody: 'file', status: 'ok' },
+        'KGSS encryption (its ETK)': { custody: 'file', status: 'ok' },
+        'KGSS key-encryption key': { custody: 'file', status: 'ok' },
       },
     });
   });
