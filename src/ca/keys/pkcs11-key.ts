@@ -170,6 +170,15 @@ function openLoggedInSession(loaded: LoadedModule, location: Pkcs11TokenLocation
   return session;
 }
 
+/** Closes a session that may already be gone (the token dropped it, or it is being replaced). */
+function closeQuietly(session: Session | undefined): void {
+  try {
+    session?.close();
+  } catch {
+    // already closed by the token: nothing to release
+  }
+}
+
 function parseKeyId(hex: string): Buffer {
   const clean = hex.replace(/[:\s]/g, '');
   if (!/^([0-9a-fA-F]{2})+$/.test(clean)) throw new Pkcs11Error(`PKCS#11: keyId must be hex, got "${hex}"`);
@@ -386,11 +395,7 @@ export async function openPkcs11KeySigner(location: Pkcs11KeyLocation, env: Node
       if (!SESSION_LOST.has(pkcs11Reason(error))) throw new Pkcs11Error(`PKCS#11: signing with ${description} failed: ${pkcs11Reason(error)}`);
     }
     // The token dropped our session (HSM restart, network HSM failover): reconnect once.
-    try {
-      session!.close();
-    } catch {
-      // already gone
-    }
+    closeQuietly(session);
     ({ session, privateKey } = connect());
     try {
       return await attempt();
@@ -417,11 +422,7 @@ export async function openPkcs11KeySigner(location: Pkcs11KeyLocation, env: Node
         throw new Pkcs11Error(`PKCS#11: ${description} is not reachable: ${pkcs11Reason(error)}`);
       }
     }
-    try {
-      session!.close();
-    } catch {
-      // already gone
-    }
+    closeQuietly(session);
     try {
       ({ session, privateKey } = connect());
       probe();
@@ -441,11 +442,7 @@ export async function openPkcs11KeySigner(location: Pkcs11KeyLocation, env: Node
       serialised(async () => {
         if (closed) return;
         closed = true;
-        try {
-          session!.close();
-        } catch {
-          // the session may already be gone
-        }
+        closeQuietly(session);
         releaseModule(location.module);
       }),
     toString: () => `KeySigner(${description})`,
@@ -602,11 +599,7 @@ export async function openPkcs11Decrypter(location: Pkcs11KeyLocation, env: Node
     } catch (error) {
       if (!SESSION_LOST.has(pkcs11Reason(error))) throw new Pkcs11Error(`PKCS#11: ${what} with ${description} failed: ${pkcs11Reason(error)}`);
     }
-    try {
-      session!.close();
-    } catch {
-      // already gone
-    }
+    closeQuietly(session);
     ({ session, privateKey } = connect());
     try {
       return once();
@@ -637,11 +630,7 @@ export async function openPkcs11Decrypter(location: Pkcs11KeyLocation, env: Node
       try {
         privateKey.getAttribute({ decrypt: null });
       } catch (error) {
-        try {
-          session!.close();
-        } catch {
-          // already gone
-        }
+        closeQuietly(session);
         try {
           ({ session, privateKey } = connect());
         } catch (reconnect) {
@@ -652,11 +641,7 @@ export async function openPkcs11Decrypter(location: Pkcs11KeyLocation, env: Node
     async close() {
       if (closed) return;
       closed = true;
-      try {
-        session!.close();
-      } catch {
-        // the session may already be gone
-      }
+      closeQuietly(session);
       releaseModule(location.module);
     },
   };
