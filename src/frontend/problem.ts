@@ -16,6 +16,18 @@ export function sendProblem(reply: FastifyReply, status: number, code: string, d
     .send({ type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, code, requestId: String(reply.request.id) });
 }
 
+/** The codes of the REST APIs' problem documents (ETEE and the older ETKDepot REST answer the same ones). */
+export const REST_PROBLEM_CODES = [
+  'BAD_QUERY',
+  'UNKNOWN_IDENTIFIER_TYPE',
+  'INVALID_IDENTIFIER',
+  'AUTHENTICATION_REQUIRED',
+  'INVALID_TOKEN',
+  'TOKEN_ISSUER_UNAVAILABLE',
+  'ETK_NOT_FOUND',
+  'INTERNAL_ERROR',
+] as const;
+
 /** The OpenAPI schema of these problem documents, with the codes an API answers. */
 export function problemDocumentSchema(codes: readonly string[]) {
   return {

@@ -5,6 +5,7 @@ import { dnEquals } from '../../src/identifiers/index.js';
 import { CertRaClient, certificateChainOf, child, csrFor, rsaKey, runAdmin } from '../support/certra-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { tableCounts } from '../support/test-database.js';
+import { textOf } from '../../src/xml/parse.js';
 
 /**
  * submitCSRForForeigner with the CSR the eHealth connector builds (docs/wire-facts.md "Foreigner DN").
@@ -93,7 +94,11 @@ describe('CertRA submitCSRForForeigner: the DN the eHealth connector builds', ()
     const response = await client.submitCsrForForeigner({ person, csr: csrWithSubject(Buffer.from(JAVA_SUBJECT_DER, 'hex'), key) });
     expect(response.errors).toEqual([]);
     expect(response.outcome).toBe('Success');
-    expect(child(response.element, 'ValidationUrl')).toBeDefined();
+    // The URL names our validation page, and the page knows this request.
+    const validationUrl = new URL(textOf(child(response.element, 'ValidationUrl')));
+    expect(validationUrl.pathname).toMatch(/^\/CertRa\/v2\/foreigner-validation\/[^/]+$/u);
+    const page = await t.app.inject({ method: 'GET', url: validationUrl.pathname });
+    expect(page.statusCode).toBe(200);
 
     const pki = pkiOf(key);
     await runAdmin(t, 'certra:requests:approve', { pki, 'identity-evidence': 'passport seen at the Brussels registration office' });

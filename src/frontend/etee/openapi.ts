@@ -1,4 +1,4 @@
-import { problemDocumentSchema, problemResponse } from '../problem.js';
+import { problemDocumentSchema, problemResponse, REST_PROBLEM_CODES } from '../problem.js';
 
 /** OpenAPI 3.0 description of the ETEE REST API, served at /etee/v1/openapi.json. */
 
@@ -20,17 +20,6 @@ const criteria = [
     description: 'The application id of the key; without it, every ETK of the identifier is answered',
   },
 ] as const;
-
-const problemCodes = [
-  'BAD_QUERY',
-  'UNKNOWN_IDENTIFIER_TYPE',
-  'INVALID_IDENTIFIER',
-  'AUTHENTICATION_REQUIRED',
-  'INVALID_TOKEN',
-  'TOKEN_ISSUER_UNAVAILABLE',
-  'ETK_NOT_FOUND',
-  'INTERNAL_ERROR',
-];
 
 const commonResponses = {
   '400': problemResponse('Unknown search criteria: an unknown parameter or identifier type, an invalid identifier, a parameter given twice'),
@@ -144,7 +133,7 @@ export const ETEE_OPENAPI = {
           },
         },
       },
-      Problem: problemDocumentSchema(problemCodes),
+      Problem: problemDocumentSchema(REST_PROBLEM_CODES),
     },
   },
 } as const;

@@ -11,7 +11,7 @@ import type { ResponseSigner, WsSecurityGate } from './ws-security-gate.js';
 /** What the ETKDepot front ends (SOAP and REST) consume. */
 export interface EtkDepotFrontEndDependencies {
   readonly directory: Pick<EtkDirectory, 'lookup'>;
-  readonly wsSecurity: Pick<WsSecurityGate, 'acceptsUnsigned' | 'acceptUnsigned' | 'verify'>;
+  readonly wsSecurity: Pick<WsSecurityGate, 'acceptUnsigned' | 'verify'>;
   /** SIGN_RESPONSES: signs every response; undefined when responses are not signed. */
   readonly responseSigner: ResponseSigner | undefined;
   readonly logger: Logger;

@@ -1,4 +1,4 @@
-import { problemDocumentSchema, problemResponse } from '../problem.js';
+import { problemDocumentSchema, problemResponse, REST_PROBLEM_CODES } from '../problem.js';
 
 /** OpenAPI 3.0 description of the ETKDepot REST API, served at /etkdepot/v1/openapi.json. */
 
@@ -12,16 +12,7 @@ const identifier = {
   },
 } as const;
 
-const problem = problemDocumentSchema([
-  'BAD_QUERY',
-  'UNKNOWN_IDENTIFIER_TYPE',
-  'INVALID_IDENTIFIER',
-  'AUTHENTICATION_REQUIRED',
-  'INVALID_TOKEN',
-  'TOKEN_ISSUER_UNAVAILABLE',
-  'ETK_NOT_FOUND',
-  'INTERNAL_ERROR',
-]);
+const problem = problemDocumentSchema(REST_PROBLEM_CODES);
 
 export const ETKDEPOT_OPENAPI = {
   openapi: '3.0.3',

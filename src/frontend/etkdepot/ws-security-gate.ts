@@ -42,11 +42,6 @@ export interface WsSecurityGateOptions {
 export class WsSecurityGate {
   constructor(private readonly options: WsSecurityGateOptions) {}
 
-  /** Whether a request without any signature is served (ETKDEPOT_REQUIRE_SIGNATURE off); REST follows it too. */
-  get acceptsUnsigned(): boolean {
-    return !this.options.requireSignature;
-  }
-
   /** A request without any signature: accepted (undefined) unless signatures are required. */
   acceptUnsigned(): undefined {
     if (this.options.requireSignature) throw new SoapFault('WS_SECURITY_REQUIRED');
