@@ -1,3 +1,4 @@
+import type { Operator } from '../domain/operator.js';
 import { normaliseKeyId } from '../domain/key-id.js';
 import type { Queryable } from './database.js';
 import { sqlState } from './database.js';
@@ -263,7 +264,7 @@ export const certificateRegistry = {
 /**
  * Who acted: a name (operator, service, requester), or an officer authenticated by certificate (subject DN + serial).
  */
-export type AuditActor = string | { readonly subject: string; readonly certificateSerial: string };
+export type AuditActor = Operator;
 
 export interface AuditEntry {
   readonly actor: AuditActor;

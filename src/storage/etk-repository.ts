@@ -139,6 +139,12 @@ export const etkRepository = {
     return row ? toRecord(row) : undefined;
   },
 
+  /** Every ETK registered for a certificate, in registration order (the admin's certificate detail). */
+  async listForCertificate(q: Queryable, issuedCertificateId: bigint): Promise<EtkRecord[]> {
+    const rows = await q.query(`SELECT ${RECORD_COLUMNS} FROM etks WHERE issued_certificate_id = $1 ORDER BY id`, [issuedCertificateId]);
+    return rows.map(toRecord);
+  },
+
   async findWaitingForCertificate(q: Queryable, issuedCertificateId: bigint): Promise<EtkRecord | undefined> {
     const [row] = await q.query(`SELECT ${RECORD_COLUMNS} FROM etks WHERE issued_certificate_id = $1 AND status = 'WAIT_FOR_ACTIVATION'`, [
       issuedCertificateId,

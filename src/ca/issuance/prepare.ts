@@ -24,6 +24,7 @@ import {
   extendedKeyUsageExtension,
   keyUsageExtension,
   ocspNoCheckExtension,
+  subjectAltNameExtension,
   subjectKeyIdentifierExtension,
 } from '../x509/extensions.js';
 import { encodeNameDer, type DnAttribute, type DnSequence } from '../x509/name.js';
@@ -58,6 +59,8 @@ export interface PrepareFromTemplateInput extends CommonPrepareInput {
   readonly subject: DnSequence;
   /** DER SPKI of the subject key; omitted for a self-signed certificate (the signer's key). */
   readonly subjectPublicKeySpki?: Buffer;
+  /** TLS server names (subjectAltName): required by, and only allowed for, a profile with serverNames. */
+  readonly serverNames?: { readonly dns: readonly string[]; readonly ip: readonly string[] };
   readonly issuer: IssuerInput | SelfSignedIssuerInput;
 }
 
@@ -153,7 +156,7 @@ export async function prepareFromTemplate(input: PrepareFromTemplateInput): Prom
     throw new CaError('ISSUER_KEY_MISMATCH', 'a self-signed certificate must certify its signer key');
   }
   checkKeyPolicy(spkiDer, input.profile);
-  return prepareChecked(input, issuer, input.subject, spkiDer);
+  return prepareChecked(input, issuer, input.subject, spkiDer, input.serverNames);
 }
 
 /** Signs a prepared certificate with the real key, once. */
@@ -222,8 +225,17 @@ function dnString(attributes: readonly { type?: string | undefined; oid?: string
   return formatDnString([...attributes].reverse().map((a) => ({ type: a.type ?? a.oid ?? '?', value: a.value })));
 }
 
-async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer, subject: DnSequence, spkiDer: Buffer): Promise<PreparedCertificate> {
+async function prepareChecked(
+  input: CommonPrepareInput,
+  issuer: ResolvedIssuer,
+  subject: DnSequence,
+  spkiDer: Buffer,
+  serverNames?: PrepareFromTemplateInput['serverNames'],
+): Promise<PreparedCertificate> {
   const { profile } = input;
+  const names = serverNames && serverNames.dns.length + serverNames.ip.length > 0 ? serverNames : undefined;
+  if (profile.serverNames && !names) throw new CaError('INVALID_INPUT', `profile ${profile.name} needs the server's names (subjectAltName)`);
+  if (!profile.serverNames && names) throw new CaError('INVALID_INPUT', `profile ${profile.name} issues no subjectAltName`);
   const problems = subjectDnProblems(
     subject.map((a) => ({ type: a.type, oid: a.type, value: a.value })),
     profile.subject,
@@ -266,6 +278,7 @@ async function prepareChecked(input: CommonPrepareInput, issuer: ResolvedIssuer,
       ...profileExtensionDers(profile),
       encodeExtensionDer(subjectKeyIdentifierExtension(ski)),
       ...issuerExtensionDers(issuer, issuerSki, profile),
+      ...(names ? [encodeExtensionDer(subjectAltNameExtension(names))] : []),
     ],
   });
 

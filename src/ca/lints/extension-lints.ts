@@ -8,6 +8,7 @@ import {
   CertificatePolicies,
   ExtendedKeyUsage,
   KeyUsage,
+  SubjectAlternativeName,
   SubjectKeyIdentifier,
   anyExtendedKeyUsage,
 } from '@peculiar/asn1-x509';
@@ -266,6 +267,24 @@ export const ocspNoCheckMatchesProfile: Lint = {
   },
 };
 
+export const subjectAltNameMatchesProfile: Lint = {
+  name: 'e_subject_alt_name_matches_profile',
+  description: 'subjectAltName only on TLS server profiles: non-critical (the subject is not empty), dNSName and iPAddress entries only',
+  source: 'RFC 5280 §4.2.1.6; CA/B Baseline Requirements §7.1.2.7.12; profile',
+  check: (cert, { profile }) => {
+    const ext = extensionOf(cert, OID.subjectAltName);
+    if (!profile.serverNames) return expect(!ext, 'subjectAltName present but the profile issues none');
+    if (!ext) return fail('subjectAltName is missing (the profile names TLS servers)');
+    if (ext.critical) return fail('subjectAltName is critical although the subject is not empty');
+    const names = decode(ext, SubjectAlternativeName);
+    if (!names || names.length === 0) return fail('subjectAltName does not decode or is empty');
+    const other = [...names].find((n) => n.dNSName === undefined && n.iPAddress === undefined);
+    if (other) return fail('subjectAltName holds a name that is neither a dNSName nor an iPAddress');
+    const badHost = [...names].find((n) => n.dNSName !== undefined && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(n.dNSName));
+    return expect(!badHost, `dNSName ${badHost?.dNSName} is not a lower-case host name`);
+  },
+};
+
 export const EXTENSION_LINTS: readonly Lint[] = [
   keyUsagePresentCritical,
   keyUsageMatchesProfile,
@@ -280,4 +299,5 @@ export const EXTENSION_LINTS: readonly Lint[] = [
   authorityInfoAccessCaIssuers,
   certificatePoliciesMatchProfile,
   ocspNoCheckMatchesProfile,
+  subjectAltNameMatchesProfile,
 ];

@@ -215,6 +215,47 @@ export const tslSigner: CertificateProfile = {
   authorityInfoAccess: false,
 };
 
+/** Subject of an officer or an admin server: C, O, OU=…, CN=name (e.g. CN=Alice Dupont, OU=RA officers). */
+const SERVICE_PERSON_DN: SubjectDnRule = {
+  attributes: [
+    { type: 'C', min: 1, max: 1, pattern: '^[A-Z]{2}$' },
+    { type: 'O', min: 0, max: 1 },
+    { type: 'OU', min: 0, max: 2 },
+    { type: 'CN', min: 1, max: 1 },
+  ],
+};
+
+/** An RA officer's TLS client certificate for the admin listener (its role is kept by the platform, not in the certificate). */
+export const adminOfficer: CertificateProfile = {
+  name: 'admin-officer',
+  description: 'RA officer client certificate for the admin listener (TLS client authentication)',
+  basicConstraints: leaf,
+  keyUsage: ['digitalSignature'],
+  extendedKeyUsage: ['clientAuth'],
+  allowedKeys: RSA_OR_EC,
+  validity: { months: { acceptance: 12, production: 12 }, backdateSeconds: 0 },
+  subject: SERVICE_PERSON_DN,
+  certificatePolicies: [],
+  crlDistributionPoint: true,
+  authorityInfoAccess: true,
+};
+
+/** The admin listener's TLS server certificate (development, or when no ADMIN_TLS_CERT_FILE is configured). */
+export const adminTlsServer: CertificateProfile = {
+  name: 'admin-tls-server',
+  description: "TLS server certificate of the admin listener: serverAuth, the host's names in subjectAltName",
+  basicConstraints: leaf,
+  keyUsage: ['digitalSignature'],
+  extendedKeyUsage: ['serverAuth'],
+  allowedKeys: RSA_OR_EC,
+  validity: { months: { acceptance: 12, production: 12 }, backdateSeconds: 0 },
+  subject: SERVICE_PERSON_DN,
+  certificatePolicies: [],
+  crlDistributionPoint: true,
+  authorityInfoAccess: true,
+  serverNames: true,
+};
+
 export const eidCitizenSignature: CertificateProfile = {
   name: 'eid-citizen-signature',
   description: 'eID-like citizen "Signature" certificate (qualified-signature style: nonRepudiation only)',
@@ -250,6 +291,8 @@ export const BUILT_IN_PROFILES = {
   'etk-ra-signer': etkRaSigner,
   'ocsp-responder': ocspResponder,
   'tsl-signer': tslSigner,
+  'admin-officer': adminOfficer,
+  'admin-tls-server': adminTlsServer,
   'eid-citizen-signature': eidCitizenSignature,
   'eid-citizen-authentication': eidCitizenAuthentication,
 } as const satisfies Record<string, CertificateProfile>;

@@ -153,6 +153,7 @@ export function profileProblems(p: unknown): string[] {
   need(typeof p['crlDistributionPoint'] === 'boolean', 'crlDistributionPoint must be boolean');
   need(typeof p['authorityInfoAccess'] === 'boolean', 'authorityInfoAccess must be boolean');
   need(p['ocspNoCheck'] === undefined || typeof p['ocspNoCheck'] === 'boolean', 'ocspNoCheck must be boolean');
+  need(p['serverNames'] === undefined || typeof p['serverNames'] === 'boolean', 'serverNames must be boolean');
   return problems;
 }
 

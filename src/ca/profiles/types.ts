@@ -82,4 +82,9 @@ export interface CertificateProfile {
   readonly authorityInfoAccess: boolean;
   /** Emit id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): delegated OCSP responder certificates only. */
   readonly ocspNoCheck?: boolean;
+  /**
+   * The certificate names TLS server hosts in subjectAltName (dNSName, iPAddress), which every template issued under
+   * the profile must give (RFC 6125: browsers match names there only). Absent: no subjectAltName is issued.
+   */
+  readonly serverNames?: boolean;
 }

@@ -16,6 +16,7 @@ import {
   KeyUsageFlags,
   PolicyInformation,
   PolicyQualifierInfo,
+  SubjectAlternativeName,
   SubjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import type { KeyUsageName } from '../../x509/certificate.js';
@@ -68,6 +69,14 @@ export function extendedKeyUsageExtension(oids: readonly string[], critical = fa
 
 export function basicConstraintsExtension(ca: boolean, pathLenConstraint?: number, critical = true): Extension {
   return extension(OID.basicConstraints, critical, new BasicConstraints({ cA: ca, ...(pathLenConstraint === undefined ? {} : { pathLenConstraint }) }));
+}
+
+/** subjectAltName of a TLS server: host names and IP addresses (RFC 5280 §4.2.1.6). */
+export function subjectAltNameExtension(names: { readonly dns: readonly string[]; readonly ip: readonly string[] }): Extension {
+  return extension(OID.subjectAltName, false, new SubjectAlternativeName([
+    ...names.dns.map((dNSName) => new GeneralName({ dNSName })),
+    ...names.ip.map((iPAddress) => new GeneralName({ iPAddress })),
+  ]));
 }
 
 export function subjectKeyIdentifierExtension(keyId: Uint8Array): Extension {

@@ -1,3 +1,4 @@
+import { operatorName, type Operator } from '../../domain/operator.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, ContactData } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
@@ -321,7 +322,7 @@ export async function certificateChain(deps: CertRaDependencies, publicKeyIdenti
 
 export interface ApprovalInput {
   readonly publicKeyIdentifier: string;
-  readonly officer: string;
+  readonly officer: Operator;
   readonly note?: string;
   /** Required for foreigners: how the identity was checked (document type and number, office, date). */
   readonly identityEvidence?: string;
@@ -338,7 +339,7 @@ export async function approveRequest(deps: CertRaDependencies, input: ApprovalIn
     }
     await certRaRequests.lockDn(tx, request.dnKey);
     const note = [evidence ? `identity: ${evidence}` : undefined, input.note?.trim() || undefined].filter(Boolean).join('; ') || null;
-    const issued = await issueFor(deps, tx, request, input.officer, note, input.officer);
+    const issued = await issueFor(deps, tx, request, operatorName(input.officer), note, operatorName(input.officer));
     await auditLog.record(tx, { actor: input.officer, action: 'certra.request.approved', subject: request.publicKeyIdentifier, details: { note } });
     return issued;
   });
@@ -346,14 +347,14 @@ export async function approveRequest(deps: CertRaDependencies, input: ApprovalIn
 
 export async function refuseRequest(
   deps: CertRaDependencies,
-  input: { publicKeyIdentifier: string; officer: string; reason: string },
+  input: { publicKeyIdentifier: string; officer: Operator; reason: string },
 ): Promise<CertRaRequestRow> {
   const now = deps.clock.now();
   const reason = input.reason.trim();
   if (reason === '') throw new ServiceError('INVALID_REQUEST', 'a refusal needs a reason');
   return deps.db.transaction(async (tx) => {
     const request = await pendingRequest(tx, input.publicKeyIdentifier, now);
-    await certRaRequests.markRefused(tx, request.id, { at: now, by: input.officer, note: reason });
+    await certRaRequests.markRefused(tx, request.id, { at: now, by: operatorName(input.officer), note: reason });
     await auditLog.record(tx, { actor: input.officer, action: 'certra.request.refused', subject: request.publicKeyIdentifier, details: { reason } });
     return (await certRaRequests.findById(tx, request.id))!;
   });

@@ -1,3 +1,4 @@
+import { operatorName, type Operator } from '../../domain/operator.js';
 import type { MandateRole } from '../../domain/certra.js';
 import type { Clock } from '../../domain/clock.js';
 import { ServiceError } from '../../domain/errors.js';
@@ -60,7 +61,7 @@ function requireEvidence(evidence: string): string {
   return trimmed;
 }
 
-export async function registerLegalRepresentative(deps: RegistrationDeps, input: LegalRepresentativeInput, operator: string): Promise<MandateRow> {
+export async function registerLegalRepresentative(deps: RegistrationDeps, input: LegalRepresentativeInput, operator: Operator): Promise<MandateRow> {
   const now = deps.clock.now();
   const organisation = requireOrganisation(input.organisation, now);
   const name = normaliseDnName(input.organisationName);
@@ -76,7 +77,7 @@ export async function registerLegalRepresentative(deps: RegistrationDeps, input:
       role: 'LEGAL_REPRESENTATIVE',
       designatedByMandateId: null,
       evidence,
-      registeredBy: operator,
+      registeredBy: operatorName(operator),
       registeredAt: now,
     });
     await auditMandate(tx, operator, 'certra.mandate.registered', mandate);
@@ -84,7 +85,7 @@ export async function registerLegalRepresentative(deps: RegistrationDeps, input:
   });
 }
 
-export async function registerCertificateManager(deps: RegistrationDeps, input: CertificateManagerInput, operator: string): Promise<MandateRow> {
+export async function registerCertificateManager(deps: RegistrationDeps, input: CertificateManagerInput, operator: Operator): Promise<MandateRow> {
   const now = deps.clock.now();
   const organisation = requireOrganisation(input.organisation, now);
   const holderSsin = requireSsin(input.holderSsin, now, 'holder');
@@ -105,7 +106,7 @@ export async function registerCertificateManager(deps: RegistrationDeps, input: 
       designatedByMandateId: designator.id,
       evidence,
       contactEmail,
-      registeredBy: operator,
+      registeredBy: operatorName(operator),
       registeredAt: now,
     });
     await auditMandate(tx, operator, 'certra.mandate.registered', mandate);
@@ -113,12 +114,12 @@ export async function registerCertificateManager(deps: RegistrationDeps, input: 
   });
 }
 
-export async function withdrawMandate(deps: RegistrationDeps, mandateId: bigint, reason: string, operator: string): Promise<MandateRow> {
+export async function withdrawMandate(deps: RegistrationDeps, mandateId: bigint, reason: string, operator: Operator): Promise<MandateRow> {
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     const mandate = await mandates.findById(tx, mandateId);
     if (!mandate) throw new ServiceError('DATA_NOT_FOUND', `no mandate ${mandateId}`);
-    if (!(await mandates.withdraw(tx, mandateId, { at: now, by: operator, reason: reason.trim() || 'withdrawn' }))) {
+    if (!(await mandates.withdraw(tx, mandateId, { at: now, by: operatorName(operator), reason: reason.trim() || 'withdrawn' }))) {
       throw new ServiceError('INVALID_REQUEST', `mandate ${mandateId} is already withdrawn`);
     }
     await auditMandate(tx, operator, 'certra.mandate.withdrawn', mandate, { reason });
@@ -130,7 +131,7 @@ export async function withdrawMandate(deps: RegistrationDeps, mandateId: bigint,
  * Sets the address a certificate manager is reminded at (null: back to the address of their latest request). Audited
  * with the operator, the address before and after.
  */
-export async function setMandateContactEmail(deps: RegistrationDeps, mandateId: bigint, contactEmail: string | null, operator: string): Promise<MandateRow> {
+export async function setMandateContactEmail(deps: RegistrationDeps, mandateId: bigint, contactEmail: string | null, operator: Operator): Promise<MandateRow> {
   const email = contactEmail === null ? null : normaliseEmail(contactEmail, 'the e-mail');
   return deps.db.transaction(async (tx) => {
     const mandate = await mandates.findById(tx, mandateId);
@@ -160,7 +161,7 @@ export async function listMandates(
   });
 }
 
-async function auditMandate(q: Queryable, operator: string, action: string, mandate: MandateRow, extra: Record<string, unknown> = {}): Promise<void> {
+async function auditMandate(q: Queryable, operator: Operator, action: string, mandate: MandateRow, extra: Record<string, unknown> = {}): Promise<void> {
   await auditLog.record(q, {
     actor: operator,
     action,
@@ -186,7 +187,7 @@ export interface TestCaseInput {
   readonly description: string;
 }
 
-export async function registerTestCase(deps: RegistrationDeps, input: TestCaseInput, operator: string): Promise<TestCaseRow> {
+export async function registerTestCase(deps: RegistrationDeps, input: TestCaseInput, operator: Operator): Promise<TestCaseRow> {
   const now = deps.clock.now();
   const identifier =
     input.identifier.type === 'SSIN'
@@ -202,7 +203,7 @@ export async function registerTestCase(deps: RegistrationDeps, input: TestCaseIn
       identifierValue: identifier.value,
       responsibleSsin,
       description: input.description.trim() || 'test case',
-      registeredBy: operator,
+      registeredBy: operatorName(operator),
       registeredAt: now,
     });
     await auditLog.record(tx, {
@@ -215,9 +216,9 @@ export async function registerTestCase(deps: RegistrationDeps, input: TestCaseIn
   });
 }
 
-export async function removeTestCase(deps: RegistrationDeps, testCaseId: bigint, operator: string): Promise<void> {
+export async function removeTestCase(deps: RegistrationDeps, testCaseId: bigint, operator: Operator): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    if (!(await testCases.remove(tx, testCaseId, { at: deps.clock.now(), by: operator }))) {
+    if (!(await testCases.remove(tx, testCaseId, { at: deps.clock.now(), by: operatorName(operator) }))) {
       throw new ServiceError('DATA_NOT_FOUND', `no active test case ${testCaseId}`);
     }
     await auditLog.record(tx, { actor: operator, action: 'certra.test-case.removed', subject: String(testCaseId) });
