@@ -1,8 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { buildApp } from './app.js';
+import { toPem } from './ca/x509/index.js';
+import { buildAdminApp } from './frontend/admin/admin-app.js';
+import { AdminService } from './services/admin/admin-service.js';
 import { ensureDevAuditKey } from './ca/hierarchy/dev-audit-key.js';
 import { joinUrl, loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
 import { openKeySigner, parseKeyReference, type ClosableKeySigner } from './ca/keys/key-reference.js';
@@ -78,6 +84,8 @@ export interface PlatformServices {
   readonly auditChain: AuditChain;
   /** Expiry reminders by e-mail and webhook (enabled when SMTP_URL or REMINDER_WEBHOOK_URL is set); the admin listings. */
   readonly reminders: ExpiryReminders;
+  /** What officers do: the admin API and console, and the CLI on a stopped instance. */
+  readonly admin: AdminService;
   /** KGSS v1 (keys for unknown recipients): in the server, when it has keys (development, or KGSS_KEY_DIR). */
   readonly kgss: KgssService | undefined;
   /** Metrics the services keep (the reminders'), for /metrics or a worker's own endpoint. */
@@ -242,6 +250,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       trustLists,
       auditChain,
       reminders,
+      admin: new AdminService({ db, clock, environment: config.environment, ca, issuer, crls, certRa, dualControl: config.admin.dualControl }),
       kgss,
       metricsRegistry,
       checkHealth: () =>
@@ -274,6 +283,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
 
 export interface Platform {
   readonly app: FastifyInstance;
+  /** The admin listener's app (HTTPS, officer certificates), unless ADMIN_PORT=off or production lacks its TLS files. */
+  readonly adminApp: FastifyInstance | undefined;
   readonly services: PlatformServices;
   /** Stops accepting requests, drains in-flight ones, then closes the services (database, key handles). */
   close(): Promise<void>;
@@ -380,14 +391,16 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
         await certRaRoutes(scope, certRaFrontEnd);
       },
     });
+    const adminApp = await createAdminApp(services);
     let closed = false;
     return {
       app,
+      adminApp,
       services,
       async close() {
         if (closed) return;
         closed = true;
-        await app.close();
+        await Promise.all([app.close(), adminApp?.close()]);
         await services.close();
       },
     };
@@ -395,6 +408,80 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
     await services.close();
     throw error;
   }
+}
+
+/**
+ * The admin listener's app: its TLS credential (ADMIN_TLS_CERT_FILE/KEY_FILE, or in development one our CA issues for
+ * ADMIN_TLS_NAMES into DATA_DIR/admin), officers trusted through our CA and ADMIN_OFFICER_CA_FILES. In development
+ * the first start without any officer mints an admin credential and says where it is.
+ */
+async function createAdminApp(services: PlatformServices): Promise<FastifyInstance | undefined> {
+  const { config, logger, admin, ca } = services;
+  if (config.admin.port === undefined) return undefined;
+  const development = config.environment !== 'production';
+  let credential: { certificatePem: string; privateKeyPem: string };
+  if (config.admin.tlsCertFile && config.admin.tlsKeyFile) {
+    credential = { certificatePem: readFileSync(config.admin.tlsCertFile, 'utf8'), privateKeyPem: readFileSync(config.admin.tlsKeyFile, 'utf8') };
+  } else if (development) {
+    credential = await developmentListenerCredential(services);
+  } else {
+    logger.warn('no admin listener: production needs ADMIN_TLS_CERT_FILE and ADMIN_TLS_KEY_FILE (or ADMIN_PORT=off to silence this)');
+    return undefined;
+  }
+  if (development) {
+    const minted = await mintDevelopmentOfficer(services);
+    if (minted)
+      logger.warn(
+        { directory: minted },
+        `admin: development officer credential (role admin) written to ${minted}: use it as the client certificate of the console and the CLI`,
+      );
+  }
+  const officerTrustPem = [...[ca.root.cert, ...ca.issuingChain].map((der) => toPem(der, 'CERTIFICATE')), ...pemFiles(config.admin.officerCaFiles)];
+  return buildAdminApp({
+    logger,
+    admin,
+    certRa: services.certRa,
+    development,
+    tls: { ...credential, passphrase: process.env.ADMIN_TLS_KEY_PASSPHRASE, officerTrustPem },
+  });
+}
+
+/** DATA_DIR/admin/listener.*.pem, issued by our CA on first use (and again when it nears its end or the names change). */
+async function developmentListenerCredential(services: PlatformServices): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  const directory = join(services.config.dataDir, 'admin');
+  const certificateFile = join(directory, 'listener.cert.pem');
+  const keyFile = join(directory, 'listener.key.pem');
+  const names = {
+    dns: services.config.admin.tlsNames.filter((name) => isIP(name) === 0).map((name) => name.toLowerCase()),
+    ip: services.config.admin.tlsNames.filter((name) => isIP(name) !== 0),
+  };
+  if (existsSync(certificateFile) && existsSync(keyFile)) {
+    const certificatePem = readFileSync(certificateFile, 'utf8');
+    const certificate = new X509Certificate(certificatePem);
+    const stillGood = new Date(certificate.validTo).getTime() - services.clock.now().getTime() > 7 * 86_400_000;
+    const sameNames = [...names.dns.map((n) => `DNS:${n}`), ...names.ip.map((n) => `IP Address:${n}`)].join(', ') === certificate.subjectAltName;
+    if (stillGood && sameNames) return { certificatePem: certificatePem + services.admin.chainPem(), privateKeyPem: readFileSync(keyFile, 'utf8') };
+  }
+  const issued = await services.admin.issueListenerCertificate(names);
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  writeFileSync(keyFile, issued.privateKeyPem, { mode: 0o600 });
+  writeFileSync(certificateFile, issued.certificatePem);
+  writeFileSync(join(directory, 'ca-chain.pem'), issued.chainPem);
+  return { certificatePem: issued.certificatePem + issued.chainPem, privateKeyPem: issued.privateKeyPem };
+}
+
+/** Development: the first admin credential, in DATA_DIR/admin/officer, when no officer exists yet. */
+async function mintDevelopmentOfficer(services: PlatformServices): Promise<string | undefined> {
+  const credential = await services.admin.issueOfficerCredential({ name: 'Development officer', role: 'admin' }, 'development start-up', {
+    onlyIfNoOfficer: true,
+  });
+  if (!credential) return undefined;
+  const directory = join(services.config.dataDir, 'admin', 'officer');
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  writeFileSync(join(directory, 'officer.key.pem'), credential.privateKeyPem, { mode: 0o600 });
+  writeFileSync(join(directory, 'officer.cert.pem'), credential.certificatePem);
+  writeFileSync(join(directory, 'ca-chain.pem'), credential.chainPem);
+  return directory;
 }
 
 /**

@@ -19,4 +19,6 @@ export const projectPaths = {
   migrations: () => join(projectRoot(), 'migrations'),
   /** The shipped reminder mail templates (an operator's REMINDER_TEMPLATE_DIR overrides them). */
   reminderTemplates: () => join(projectRoot(), 'templates', 'reminders'),
+  /** The officer console's stylesheet (served by the admin listener). */
+  consoleAssets: () => join(projectRoot(), 'templates', 'console'),
 };

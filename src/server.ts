@@ -50,12 +50,18 @@ async function main(): Promise<void> {
   await platform.app.listen({ port: config.port, host: config.host });
   const address = platform.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  let adminPort: number | undefined;
+  if (platform.adminApp && config.admin.port !== undefined) {
+    await platform.adminApp.listen({ port: config.admin.port, host: config.admin.host });
+    const adminAddress = platform.adminApp.server.address();
+    adminPort = typeof adminAddress === 'object' && adminAddress ? adminAddress.port : config.admin.port;
+  }
   // With workers, the primary announces once every worker listens.
-  if (cluster.isWorker) logger.debug({ port, pid: process.pid }, 'worker listening');
-  else announce(logger, config, port);
+  if (cluster.isWorker) logger.debug({ port, adminPort, pid: process.pid }, 'worker listening');
+  else announce(logger, config, port, adminPort);
 }
 
-function announce(logger: Logger, config: ReturnType<typeof loadConfig>, port: number): void {
+function announce(logger: Logger, config: ReturnType<typeof loadConfig>, port: number, adminPort = config.admin.port): void {
   const base = config.publicUrl ?? `http://localhost:${port}`;
   const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
   const workers = config.workers > 1 ? `, ${config.workers} workers` : '';
@@ -66,6 +72,7 @@ function announce(logger: Logger, config: ReturnType<typeof loadConfig>, port: n
       database,
       workers: config.workers,
       wsdl: { certRa: `${base}/CertRa/v2?wsdl`, etkRa: `${base}/EtkRa/v2?wsdl`, etkDepot: `${base}/EtkDepot/v1?wsdl` },
+      ...(adminPort !== undefined ? { adminPort, adminConsole: `https://${config.admin.host}:${adminPort}/console` } : {}),
     },
     `eHealth certificate platform listening on port ${port} (${config.environment}, database: ${database}${workers})`,
   );

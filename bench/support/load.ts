@@ -38,7 +38,7 @@ export async function startServer(
   const [command, args] = pinToFirstCpu ? pinned(0, process.execPath, nodeArguments) : [process.execPath, nodeArguments];
   const child = spawn(command, args, {
     cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: logLevel, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ADMIN_PORT: 'off', HOST: '127.0.0.1', LOG_LEVEL: logLevel, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { port, output } = await listeningPort(child, name, 120_000);

@@ -122,6 +122,24 @@ export interface Config {
   readonly certraAutomaticValidation: 'on-file' | 'manual';
   /** Expiry reminders by e-mail and webhook (SMTP_URL, REMINDER_*). Holds secrets: never log it. */
   readonly reminders: ReminderConfig;
+  /** The admin listener (ADMIN_*): officers' API and console over TLS with client certificates. */
+  readonly admin: AdminConfig;
+}
+
+export interface AdminConfig {
+  /** ADMIN_PORT (default 8443; 0: any free port; `off`: no admin listener). */
+  readonly port: number | undefined;
+  /** ADMIN_HOST (default 127.0.0.1: reachable from this machine only). */
+  readonly host: string;
+  /** ADMIN_TLS_CERT_FILE / ADMIN_TLS_KEY_FILE: the listener's TLS credential (PEM); development issues one from our CA. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** ADMIN_TLS_NAMES: the host names and IP addresses of the development TLS certificate (default localhost,127.0.0.1). */
+  readonly tlsNames: readonly string[];
+  /** ADMIN_OFFICER_CA_FILES: PEM files of further CAs whose client certificates may be registered as officers. */
+  readonly officerCaFiles: readonly string[];
+  /** ADMIN_DUAL_CONTROL: revocations and foreigners' approvals wait for a second officer's confirmation. */
+  readonly dualControl: boolean;
 }
 
 export interface ReminderConfig {
@@ -224,6 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditCheckpointEveryMinutes: integer(env, 'AUDIT_CHECKPOINT_EVERY_MINUTES', 60, 1, 7 * 24 * 60),
     auditSealIntervalSeconds: integer(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 5, 1, 3600),
     reminders: reminderConfig(env, environment),
+    admin: adminConfig(env),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL ${config.logLevel} is not a pino level`);
@@ -272,6 +291,23 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('CA_PUBLICATION_URL must be a plain http base URL (CRL distribution points are fetched over http)');
   }
   return Object.freeze(config);
+}
+
+function adminConfig(env: Env): AdminConfig {
+  const tlsCertFile = env.ADMIN_TLS_CERT_FILE || undefined;
+  const tlsKeyFile = env.ADMIN_TLS_KEY_FILE || undefined;
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) throw new ConfigError('ADMIN_TLS_CERT_FILE and ADMIN_TLS_KEY_FILE go together');
+  const tlsNames = list(env.ADMIN_TLS_NAMES ?? 'localhost,127.0.0.1');
+  if (tlsNames.length === 0) throw new ConfigError('ADMIN_TLS_NAMES must name at least one host name or IP address');
+  return {
+    port: env.ADMIN_PORT === 'off' ? undefined : integer(env, 'ADMIN_PORT', 8443, 0, 65_535),
+    host: env.ADMIN_HOST || '127.0.0.1',
+    tlsCertFile,
+    tlsKeyFile,
+    tlsNames,
+    officerCaFiles: list(env.ADMIN_OFFICER_CA_FILES),
+    dualControl: boolean(env, 'ADMIN_DUAL_CONTROL', false),
+  };
 }
 
 function reminderConfig(env: Env, environment: Environment): ReminderConfig {

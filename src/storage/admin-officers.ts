@@ -65,16 +65,23 @@ export const adminOfficers = {
     return rows.map(toOfficer);
   },
 
+  /** Serialises the first officer's creation across processes until the transaction ends. */
+  async lockRegistry(tx: Queryable): Promise<void> {
+    // 'officer' in ASCII.
+    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [0x6f666669636572]);
+  },
+
   async countActive(q: Queryable): Promise<number> {
     const [row] = await q.query<{ n: bigint }>('SELECT count(*)::bigint AS n FROM admin_officers WHERE removed_at IS NULL');
     return Number(row!.n);
   },
 
   async remove(q: Queryable, id: bigint, by: { at: Date; by: string }): Promise<OfficerRow | undefined> {
-    const rows = await q.query(
-      `UPDATE admin_officers SET removed_at = $2, removed_by = $3 WHERE id = $1 AND removed_at IS NULL RETURNING ${OFFICER_COLUMNS}`,
-      [id, by.at, by.by],
-    );
+    const rows = await q.query(`UPDATE admin_officers SET removed_at = $2, removed_by = $3 WHERE id = $1 AND removed_at IS NULL RETURNING ${OFFICER_COLUMNS}`, [
+      id,
+      by.at,
+      by.by,
+    ]);
     return rows[0] ? toOfficer(rows[0]) : undefined;
   },
 };

@@ -29,6 +29,8 @@ export interface AuditListFilter {
   readonly actor?: string | undefined;
   readonly action?: string | undefined;
   readonly subject?: string | undefined;
+  /** Records whose details name this certificate serial (the CA's key-use journal, revocations). */
+  readonly detailSerial?: string | undefined;
   readonly since?: Date | undefined;
   readonly until?: Date | undefined;
   readonly limit: number;
@@ -151,6 +153,7 @@ export const auditChainStore = {
     if (filter.actor !== undefined) add('actor = ?', filter.actor);
     if (filter.action !== undefined) add(filter.action.endsWith('*') ? 'action LIKE ?' : 'action = ?', filter.action.replace(/\*$/, '%'));
     if (filter.subject !== undefined) add('subject = ?', filter.subject);
+    if (filter.detailSerial !== undefined) add("details->>'serial' = ?", filter.detailSerial);
     if (filter.since !== undefined) add('occurred_at >= ?', filter.since);
     if (filter.until !== undefined) add('occurred_at < ?', filter.until);
     params.push(filter.limit);

@@ -55,7 +55,7 @@ beforeAll(async () => {
     }
   } else {
     for (const name of ['platform A', 'platform B']) {
-      const config = loadConfig({ DATA_DIR: t.dataDir, LOG_LEVEL: 'silent', PORT: '0' });
+      const config = loadConfig({ DATA_DIR: t.dataDir, LOG_LEVEL: 'silent', PORT: '0', ADMIN_PORT: 'off' });
       const platform: Platform = await createPlatform(config, pino({ level: 'silent' }), { database: t.database.db, clock: t.clock });
       stops.push(() => platform.close());
       servers.push({

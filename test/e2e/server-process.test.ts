@@ -8,7 +8,7 @@ import { projectRoot } from '../../src/project-paths.js';
 function startServer(dataDir: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: projectRoot(),
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '' },
+    env: { ...process.env, PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -94,7 +94,7 @@ describe('the server process', () => {
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
         cwd: projectRoot(),
-        env: { ...process.env, PORT: '0', DATA_DIR: productionDir, ENVIRONMENT: 'production', CA_CONFIG_FILE: '', DATABASE_URL: '' },
+        env: { ...process.env, PORT: '0', ADMIN_PORT: '0', DATA_DIR: productionDir, ENVIRONMENT: 'production', CA_CONFIG_FILE: '', DATABASE_URL: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

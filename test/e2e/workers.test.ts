@@ -60,7 +60,7 @@ describe('WORKERS: several server processes on one port', () => {
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
         cwd: projectRoot(),
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', DATA_DIR: dataDir, WORKERS: '2' },
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ADMIN_PORT: '0', DATA_DIR: dataDir, WORKERS: '2' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
@@ -92,6 +92,7 @@ describe('WORKERS: several server processes on one port', () => {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
         PORT: '0',
+        ADMIN_PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         DATA_DIR: dataDir,

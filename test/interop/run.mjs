@@ -264,6 +264,7 @@ function serviceEnv(target) {
   return {
     ...process.env,
     PORT: String(target.port),
+    ADMIN_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: target.dataDir,
     DATABASE_URL: target.databaseUrl ?? '',

@@ -26,7 +26,7 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ehealth-platform-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '0', ...env });
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PORT: '0', ADMIN_PORT: 'off', ...env });
   const database = await openTestDatabase({ migrate: false });
   const clock = new FixedClock(new Date());
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

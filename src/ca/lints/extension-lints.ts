@@ -280,7 +280,9 @@ export const subjectAltNameMatchesProfile: Lint = {
     if (!names || names.length === 0) return fail('subjectAltName does not decode or is empty');
     const other = [...names].find((n) => n.dNSName === undefined && n.iPAddress === undefined);
     if (other) return fail('subjectAltName holds a name that is neither a dNSName nor an iPAddress');
-    const badHost = [...names].find((n) => n.dNSName !== undefined && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(n.dNSName));
+    const badHost = [...names].find(
+      (n) => n.dNSName !== undefined && !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(n.dNSName),
+    );
     return expect(!badHost, `dNSName ${badHost?.dNSName} is not a lower-case host name`);
   },
 };

@@ -73,10 +73,11 @@ export function basicConstraintsExtension(ca: boolean, pathLenConstraint?: numbe
 
 /** subjectAltName of a TLS server: host names and IP addresses (RFC 5280 §4.2.1.6). */
 export function subjectAltNameExtension(names: { readonly dns: readonly string[]; readonly ip: readonly string[] }): Extension {
-  return extension(OID.subjectAltName, false, new SubjectAlternativeName([
-    ...names.dns.map((dNSName) => new GeneralName({ dNSName })),
-    ...names.ip.map((iPAddress) => new GeneralName({ iPAddress })),
-  ]));
+  return extension(
+    OID.subjectAltName,
+    false,
+    new SubjectAlternativeName([...names.dns.map((dNSName) => new GeneralName({ dNSName })), ...names.ip.map((iPAddress) => new GeneralName({ iPAddress }))]),
+  );
 }
 
 export function subjectKeyIdentifierExtension(keyId: Uint8Array): Extension {

@@ -330,19 +330,35 @@ export interface ApprovalInput {
 
 /** An officer approves a waiting request: the certificate is issued now, the officer recorded with the decision. */
 export async function approveRequest(deps: CertRaDependencies, input: ApprovalInput): Promise<CertRaRequestRow> {
+  return deps.db.transaction((tx) => approveRequestIn(deps, tx, input));
+}
+
+/** approveRequest in the caller's transaction (a four-eyes confirmation records its own decision with it). */
+export async function approveRequestIn(
+  deps: CertRaDependencies,
+  tx: Queryable,
+  input: ApprovalInput & { readonly confirmedBy?: Operator },
+): Promise<CertRaRequestRow> {
   const now = deps.clock.now();
-  return deps.db.transaction(async (tx) => {
-    const request = await pendingRequest(tx, input.publicKeyIdentifier, now);
-    const evidence = input.identityEvidence?.trim();
-    if (request.channel === 'foreigner' && !evidence) {
-      throw new ServiceError('INVALID_REQUEST', 'a foreigner request is approved only with the identity evidence (--identity-evidence)');
-    }
-    await certRaRequests.lockDn(tx, request.dnKey);
-    const note = [evidence ? `identity: ${evidence}` : undefined, input.note?.trim() || undefined].filter(Boolean).join('; ') || null;
-    const issued = await issueFor(deps, tx, request, operatorName(input.officer), note, operatorName(input.officer));
-    await auditLog.record(tx, { actor: input.officer, action: 'certra.request.approved', subject: request.publicKeyIdentifier, details: { note } });
-    return issued;
+  const request = await pendingRequest(tx, input.publicKeyIdentifier, now);
+  const evidence = input.identityEvidence?.trim();
+  if (request.channel === 'foreigner' && !evidence) {
+    throw new ServiceError('INVALID_REQUEST', 'a foreigner request is approved only with the identity evidence (--identity-evidence)');
+  }
+  await certRaRequests.lockDn(tx, request.dnKey);
+  const note = [evidence ? `identity: ${evidence}` : undefined, input.note?.trim() || undefined].filter(Boolean).join('; ') || null;
+  const decidedBy = input.confirmedBy ? `${operatorName(input.officer)}, confirmed by ${operatorName(input.confirmedBy)}` : operatorName(input.officer);
+  const issued = await issueFor(deps, tx, request, decidedBy, note, operatorName(input.officer));
+  await auditLog.record(tx, {
+    actor: input.confirmedBy ?? input.officer,
+    action: 'certra.request.approved',
+    subject: request.publicKeyIdentifier,
+    details: { note, ...(input.confirmedBy ? { requestedBy: input.officer } : {}) },
+    before: { status: request.status },
+    after: { status: issued.status },
+    ...(evidence ? { evidence } : {}),
   });
+  return issued;
 }
 
 export async function refuseRequest(
@@ -355,7 +371,14 @@ export async function refuseRequest(
   return deps.db.transaction(async (tx) => {
     const request = await pendingRequest(tx, input.publicKeyIdentifier, now);
     await certRaRequests.markRefused(tx, request.id, { at: now, by: operatorName(input.officer), note: reason });
-    await auditLog.record(tx, { actor: input.officer, action: 'certra.request.refused', subject: request.publicKeyIdentifier, details: { reason } });
+    await auditLog.record(tx, {
+      actor: input.officer,
+      action: 'certra.request.refused',
+      subject: request.publicKeyIdentifier,
+      details: { reason },
+      before: { status: request.status },
+      after: { status: 'REFUSED' },
+    });
     return (await certRaRequests.findById(tx, request.id))!;
   });
 }

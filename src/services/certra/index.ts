@@ -17,6 +17,7 @@ export { ContractSealer } from './contract-seal.js';
 export { generateCertificateContract, generateRevocationContract, type GenerateContractInput, type GenerateRevocationContractInput } from './contracts.js';
 export {
   approveRequest,
+  approveRequestIn,
   certificateChain,
   foreignerRequestByReference,
   pendingRequests,
