@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -6,6 +6,9 @@ import type { Config } from './config/config.js';
 import { deferredChildLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
 import { sendProblem } from './frontend/problem.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './frontend/request-id.js';
+
+export { REQUEST_ID_HEADER, requestIdFor };
 import type { HealthReport } from './services/health.js';
 import { metricsSource } from './workers.js';
 import type { ContractDocuments } from './soap/contract-documents.js';
@@ -30,8 +33,6 @@ export interface AppDependencies {
   serviceMetrics?: readonly Registry[];
 }
 
-export const REQUEST_ID_HEADER = 'x-request-id';
-
 /**
  * Who may read /metrics: with METRICS_TOKEN, whoever sends it as a bearer token; without, anyone in acceptance and
  * nobody in production (the counters tell who calls what: they stay with the operator).
@@ -51,17 +52,6 @@ export function metricsAccessCheck(
     if (presented !== undefined && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return undefined;
     return { status: 401, code: 'AUTHENTICATION_REQUIRED', detail: '/metrics needs the METRICS_TOKEN as a bearer token' };
   };
-}
-/** What an incoming X-Request-Id must look like to be kept: 1 to 128 of letters, digits and `. _ : -`. */
-const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/u;
-
-/**
- * The request id: the caller's X-Request-Id when it is well-formed (so that a proxy's or a client's id follows the
- * request into our logs and faults), else a fresh UUID. A malformed one (too long, other characters, repeated header)
- * is dropped, never echoed or logged.
- */
-export function requestIdFor(header: string | string[] | undefined): string {
-  return typeof header === 'string' && WELL_FORMED_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 /** Builds the HTTP application; server.ts only listens. Tests use app.inject() or a real port. */

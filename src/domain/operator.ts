@@ -4,6 +4,10 @@
  */
 export type Operator = string | OfficerIdentity;
 
+/** auditor: reads; officer: reads and decides (requests, mandates, test cases, revocations); admin: all, officers too. */
+export type OfficerRole = 'officer' | 'auditor' | 'admin';
+export const OFFICER_ROLES: readonly OfficerRole[] = ['officer', 'auditor', 'admin'];
+
 export interface OfficerIdentity {
   readonly subject: string;
   readonly certificateSerial: string;

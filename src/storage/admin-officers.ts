@@ -1,9 +1,9 @@
+import type { OfficerRole } from '../domain/operator.js';
 import type { Queryable } from './database.js';
 
 /** SQL of the officers the admin listener admits (table admin_officers, migration 0010) and of four-eyes actions. */
 
-export type OfficerRole = 'officer' | 'auditor' | 'admin';
-export const OFFICER_ROLES: readonly OfficerRole[] = ['officer', 'auditor', 'admin'];
+export type { OfficerRole };
 
 export interface OfficerRow {
   readonly id: bigint;
@@ -67,8 +67,8 @@ export const adminOfficers = {
 
   /** Serialises the first officer's creation across processes until the transaction ends. */
   async lockRegistry(tx: Queryable): Promise<void> {
-    // 'officer' in ASCII.
-    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [0x6f666669636572]);
+    // 'officer' in ASCII (0x6f666669636572), as text: the number is past 2^53.
+    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', ['31084746110166386']);
   },
 
   async countActive(q: Queryable): Promise<number> {

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { REQUEST_ID_HEADER, requestIdFor } from '../../app.js';
+import { REQUEST_ID_HEADER, requestIdFor } from '../request-id.js';
 import { deferredChildLogger } from '../../logging.js';
 import type { AdminService } from '../../services/admin/admin-service.js';
 import type { CertRaDependencies } from '../../services/certra/index.js';

@@ -11,10 +11,14 @@ import {
   withdrawMandate,
   type CertRaDependencies,
 } from '../../services/certra/index.js';
-import { OFFICER_REVOCATION_REASONS, type AdminService, type OfficerRevocationReason } from '../../services/admin/admin-service.js';
+import {
+  OFFICER_REVOCATION_REASONS,
+  type AdminService,
+  type CertificateSearchStatus,
+  type OfficerRevocationReason,
+} from '../../services/admin/admin-service.js';
 import { mandateView, testCaseView } from '../../services/admin/views.js';
-import { OFFICER_ROLES, type OfficerRole } from '../../storage/admin-officers.js';
-import type { CertificateSearchStatus } from '../../storage/certificate-search.js';
+import { OFFICER_ROLES, type OfficerRole } from '../../domain/operator.js';
 import { sendProblem } from '../problem.js';
 import { officerOf } from './officer-authentication.js';
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { OfficerIdentity } from '../../domain/operator.js';
 import type { AdminService, AuthenticatedOfficer } from '../../services/admin/admin-service.js';
-import type { OfficerRole } from '../../storage/admin-officers.js';
+import type { OfficerRole } from '../../domain/operator.js';
 import { sendProblem } from '../problem.js';
 
 /**

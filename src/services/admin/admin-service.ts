@@ -14,6 +14,8 @@ import { adminOfficers, adminPendingActions, type OfficerRole, type PendingActio
 import { AuditChain } from '../audit-chain.js';
 import { auditLog, certificateRegistry } from '../../storage/certificate-registry.js';
 import { certificateSearch, type CertificateSearchFilter } from '../../storage/certificate-search.js';
+
+export type { CertificateSearchStatus } from '../../storage/certificate-search.js';
 import { certRaRequests } from '../../storage/certra-requests.js';
 import type { Database, Queryable } from '../../storage/database.js';
 import { etkRepository } from '../../storage/etk-repository.js';

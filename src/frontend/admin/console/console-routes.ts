@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isServiceError } from '../../../domain/errors.js';
 import { projectPaths } from '../../../project-paths.js';
-import { OFFICER_REVOCATION_REASONS, type AuthenticatedOfficer, type OfficerRevocationReason } from '../../../services/admin/admin-service.js';
+import {
+  OFFICER_REVOCATION_REASONS,
+  type AuthenticatedOfficer,
+  type CertificateSearchStatus,
+  type OfficerRevocationReason,
+} from '../../../services/admin/admin-service.js';
 import type { AuditView, CertificateView, RequestView } from '../../../services/admin/views.js';
 import { mandateView, testCaseView } from '../../../services/admin/views.js';
 import {
@@ -15,10 +20,9 @@ import {
   removeTestCase,
   withdrawMandate,
 } from '../../../services/certra/index.js';
-import type { CertificateSearchStatus } from '../../../storage/certificate-search.js';
 import type { AdminApiDependencies } from '../api-routes.js';
 import { officerOf, roleCovers } from '../officer-authentication.js';
-import { html, raw, toString, type SafeHtml } from './html.js';
+import { html, raw, markupOf, type SafeHtml } from './html.js';
 
 /**
  * The officer console: server-rendered pages on the admin listener, forms that post back and redirect (no script
@@ -43,7 +47,7 @@ function page(request: FastifyRequest, title: string, section: string, body: Saf
   const officer = request.officer;
   const q = request.query as Record<string, string | undefined>;
   const flash = q.done ? html`<p class="flash ok" role="status">${q.done}</p>` : q.error ? html`<p class="flash error" role="alert">${q.error}</p>` : '';
-  return `<!doctype html>${toString(html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+  return `<!doctype html>${markupOf(html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · eHealth certificate platform</title><link rel="stylesheet" href="${CONSOLE_PREFIX}/assets/console.css"></head>
 <body><a class="skip" href="#main">Skip to content</a>
 <header><strong>eHealth RA console</strong><nav aria-label="Sections"><ul>${NAV.map(
@@ -88,7 +92,7 @@ function certificateRows(certificates: readonly CertificateView[]): SafeHtml {
 
 /** After a form post: back to a page with a message (303: the browser GETs it). */
 function back(reply: FastifyReply, path: string, message: { done?: string; error?: string }) {
-  const query = new URLSearchParams(message as Record<string, string>).toString();
+  const query = new URLSearchParams(message as Record<string, string>).markupOf();
   return reply.redirect(`${CONSOLE_PREFIX}${path}${query ? `?${query}` : ''}`, 303);
 }
 

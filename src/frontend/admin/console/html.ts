@@ -32,6 +32,6 @@ export function html(strings: TemplateStringsArray, ...values: Interpolated[]): 
   return raw(out);
 }
 
-export function toString(fragment: SafeHtml): string {
+export function markupOf(fragment: SafeHtml): string {
   return fragment[SAFE];
 }
