@@ -68,7 +68,7 @@ export const adminOfficers = {
   /** Serialises the first officer's creation across processes until the transaction ends. */
   async lockRegistry(tx: Queryable): Promise<void> {
     // 'officer' in ASCII (0x6f666669636572), as text: the number is past 2^53.
-    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', ['31084746110166386']);
+    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', ['31356312455701874']);
   },
 
   async countActive(q: Queryable): Promise<number> {

@@ -92,7 +92,7 @@ function certificateRows(certificates: readonly CertificateView[]): SafeHtml {
 
 /** After a form post: back to a page with a message (303: the browser GETs it). */
 function back(reply: FastifyReply, path: string, message: { done?: string; error?: string }) {
-  const query = new URLSearchParams(message as Record<string, string>).markupOf();
+  const query = new URLSearchParams(message as Record<string, string>).toString();
   return reply.redirect(`${CONSOLE_PREFIX}${path}${query ? `?${query}` : ''}`, 303);
 }
 
