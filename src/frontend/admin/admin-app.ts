@@ -50,6 +50,8 @@ export async function buildAdminApp(deps: AdminAppDependencies): Promise<Fastify
     requestIdHeader: false,
     genReqId: (request) => requestIdFor(request.headers[REQUEST_ID_HEADER]),
     return503OnClosing: true,
+    // Unknown fields are refused, not silently dropped: an officer's typo must not pass for an empty note.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
