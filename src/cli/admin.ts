@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config.js';
 import { createLogger } from '../logging.js';
 import { DirectoryLockedError } from '../storage/data-dir-lock.js';
 import { openAdminContext } from './admin-context.js';
+import { AdminApiClient, AdminApiError, apiTargetFrom, type AdminApiTarget } from './admin-api-client.js';
 import {
   asksForHelp,
   commandHelp,
@@ -20,12 +21,22 @@ import {
 import { ADMIN_COMMANDS } from './commands/index.js';
 
 /**
- * Administrator CLI: `npm run admin -- <command> [options]`. Commands act on the same database and CA as the
- * service (DATABASE_URL / DATA_DIR), and every change they make is written to the audit log with the operator.
+ * Administrator CLI: `npm run admin -- [--url … --cert … --key … --ca …] <command> [options]`. With --url (or
+ * ADMIN_API_URL) commands go through the admin API of a running server as the officer of the client certificate;
+ * without, they act on the same database and CA as the service (DATABASE_URL / DATA_DIR: a stopped instance for the
+ * embedded database). Every change is written to the audit log with the officer or the operator.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
 async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let target: AdminApiTarget | undefined;
+  let commandArgs: string[];
+  try {
+    ({ target, rest: commandArgs } = apiTargetFrom(argv, process.env));
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(error.message, generalHelp(ADMIN_COMMANDS));
+    throw error;
+  }
+  const [name, ...rest] = commandArgs;
   if (name === undefined) return usageError('no command given', generalHelp(ADMIN_COMMANDS));
   if (name === 'help' || name === '--help' || name === '-h') {
     if (rest.length === 0) return print(generalHelp(ADMIN_COMMANDS));
@@ -42,6 +53,25 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) return usageError(error.message, commandUsage(command));
     throw error;
+  }
+  if (target) {
+    if (command.standalone || !command.remote) {
+      process.stderr.write(
+        `error: ${command.name} works on the database directly, not through the admin API: run it without --url / ADMIN_API_URL (on a stopped instance for the embedded database)\n`,
+      );
+      return EXIT_USAGE;
+    }
+    try {
+      await command.remote(new AdminApiClient(target), options, (line) => process.stdout.write(`${line}\n`));
+      return EXIT_OK;
+    } catch (error) {
+      if (error instanceof UsageError) return usageError(error.message, commandUsage(command));
+      if (error instanceof AdminApiError) {
+        process.stderr.write(`error: ${error.message}\n`);
+        return EXIT_FAILURE;
+      }
+      throw error;
+    }
   }
   if (command.standalone) {
     // Set-up commands run before there is a platform to open (no CA, no database yet).

@@ -1,5 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AdminContext } from './admin-context.js';
+import { UsageError } from './usage-error.js';
+
+export { UsageError };
+import type { AdminApiClient } from './admin-api-client.js';
+import { jsonDate, jsonId, type JsonValue } from '../services/admin/views.js';
+
+export { jsonDate, jsonId, type JsonValue };
 
 /**
  * How an admin command is declared, parsed and described. Each command declares its options once; the strict
@@ -62,6 +69,8 @@ export interface CommandDeclaration<O extends OptionSpecs = OptionSpecs> {
 export interface AdminCommand<O extends OptionSpecs = OptionSpecs> extends CommandDeclaration<O> {
   readonly standalone?: undefined;
   run(context: AdminContext, options: OptionValues<O>, out: OutputLine): Promise<void>;
+  /** The same command on a running server, through its admin API (--url); absent: the command needs the database. */
+  remote?(api: AdminApiClient, options: OptionValues<O>, out: OutputLine): Promise<void>;
 }
 
 /** What a command that runs before there is a platform gets (ca:init): no database, no CA. */
@@ -78,16 +87,17 @@ export interface StandaloneCommand<O extends OptionSpecs = OptionSpecs> extends 
 
 export type AnyAdminCommand = AdminCommand | StandaloneCommand;
 
-/** A command's invocation was wrong (exit code 2, the command's usage on stderr). */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly command?: CommandDeclaration,
-  ) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+
+/** Global options and environment that point the CLI at a running server. */
+export const API_OPTIONS_HELP = [
+  'To act on a running server, point the CLI at its admin listener with an officer credential (options before the',
+  'command, or the environment):',
+  '  --url URL    ADMIN_API_URL    https://host:port of the admin listener (default port 8443)',
+  '  --cert FILE  ADMIN_API_CERT   the officer certificate (PEM)',
+  '  --key FILE   ADMIN_API_KEY    its private key (PEM)',
+  '  --ca FILE    ADMIN_API_CA     the CA chain of the listener (development: DATA_DIR/admin/ca-chain.pem)',
+  'Without them, commands open the database directly, which is for a stopped instance only.',
+].join('\n');
 
 const HELP_OPTION = 'help';
 
@@ -110,9 +120,6 @@ function checkOptionSpecs(command: CommandDeclaration): void {
   }
 }
 
-/** A JSON value of a --json list: plain data, so that every row of a list has the same keys. */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
-
 export const JSON_OPTION = {
   json: { type: 'boolean', description: 'print a JSON array of objects (the same keys for every row; dates in ISO 8601, ids as strings) instead of text' },
 } as const satisfies OptionSpecs;
@@ -129,35 +136,37 @@ export function defineListCommand<const O extends OptionSpecs, R>(command: {
   /** Plural label of the count line, e.g. "mandate(s)". */
   readonly counted: string;
   list(context: AdminContext, options: OptionValues<O & typeof JSON_OPTION>): Promise<readonly R[]>;
+  /** The same rows from a running server's admin API (they are then its JSON views: `json` must accept them). */
+  remote?(api: AdminApiClient, options: OptionValues<O & typeof JSON_OPTION>): Promise<readonly R[]>;
   text(row: R): string;
   json(row: R): { readonly [key: string]: JsonValue };
 }): AdminCommand<O & typeof JSON_OPTION> {
+  const print = (rows: readonly R[], json: boolean, out: OutputLine) => {
+    if (json) {
+      out(
+        JSON.stringify(
+          rows.map((row) => command.json(row)),
+          null,
+          2,
+        ),
+      );
+      return;
+    }
+    for (const row of rows) out(command.text(row));
+    out(`${rows.length} ${command.counted}`);
+  };
+  const remote = command.remote;
   return defineCommand<O & typeof JSON_OPTION>({
     name: command.name,
     summary: command.summary,
     ...(command.details !== undefined ? { details: command.details } : {}),
     options: { ...command.options, ...JSON_OPTION },
+    ...(remote ? { remote: async (api, options, out) => print(await remote(api, options), options.json === true, out) } : {}),
     async run(context, options, out) {
-      const rows = await command.list(context, options);
-      if (options.json) {
-        out(
-          JSON.stringify(
-            rows.map((row) => command.json(row)),
-            null,
-            2,
-          ),
-        );
-        return;
-      }
-      for (const row of rows) out(command.text(row));
-      out(`${rows.length} ${command.counted}`);
+      print(await command.list(context, options), options.json === true, out);
     },
   });
 }
-
-/** Dates and int8 ids as JSON: ISO 8601 text, decimal text (an int8 may exceed a JSON number's exact range). */
-export const jsonDate = (value: Date | null): string | null => (value === null ? null : value.toISOString());
-export const jsonId = (value: bigint | null): string | null => (value === null ? null : value.toString());
 
 /** Parses a command's arguments against its declaration; throws UsageError. */
 export function parseCommandOptions<O extends OptionSpecs>(command: CommandDeclaration<O>, args: readonly string[]): OptionValues<O> {
@@ -238,19 +247,21 @@ export function commandHelp(command: CommandDeclaration): string {
   ].join('\n');
 }
 
-export function generalHelp(commands: readonly CommandDeclaration[]): string {
+export function generalHelp(commands: readonly AnyAdminCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
     `usage: ${INVOCATION} <command> [options]`,
     `       ${INVOCATION} <command> --help     the options of a command`,
     `       ${INVOCATION} help [<command>]`,
     '',
-    'Acts on the database and CA of the service: DATABASE_URL, else the embedded database in DATA_DIR, which only one',
-    'process may open at a time (stop the service first). Every change is written to the audit log with the operator',
-    '(ADMIN_OPERATOR, else the OS user).',
+    API_OPTIONS_HELP,
     '',
-    'commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    'Without --url, commands act on the database and CA of the service: DATABASE_URL, else the embedded database in',
+    'DATA_DIR, which only one process may open at a time (stop the service first). Every change is written to the audit',
+    'log with the officer (through the API) or the operator (ADMIN_OPERATOR, else the OS user).',
+    '',
+    'commands (* = on the database only, not through the API):',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.standalone || !c.remote ? '* ' : ''}${c.summary}`),
     '',
     'exit codes:',
     EXIT_CODES_HELP,

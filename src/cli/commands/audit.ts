@@ -1,8 +1,8 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AuditChain, type AuditVerification } from '../../services/audit-chain.js';
-import type { AuditListRow } from '../../storage/audit-log.js';
-import { defineCommand, defineListCommand, jsonDate, jsonId, UsageError, type AdminCommand, type JsonValue } from '../command.js';
+import { auditView, type AuditView } from '../../services/admin/views.js';
+import { defineCommand, defineListCommand, UsageError, type AdminCommand, type JsonValue } from '../command.js';
 
 /**
  * The tamper-evident audit log: every record is hash-chained to the one before; checkpoints of the chain's head are
@@ -111,33 +111,36 @@ export const listAuditCommand = defineListCommand({
     limit: { type: 'string', placeholder: 'N', default: '1000', description: 'at most N records' },
   },
   counted: 'audit record(s)',
-  list: (context, options) => {
-    const limit = Number(options.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${options.limit} is not a positive integer`);
-    return AuditChain.list(context.db, {
-      actor: options.actor,
-      action: options.action,
-      subject: options.subject,
-      since: parseDate(options.since, 'since'),
-      until: parseDate(options.until, 'until'),
-      limit,
+  list: async (context, options) => (await AuditChain.list(context.db, auditFilter(options))).map(auditView),
+  remote: (client, options) => {
+    const filter = auditFilter(options);
+    return client.get<AuditView[]>('/audit', {
+      actor: filter.actor,
+      action: filter.action,
+      subject: filter.subject,
+      since: filter.since?.toISOString(),
+      until: filter.until?.toISOString(),
+      limit: String(filter.limit),
     });
   },
-  text: (r: AuditListRow) =>
-    `${r.seq === null ? '-' : `#${r.seq}`} ${r.occurredAt.toISOString()} ${r.actor}${r.actorSerial ? ` (serial ${r.actorSerial})` : ''} ${r.action}` +
+  text: (r: AuditView) =>
+    `${r.seq === null ? '-' : `#${r.seq}`} ${r.occurredAt} ${r.actor}${r.actorSerial ? ` (serial ${r.actorSerial})` : ''} ${r.action}` +
     `${r.subject ? ` subject=${r.subject}` : ''} ${JSON.stringify(r.details)}`,
-  json: (r: AuditListRow) => ({
-    seq: jsonId(r.seq),
-    id: jsonId(r.id),
-    occurredAt: jsonDate(r.occurredAt),
-    actor: r.actor,
-    actorSerial: r.actorSerial,
-    action: r.action,
-    subject: r.subject,
-    details: (r.details ?? {}) as JsonValue,
-    recordHash: r.recordHash,
-  }),
+  json: (r: AuditView) => r,
 });
+
+function auditFilter(options: { actor?: string; action?: string; subject?: string; since?: string; until?: string; limit: string }) {
+  const limit = Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`--limit ${options.limit} is not a number from 1 to 100000`);
+  return {
+    actor: options.actor,
+    action: options.action,
+    subject: options.subject,
+    since: parseDate(options.since, 'since'),
+    until: parseDate(options.until, 'until'),
+    limit,
+  };
+}
 
 /** The commands of this file, for the command index (src/cli/commands/index.ts). */
 export const AUDIT_COMMANDS: readonly AdminCommand[] = [verifyAuditCommand, listAuditCommand, checkpointAuditCommand];

@@ -13,9 +13,8 @@ import {
   setMandateContactEmail,
   withdrawMandate,
 } from '../../services/certra/index.js';
-import type { CertRaRequestRow } from '../../storage/certra-requests.js';
-import type { MandateRow, TestCaseRow } from '../../storage/certra-registrations.js';
-import { defineCommand, defineListCommand, jsonDate, jsonId, UsageError, type AdminCommand } from '../command.js';
+import { mandateView, requestView, testCaseView, type MandateView, type RequestView, type TestCaseView } from '../../services/admin/views.js';
+import { defineCommand, defineListCommand, UsageError, type AdminCommand } from '../command.js';
 
 /**
  * CertRA administration: organisation mandates (legal representatives and the certificate managers they designate),
@@ -38,17 +37,29 @@ function idValue(name: string, value: string): bigint {
   return BigInt(value);
 }
 
-function describeMandate(m: MandateRow): string {
+function describeMandate(m: MandateView): string {
   const designation = m.designatedByMandateId === null ? '' : ` designated-by=#${m.designatedByMandateId}`;
-  const state = m.withdrawnAt ? ` WITHDRAWN ${m.withdrawnAt.toISOString()} by ${m.withdrawnBy}` : '';
+  const state = m.withdrawnAt ? ` WITHDRAWN ${m.withdrawnAt} by ${m.withdrawnBy}` : '';
   const email = m.contactEmail === null ? '' : ` email=${m.contactEmail}`;
-  return `#${m.id} ${m.organisationType}=${m.organisationId} "${m.organisationName}" ${m.role} ssin=${m.holderSsin}${designation}${email} evidence="${m.evidence}" registered ${m.registeredAt.toISOString()} by ${m.registeredBy}${state}`;
+  return `#${m.id} ${m.organisationType}=${m.organisationId} "${m.organisationName}" ${m.role} ssin=${m.holderSsin}${designation}${email} evidence="${m.evidence}" registered ${m.registeredAt} by ${m.registeredBy}${state}`;
 }
 
-function describeRequest(r: CertRaRequestRow): string {
-  const lapse = r.validationExpiresAt ? ` validate-before=${r.validationExpiresAt.toISOString()}` : '';
-  const decision = r.decidedAt ? ` decided ${r.decidedAt.toISOString()} by ${r.decidedBy}${r.decisionNote ? ` (${r.decisionNote})` : ''}` : '';
-  return `${r.publicKeyIdentifier} ${r.status} ${r.channel} requested ${r.requestedAt.toISOString()} by ssin=${r.requesterSsin} dn="${r.dn}" contact=${r.contactData.emailPrivate}/${r.contactData.phonePrivate}${lapse}${decision}`;
+export function describeRequest(r: RequestView): string {
+  const lapse = r.validationExpiresAt ? ` validate-before=${r.validationExpiresAt}` : '';
+  const decision = r.decidedAt ? ` decided ${r.decidedAt} by ${r.decidedBy}${r.decisionNote ? ` (${r.decisionNote})` : ''}` : '';
+  return `${r.publicKeyIdentifier} ${r.status} ${r.channel} requested ${r.requestedAt} by ssin=${r.requesterSsin} dn="${r.dn}" contact=${r.contactData.emailPrivate}/${r.contactData.phonePrivate}${lapse}${decision}`;
+}
+
+function describeTestCase(t: TestCaseView): string {
+  return `#${t.id} ${t.identifierType}=${t.identifierValue} responsible=${t.responsibleSsin} "${t.description}" registered ${t.registeredAt} by ${t.registeredBy}${t.removedAt ? ` REMOVED by ${t.removedBy}` : ''}`;
+}
+
+/** A change that may wait for a second officer on the server (202): say which. */
+export function changeMessage<T>(outcome: T | { pending: { id: string | null; kind: string; subject: string } }, done: (value: T) => string): string {
+  if (typeof outcome === 'object' && outcome !== null && 'pending' in outcome) {
+    return `waiting for a second officer: action #${outcome.pending.id} (${outcome.pending.kind} ${outcome.pending.subject}); confirm with actions:confirm --id ${outcome.pending.id}`;
+  }
+  return done(outcome as T);
 }
 
 const ORGANISATION_OPTIONS = {
@@ -84,6 +95,17 @@ export const addLegalRepresentativeCommand = defineCommand({
         context.operator,
       ),
     );
+    out(`registered ${describeMandate(mandateView(mandate))}`);
+  },
+  async remote(client, options, out) {
+    const mandate = await client.post<MandateView>('/mandates', {
+      organisationType: options['org-type'],
+      organisationId: options['org-id'],
+      organisationName: options['org-name'],
+      role: 'LEGAL_REPRESENTATIVE',
+      holderSsin: options.ssin,
+      evidence: options.evidence,
+    });
     out(`registered ${describeMandate(mandate)}`);
   },
 });
@@ -121,6 +143,18 @@ export const addCertificateManagerCommand = defineCommand({
         context.operator,
       ),
     );
+    out(`registered ${describeMandate(mandateView(mandate))}`);
+  },
+  async remote(client, options, out) {
+    const mandate = await client.post<MandateView>('/mandates', {
+      organisationType: options['org-type'],
+      organisationId: options['org-id'],
+      role: 'CERTIFICATE_MANAGER',
+      holderSsin: options.ssin,
+      designatedBySsin: options['designated-by'],
+      evidence: options.evidence,
+      ...(options.email !== undefined ? { contactEmail: options.email } : {}),
+    });
     out(`registered ${describeMandate(mandate)}`);
   },
 });
@@ -139,29 +173,24 @@ export const listMandatesCommand = defineListCommand({
     const orgType = options['org-type'];
     const orgId = options['org-id'];
     if ((orgType === undefined) !== (orgId === undefined)) throw new UsageError('--org-type and --org-id go together');
-    return listMandates(context, {
+    const rows = await listMandates(context, {
       ...(orgType !== undefined && orgId !== undefined ? { organisation: { type: orgType, value: orgId } } : {}),
       ...(options.ssin !== undefined ? { holderSsin: options.ssin } : {}),
       includeWithdrawn: options.all,
     });
+    return rows.map(mandateView);
+  },
+  remote: (client, options) => {
+    if ((options['org-type'] === undefined) !== (options['org-id'] === undefined)) throw new UsageError('--org-type and --org-id go together');
+    return client.get<MandateView[]>('/mandates', {
+      organisationType: options['org-type'],
+      organisationId: options['org-id'],
+      ssin: options.ssin,
+      all: options.all ? 'true' : undefined,
+    });
   },
   text: describeMandate,
-  json: (m: MandateRow) => ({
-    id: jsonId(m.id),
-    organisationType: m.organisationType,
-    organisationId: m.organisationId,
-    organisationName: m.organisationName,
-    role: m.role,
-    holderSsin: m.holderSsin,
-    designatedByMandateId: jsonId(m.designatedByMandateId),
-    evidence: m.evidence,
-    contactEmail: m.contactEmail,
-    registeredAt: jsonDate(m.registeredAt),
-    registeredBy: m.registeredBy,
-    withdrawnAt: jsonDate(m.withdrawnAt),
-    withdrawnBy: m.withdrawnBy,
-    withdrawalReason: m.withdrawalReason,
-  }),
+  json: (m: MandateView) => m,
 });
 
 export const withdrawMandateCommand = defineCommand({
@@ -174,6 +203,10 @@ export const withdrawMandateCommand = defineCommand({
   async run(context, options, out) {
     const id = idValue('id', options.id);
     const mandate = await run(() => withdrawMandate(context, id, options.reason, context.operator));
+    out(`withdrawn ${describeMandate(mandateView(mandate))}`);
+  },
+  async remote(client, options, out) {
+    const mandate = await client.post<MandateView>(`/mandates/${idValue('id', options.id)}/withdraw`, { reason: options.reason });
     out(`withdrawn ${describeMandate(mandate)}`);
   },
 });
@@ -190,6 +223,12 @@ export const setMandateEmailCommand = defineCommand({
     const id = idValue('id', options.id);
     if ((options.email === undefined) === !options.clear) throw new UsageError('give either --email or --clear');
     const mandate = await run(() => setMandateContactEmail(context, id, options.email ?? null, context.operator));
+    out(`updated ${describeMandate(mandateView(mandate))}`);
+  },
+  async remote(client, options, out) {
+    const id = idValue('id', options.id);
+    if ((options.email === undefined) === !options.clear) throw new UsageError('give either --email or --clear');
+    const mandate = await client.patch<MandateView>(`/mandates/${id}`, { contactEmail: options.email ?? null });
     out(`updated ${describeMandate(mandate)}`);
   },
 });
@@ -218,7 +257,16 @@ export const addTestCaseCommand = defineCommand({
         context.operator,
       ),
     );
-    out(`registered test case #${testCase.id} ${testCase.identifierType}=${testCase.identifierValue} responsible=${testCase.responsibleSsin}`);
+    out(`registered test case ${describeTestCase(testCaseView(testCase))}`);
+  },
+  async remote(client, options, out) {
+    const testCase = await client.post<TestCaseView>('/test-cases', {
+      identifierType: options.type,
+      identifierValue: options.id,
+      responsibleSsin: options['responsible-ssin'],
+      description: options.description,
+    });
+    out(`registered test case ${describeTestCase(testCase)}`);
   },
 });
 
@@ -229,20 +277,10 @@ export const listTestCasesCommand = defineListCommand({
     all: { type: 'boolean', description: 'include removed test cases' },
   },
   counted: 'test case(s)',
-  list: (context, options) => listTestCases(context, options.all),
-  text: (r: TestCaseRow) =>
-    `#${r.id} ${r.identifierType}=${r.identifierValue} responsible=${r.responsibleSsin} "${r.description}" registered ${r.registeredAt.toISOString()} by ${r.registeredBy}${r.removedAt ? ` REMOVED by ${r.removedBy}` : ''}`,
-  json: (r: TestCaseRow) => ({
-    id: jsonId(r.id),
-    identifierType: r.identifierType,
-    identifierValue: r.identifierValue,
-    responsibleSsin: r.responsibleSsin,
-    description: r.description,
-    registeredAt: jsonDate(r.registeredAt),
-    registeredBy: r.registeredBy,
-    removedAt: jsonDate(r.removedAt),
-    removedBy: r.removedBy,
-  }),
+  list: async (context, options) => (await listTestCases(context, options.all)).map(testCaseView),
+  remote: (client, options) => client.get<TestCaseView[]>('/test-cases', { all: options.all ? 'true' : undefined }),
+  text: describeTestCase,
+  json: (t: TestCaseView) => t,
 });
 
 export const removeTestCaseCommand = defineCommand({
@@ -256,9 +294,20 @@ export const removeTestCaseCommand = defineCommand({
     await run(() => removeTestCase(context, id, context.operator));
     out(`removed test case #${id}`);
   },
+  async remote(client, options, out) {
+    const id = idValue('id', options.id);
+    await client.delete(`/test-cases/${id}`);
+    out(`removed test case #${id}`);
+  },
 });
 
 const DEFAULT_RECENT_LIMIT = 50;
+
+function recentLimit(value: string): number {
+  const limit = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be a number from 1 to 10000');
+  return limit;
+}
 
 export const listRequestsCommand = defineListCommand({
   name: 'certra:requests:list',
@@ -269,36 +318,13 @@ export const listRequestsCommand = defineListCommand({
   },
   counted: 'request(s)',
   async list(context, options) {
-    const limit = Number(options.limit);
-    if (!/^[0-9]+$/.test(options.limit) || !Number.isSafeInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive number');
     const deps = context.services.certRa;
-    return options.all ? recentRequests(deps, limit) : pendingRequests(deps);
+    const rows = options.all ? await recentRequests(deps, recentLimit(options.limit)) : await pendingRequests(deps);
+    return rows.map(requestView);
   },
+  remote: (client, options) => client.get<RequestView[]>('/requests', { status: options.all ? 'ALL' : 'PENDING', limit: String(recentLimit(options.limit)) }),
   text: describeRequest,
-  json: (r: CertRaRequestRow) => ({
-    publicKeyIdentifier: r.publicKeyIdentifier,
-    status: r.status,
-    channel: r.channel,
-    dn: r.dn,
-    entityType: r.entityType,
-    identifierType: r.identifierType,
-    identifierValue: r.identifierValue,
-    applicationId: r.applicationId,
-    requesterSsin: r.requesterSsin,
-    contactData: {
-      emailPrivate: r.contactData.emailPrivate,
-      emailGeneral: r.contactData.emailGeneral ?? null,
-      phonePrivate: r.contactData.phonePrivate,
-      phoneGeneral: r.contactData.phoneGeneral ?? null,
-    },
-    baseServiceUsage: [...r.baseServiceUsage],
-    automaticallyValidated: r.automaticallyValidated,
-    requestedAt: jsonDate(r.requestedAt),
-    validationExpiresAt: jsonDate(r.validationExpiresAt),
-    decidedAt: jsonDate(r.decidedAt),
-    decidedBy: r.decidedBy,
-    decisionNote: r.decisionNote,
-  }),
+  json: (r: RequestView) => r,
 });
 
 export const approveRequestCommand = defineCommand({
@@ -319,7 +345,14 @@ export const approveRequestCommand = defineCommand({
         ...(options['identity-evidence'] !== undefined ? { identityEvidence: options['identity-evidence'] } : {}),
       }),
     );
-    out(`approved and issued: ${describeRequest(request)}`);
+    out(`approved and issued: ${describeRequest(requestView(request))}`);
+  },
+  async remote(client, options, out) {
+    const outcome = await client.post<RequestView | { pending: { id: string; kind: string; subject: string } }>(`/requests/${options.pki}/approve`, {
+      ...(options.note !== undefined ? { note: options.note } : {}),
+      ...(options['identity-evidence'] !== undefined ? { identityEvidence: options['identity-evidence'] } : {}),
+    });
+    out(changeMessage(outcome, (request: RequestView) => `approved and issued: ${describeRequest(request)}`));
   },
 });
 
@@ -335,6 +368,10 @@ export const refuseRequestCommand = defineCommand({
     const request = await run(() =>
       refuseRequest(context.services.certRa, { publicKeyIdentifier: options.pki, officer: context.operator, reason: options.reason }),
     );
+    out(`refused: ${describeRequest(requestView(request))}`);
+  },
+  async remote(client, options, out) {
+    const request = await client.post<RequestView>(`/requests/${options.pki}/refuse`, { reason: options.reason });
     out(`refused: ${describeRequest(request)}`);
   },
 });

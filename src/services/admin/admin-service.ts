@@ -110,6 +110,15 @@ export interface DashboardView {
   readonly dualControl: boolean;
 }
 
+/** Four-eyes rows name both officers by subject and serial; an operator of the CLI on a stopped instance has no serial. */
+function asIdentity(operator: Operator): OfficerIdentity {
+  return typeof operator === 'string' ? { subject: operator, certificateSerial: '' } : operator;
+}
+
+function operatorOfRecord(subject: string, certificateSerial: string): Operator {
+  return certificateSerial === '' ? subject : { subject, certificateSerial };
+}
+
 const sha256Hex = (der: Buffer) => createHash('sha256').update(der).digest('hex');
 
 /** The officer as the audit log names them: the certificate's subject (RFC 2253, CN first) and serial. */
@@ -312,10 +321,7 @@ export class AdminService {
   }
 
   /** Approves a waiting request; a foreigner's waits for a second officer under dual control. */
-  async approve(
-    input: { publicKeyIdentifier: string; note?: string; identityEvidence?: string },
-    officer: OfficerIdentity,
-  ): Promise<ChangeOutcome<RequestView>> {
+  async approve(input: { publicKeyIdentifier: string; note?: string; identityEvidence?: string }, officer: Operator): Promise<ChangeOutcome<RequestView>> {
     const pki = input.publicKeyIdentifier.toUpperCase();
     if (this.deps.dualControl) {
       const request = await certRaRequests.findByPublicKeyIdentifier(this.deps.db, pki);
@@ -336,7 +342,7 @@ export class AdminService {
     return { done: requestView(approved) };
   }
 
-  async refuse(input: { publicKeyIdentifier: string; reason: string }, officer: OfficerIdentity): Promise<RequestView> {
+  async refuse(input: { publicKeyIdentifier: string; reason: string }, officer: Operator): Promise<RequestView> {
     return requestView(await refuseRequest(this.deps.certRa, { publicKeyIdentifier: input.publicKeyIdentifier.toUpperCase(), officer, reason: input.reason }));
   }
 
@@ -369,7 +375,7 @@ export class AdminService {
   }
 
   /** Revokes now (or, under dual control, opens the revocation for a second officer). */
-  async revoke(input: RevocationInput, officer: OfficerIdentity): Promise<ChangeOutcome<CertificateView>> {
+  async revoke(input: RevocationInput, officer: Operator): Promise<ChangeOutcome<CertificateView>> {
     const checked = await this.checkRevocation(this.deps.db, input);
     if (this.deps.dualControl) {
       return {
@@ -403,7 +409,7 @@ export class AdminService {
     return row;
   }
 
-  private async revokeIn(tx: Queryable, input: RevocationInput, officer: OfficerIdentity, confirmedBy?: OfficerIdentity): Promise<CertificateView> {
+  private async revokeIn(tx: Queryable, input: RevocationInput, officer: Operator, confirmedBy?: Operator): Promise<CertificateView> {
     const row = await this.checkRevocation(tx, input);
     const now = this.deps.clock.now();
     const revokedAt = input.revokedAt ?? now;
@@ -424,19 +430,14 @@ export class AdminService {
 
   // --- four-eyes --------------------------------------------------------------------------------------------------
 
-  private async openAction(
-    kind: PendingActionRow['kind'],
-    subject: string,
-    payload: Record<string, unknown>,
-    officer: OfficerIdentity,
-  ): Promise<PendingActionView> {
+  private async openAction(kind: PendingActionRow['kind'], subject: string, payload: Record<string, unknown>, officer: Operator): Promise<PendingActionView> {
     return this.deps.db.transaction(async (tx) => {
       const action = await adminPendingActions.open(tx, {
         kind,
         subject,
         payload,
-        requestedBy: officer.subject,
-        requestedBySerial: officer.certificateSerial,
+        requestedBy: asIdentity(officer).subject,
+        requestedBySerial: asIdentity(officer).certificateSerial,
         requestedAt: this.deps.clock.now(),
       });
       if (!action) throw new ServiceError('REQUEST_PENDING', `a ${kind} of ${subject} already waits for a second officer`);
@@ -451,13 +452,14 @@ export class AdminService {
   }
 
   /** A second officer confirms: the change runs now, in the same transaction as the confirmation. */
-  async confirmAction(id: bigint, confirmer: OfficerIdentity): Promise<{ action: PendingActionView; result: RequestView | CertificateView }> {
+  async confirmAction(id: bigint, confirmer: Operator): Promise<{ action: PendingActionView; result: RequestView | CertificateView }> {
     const outcome = await this.deps.db.transaction(async (tx) => {
       const action = await this.openActionFor(tx, id);
-      if (action.requestedBySerial === confirmer.certificateSerial && action.requestedBy === confirmer.subject) {
+      const confirming = asIdentity(confirmer);
+      if (action.requestedBySerial === confirming.certificateSerial && action.requestedBy === confirming.subject) {
         throw new ServiceError('NOT_AUTHORIZED', 'a second officer must confirm: the officer who asked cannot');
       }
-      const requester: OfficerIdentity = { subject: action.requestedBy, certificateSerial: action.requestedBySerial };
+      const requester = operatorOfRecord(action.requestedBy, action.requestedBySerial);
       const payload = action.payload;
       let result: RequestView | CertificateView;
       if (action.kind === 'certificate.revoke') {
@@ -487,7 +489,7 @@ export class AdminService {
   }
 
   /** Either officer (or another) withdraws an open action; nothing else changes. */
-  async cancelAction(id: bigint, officer: OfficerIdentity): Promise<PendingActionView> {
+  async cancelAction(id: bigint, officer: Operator): Promise<PendingActionView> {
     return this.deps.db.transaction(async (tx) => {
       const action = await this.openActionFor(tx, id);
       await this.decide(tx, action, 'cancelled', officer);
@@ -502,20 +504,21 @@ export class AdminService {
     return action;
   }
 
-  private async decide(tx: Queryable, action: PendingActionRow, outcome: 'confirmed' | 'cancelled', officer: OfficerIdentity): Promise<void> {
-    await adminPendingActions.decide(tx, action.id, { outcome, by: officer.subject, bySerial: officer.certificateSerial, at: this.deps.clock.now() });
+  private async decide(tx: Queryable, action: PendingActionRow, outcome: 'confirmed' | 'cancelled', officer: Operator): Promise<void> {
+    const { subject, certificateSerial } = asIdentity(officer);
+    await adminPendingActions.decide(tx, action.id, { outcome, by: subject, bySerial: certificateSerial, at: this.deps.clock.now() });
     await auditLog.record(tx, {
       actor: officer,
       action: `admin.action.${outcome}`,
       subject: `${action.kind} ${action.subject}`,
-      details: { actionId: action.id.toString(), requestedBy: { subject: action.requestedBy, certificateSerial: action.requestedBySerial } },
+      details: { actionId: action.id.toString(), requestedBy: operatorOfRecord(action.requestedBy, action.requestedBySerial) },
     });
   }
 
   // --- CRL, audit, dashboard, development identities ---------------------------------------------------------------
 
   /** Issues a new CRL of every CA whose key is online now (instead of at the next refresh). */
-  async reissueCrls(officer: OfficerIdentity): Promise<Array<{ ca: string; sha256: string }>> {
+  async reissueCrls(officer: Operator): Promise<Array<{ ca: string; sha256: string }>> {
     this.deps.crls.invalidate();
     const issued: Array<{ ca: string; sha256: string }> = [];
     for (const [name, entry] of [
@@ -583,7 +586,7 @@ export class AdminService {
   }
 
   /** Development only: a test eID identity (PEM), as identity:mint writes it. */
-  async mintDevelopmentIdentity(input: { ssin: string; givenName: string; surname: string }, officer: OfficerIdentity) {
+  async mintDevelopmentIdentity(input: { ssin: string; givenName: string; surname: string }, officer: Operator) {
     const citizenCa = this.deps.ca.citizenCa;
     if (this.deps.environment === 'production' || !citizenCa)
       throw new ServiceError('DATA_NOT_FOUND', 'development identities exist only with the development hierarchy');
