@@ -87,7 +87,6 @@ export interface StandaloneCommand<O extends OptionSpecs = OptionSpecs> extends 
 
 export type AnyAdminCommand = AdminCommand | StandaloneCommand;
 
-
 /** Global options and environment that point the CLI at a running server. */
 export const API_OPTIONS_HELP = [
   'To act on a running server, point the CLI at its admin listener with an officer credential (options before the',

@@ -4,6 +4,8 @@ import { projectRoot } from '../../src/project-paths.js';
 export interface ServerProcess {
   readonly pid: number;
   readonly baseUrl: string;
+  /** https://127.0.0.1:N of the admin listener, when it runs (the start-up line names its port). */
+  readonly adminBaseUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -18,10 +20,12 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const { port } = await listeningPort(child, 'server', timeoutMs);
+  const { port, output } = await listeningPort(child, 'server', timeoutMs);
+  const adminPort = /"adminPort":(\d+)/.exec(output())?.[1];
   return {
     pid: child.pid!,
     baseUrl: `http://127.0.0.1:${port}`,
+    adminBaseUrl: adminPort ? `https://127.0.0.1:${adminPort}` : undefined,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
