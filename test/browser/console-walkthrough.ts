@@ -31,9 +31,10 @@ async function capture(page: Page, name: string): Promise<void> {
 
 /** Every form control has a visible label (or is a button), and the page has one h1 and a main landmark. */
 async function checkAccessible(page: Page): Promise<void> {
-  const unlabeled = await page.$$eval('input:not([type=hidden]), select, textarea', (controls) =>
-    controls.filter((c) => !c.id || !document.querySelector(`label[for="${c.id}"]`)).map((c) => c.outerHTML),
-  );
+  // Runs in the page: the ids of the controls and of the labels' targets, compared here.
+  const controls = await page.$$eval('input:not([type=hidden]), select, textarea', (elements) => elements.map((e) => ({ id: e.id, html: e.outerHTML })));
+  const labelled = new Set(await page.$$eval('label[for]', (labels) => labels.map((l) => l.getAttribute('for'))));
+  const unlabeled = controls.filter((c) => !c.id || !labelled.has(c.id)).map((c) => c.html);
   assert.deepEqual(unlabeled, [], `unlabeled controls on ${page.url()}`);
   assert.equal(await page.locator('h1').count(), 1);
   assert.equal(await page.locator('main#main').count(), 1);

@@ -2,7 +2,7 @@ import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { publicKeyIdentifier } from '../../src/ca/x509/index.js';
 import { formatKeyId } from '../../src/domain/key-id.js';
 import { ADMIN_ROUTES } from '../../src/frontend/admin/api-routes.js';
-import { adminRequest, developmentOfficer, type OfficerCredentialFiles } from '../support/admin-client.js';
+import { adminRequest, developmentOfficer, type Json, type OfficerCredentialFiles } from '../support/admin-client.js';
 import { CertRaClient, csrFor, rsaKey } from '../support/certra-client.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
@@ -55,7 +55,7 @@ async function issueOfficer(l: Listener, name: string, role: string): Promise<Of
   return { certificatePem: created.json.certificatePem, privateKeyPem: created.json.privateKeyPem, chainPem: created.json.chainPem };
 }
 
-async function auditRecords(l: Listener, query: string): Promise<any[]> {
+async function auditRecords(l: Listener, query: string): Promise<Json[]> {
   const response = await adminRequest(l.baseUrl, l.admin, 'GET', `/admin/v1/audit?${query}`);
   expect(response.status).toBe(200);
   return response.json;
@@ -109,7 +109,7 @@ describe('admin API', () => {
     const leaving = await issueOfficer(l, 'Leaving Officer', 'officer');
     expect((await adminRequest(l.baseUrl, leaving, 'GET', '/admin/v1/me')).status).toBe(200);
     const officers = await adminRequest(l.baseUrl, l.admin, 'GET', '/admin/v1/officers');
-    const id = officers.json.find((o: any) => o.subjectDn.startsWith('CN=Leaving Officer')).id;
+    const id = officers.json.find((o: Json) => o.subjectDn.startsWith('CN=Leaving Officer')).id;
     expect((await adminRequest(l.baseUrl, l.admin, 'DELETE', `/admin/v1/officers/${id}`)).status).toBe(200);
     const removed = await adminRequest(l.baseUrl, leaving, 'GET', '/admin/v1/me');
     expect(removed.status).toBe(403);
@@ -126,10 +126,10 @@ describe('admin API', () => {
 
   it('lets an auditor read but not decide (403, audited), and changes nothing', async () => {
     const auditor = await issueOfficer(l, 'Audrey Auditor', 'auditor');
-    const { pki, bis } = await waitingForeignerRequest(l.t);
+    const { pki } = await waitingForeignerRequest(l.t);
     const queue = await adminRequest(l.baseUrl, auditor, 'GET', '/admin/v1/requests');
     expect(queue.status).toBe(200);
-    expect(queue.json.map((r: any) => r.publicKeyIdentifier)).toContain(pki);
+    expect(queue.json.map((r: Json) => r.publicKeyIdentifier)).toContain(pki);
     const approve = await adminRequest(l.baseUrl, auditor, 'POST', `/admin/v1/requests/${pki}/approve`, { identityEvidence: 'passport' });
     expect(approve.status).toBe(403);
     expect(approve.json.detail).toBe('the auditor role cannot do this (needs officer)');
@@ -165,7 +165,7 @@ describe('admin API', () => {
     const serial = found.json[0].serialHex;
     const detail = await adminRequest(l.baseUrl, officer, 'GET', `/admin/v1/certificates/${serial}`);
     expect(detail.json.certificate.publicKeyIdentifier).toBe(pki);
-    expect(detail.json.history.map((r: any) => r.action)).toEqual(expect.arrayContaining(['certificate.sign.intent', 'certra.request.approved']));
+    expect(detail.json.history.map((r: Json) => r.action)).toEqual(expect.arrayContaining(['certificate.sign.intent', 'certra.request.approved']));
 
     const future = await adminRequest(l.baseUrl, officer, 'POST', `/admin/v1/certificates/${serial}/revoke`, {
       reason: 'keyCompromise',
@@ -212,7 +212,7 @@ describe('admin API', () => {
     expect(withdrawn.status).toBe(200);
     expect(withdrawn.json.withdrawnBy).toContain('CN=Marc Mandates');
     const list = await adminRequest(l.baseUrl, officer, 'GET', '/admin/v1/mandates?all=true');
-    expect(list.json.find((m: any) => m.id === lr.json.id).withdrawalReason).toBe('resigned');
+    expect(list.json.find((m: Json) => m.id === lr.json.id).withdrawalReason).toBe('resigned');
 
     const testCase = await adminRequest(l.baseUrl, officer, 'POST', '/admin/v1/test-cases', {
       identifierType: 'SSIN',
@@ -230,7 +230,7 @@ describe('admin API', () => {
   it('re-issues the CRLs on demand and exports the audit log as NDJSON', async () => {
     const crl = await adminRequest(l.baseUrl, l.admin, 'POST', '/admin/v1/crl');
     expect(crl.status).toBe(200);
-    expect(crl.json.crls.map((c: any) => c.ca)).toContain('issuing');
+    expect(crl.json.crls.map((c: Json) => c.ca)).toContain('issuing');
     const exported = await adminRequest(l.baseUrl, l.admin, 'GET', '/admin/v1/audit?format=ndjson&action=admin.crl.reissued');
     expect(exported.headers['content-type']).toMatch(/^application\/x-ndjson/);
     const lines = exported.text
@@ -279,7 +279,7 @@ describe('admin API with four-eyes control (ADMIN_DUAL_CONTROL)', () => {
     const twice = await adminRequest(l.baseUrl, second, 'POST', `/admin/v1/certificates/${serial}/revoke`, { reason: 'affiliationChanged', note: 'again' });
     expect(twice.status).toBe(409);
     const open = await adminRequest(l.baseUrl, second, 'GET', '/admin/v1/actions');
-    expect(open.json.map((a: any) => a.id)).toEqual([revocation.json.pending.id]);
+    expect(open.json.map((a: Json) => a.id)).toEqual([revocation.json.pending.id]);
     const done = await adminRequest(l.baseUrl, second, 'POST', `/admin/v1/actions/${revocation.json.pending.id}/confirm`);
     expect(done.status).toBe(200);
     expect(done.json.result.status).toBe('revoked');

@@ -19,11 +19,15 @@ export function developmentOfficer(dataDir: string): OfficerCredentialFiles {
   };
 }
 
+/** A JSON answer, walked freely by test assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests navigate answers of many shapes; a wrong path fails the assertion
+export type Json = any;
+
 export interface AdminResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
-  readonly json: any;
+  readonly json: Json;
 }
 
 /**
