@@ -10,9 +10,9 @@ import { toPem } from './ca/x509/index.js';
 import { buildAdminApp } from './frontend/admin/admin-app.js';
 import { AdminService } from './services/admin/admin-service.js';
 import { ensureDevAuditKey } from './ca/hierarchy/dev-audit-key.js';
-import { joinUrl, loadCaMaterial, type CaMaterial } from './ca/hierarchy/index.js';
+import { joinUrl, loadCaMaterial, type CaMaterial, type OcspServedCa } from './ca/hierarchy/index.js';
 import { openKeySigner, parseKeyReference, type ClosableKeySigner } from './ca/keys/key-reference.js';
-import type { Config } from './config/config.js';
+import { publicSettings, type Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { SignedRequestAuthenticator } from './frontend/authentication/signed-request.js';
 import { certRaRoutes, createCertRaSoapService, type CertRaFrontEndDependencies } from './frontend/certra/index.js';
@@ -26,7 +26,7 @@ import { ocspRoutes } from './frontend/ocsp-routes.js';
 import { renderSignedTrustList } from './frontend/trust-list/trust-list-document.js';
 import { trustListRoutes } from './frontend/trust-list/trust-list-routes.js';
 import { publicationRoutes } from './frontend/publication-routes.js';
-import { createReminderMetrics, createReplicaMetrics } from './metrics.js';
+import { createAdminMetrics, createReminderMetrics, createReplicaMetrics } from './metrics.js';
 import { projectPaths } from './project-paths.js';
 import { AuditChain } from './services/audit-chain.js';
 import { caKeys, checkHealth, type HealthReport } from './services/health.js';
@@ -40,7 +40,7 @@ import { OCSP_PATH, OcspResponder } from './services/ocsp-responder.js';
 import { registryRevocationChecker } from './services/registry-revocation.js';
 import { developmentKgssKeySource, loadKgssIdentity, type KgssIdentityDependencies, type KgssKeySource } from './services/kgss/kgss-identity.js';
 import { KgssService } from './services/kgss/kgss-service.js';
-import { registerOperationsMetrics } from './services/operations-metrics.js';
+import { registerOperationsMetrics, signingCertificateExpiries } from './services/operations-metrics.js';
 import { parseEtk } from './ca/etk/index.js';
 import { createKgssSoapService, compileKgssContentValidator } from './frontend/kgss/index.js';
 import { ExpiryReminders, SmtpMailer, WebhookSender, type ReminderChannels } from './services/reminders/index.js';
@@ -202,13 +202,13 @@ export async function createServices(config: Config, logger: Logger, options: Se
     );
     const certRa = createCertRaDependencies({ config, clock, db, issuer, crls });
     const kgss = options.kgss ? await createKgss(config, logger, { db, clock, ca, issuer, environment: config.environment }) : undefined;
-    registerOperationsMetrics(metricsRegistry, {
-      db: lookups,
+    const signerSources = {
       ca,
-      ocspResponderCertificate: (role) => ocsp.responderCertificate(role),
+      ocspResponderCertificate: (role: OcspServedCa) => ocsp.responderCertificate(role),
       ...(kgss ? { kgssCertificate: () => parseEtk(kgss.etk).authenticationCertificate } : {}),
-      onError: (error) => logger.warn({ err: error }, 'metrics: the operations gauges could not be read'),
-    });
+      onError: (error: unknown) => logger.warn({ err: error }, 'metrics: the operations gauges could not be read'),
+    };
+    registerOperationsMetrics(metricsRegistry, { db: lookups, ...signerSources });
     const reminderChannels = createReminderChannels(config);
     const reminders = new ExpiryReminders(
       {
@@ -250,7 +250,17 @@ export async function createServices(config: Config, logger: Logger, options: Se
       trustLists,
       auditChain,
       reminders,
-      admin: new AdminService({ db, clock, environment: config.environment, ca, issuer, crls, certRa, dualControl: config.admin.dualControl }),
+      admin: new AdminService({
+        db,
+        clock,
+        environment: config.environment,
+        ca,
+        issuer,
+        crls,
+        certRa,
+        dualControl: config.admin.dualControl,
+        signingCertificates: () => signingCertificateExpiries(signerSources),
+      }),
       kgss,
       metricsRegistry,
       checkHealth: () =>
@@ -443,6 +453,8 @@ async function createAdminApp(services: PlatformServices): Promise<FastifyInstan
     certRa: services.certRa,
     development,
     tls: { ...credential, passphrase: process.env.ADMIN_TLS_KEY_PASSPHRASE, officerTrustPem },
+    metrics: createAdminMetrics(services.metricsRegistry),
+    settings: () => publicSettings(config),
   });
 }
 

@@ -180,3 +180,22 @@ export function createReplicaMetrics(registry: Registry, measuredLagMs: () => nu
     }),
   };
 }
+
+/** The admin listener's requests (its own series: officers' traffic is not the platform's). */
+export function createAdminMetrics(registry: Registry): { requests: Counter<'method' | 'route' | 'status'>; duration: Histogram<'method' | 'route'> } {
+  return {
+    requests: new Counter({
+      name: 'ehealth_admin_http_requests_total',
+      help: 'Admin listener requests (API and console) by method, route pattern and status (403: refused officers)',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'ehealth_admin_http_request_duration_seconds',
+      help: 'Admin listener request duration',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+}

@@ -293,6 +293,55 @@ export function loadConfig(env: Env = process.env): Config {
   return Object.freeze(config);
 }
 
+/**
+ * The settings an admin may read on the admin listener: what the platform runs with, never a secret (a password,
+ * token or key is only said to be set) nor a URL that may carry one (only its host).
+ */
+export function publicSettings(config: Config): Record<string, unknown> {
+  const host = (url: string | undefined) => {
+    if (!url) return null;
+    try {
+      const parsed = new URL(url);
+      return `${parsed.protocol}//${parsed.host}`;
+    } catch {
+      return 'set';
+    }
+  };
+  return {
+    environment: config.environment,
+    port: config.port,
+    publicUrl: config.publicUrl ?? null,
+    database: config.databaseUrl ? host(config.databaseUrl) : `embedded PGlite in ${config.dataDir}`,
+    readReplica: host(config.databaseReadUrl),
+    replicaMaxStalenessMs: config.replicaMaxStalenessMs,
+    workers: config.workers,
+    caConfigFile: config.caConfigFile ?? null,
+    caPublicationUrl: config.caPublicationUrl,
+    certraAutomaticValidation: config.certraAutomaticValidation,
+    etkDepotRequireSignature: config.etkDepotRequireSignature,
+    signResponses: config.signResponses,
+    restAnonymous: config.restAnonymous,
+    oauthIssuer: config.oauth.issuer ?? null,
+    metricsToken: config.metricsToken ? 'set' : 'not set',
+    auditKey: config.auditKey ? 'set' : 'development or none',
+    auditCheckpointEveryRecords: config.auditCheckpointEveryRecords,
+    auditCheckpointEveryMinutes: config.auditCheckpointEveryMinutes,
+    reminders: {
+      smtp: host(config.reminders.smtpUrl),
+      webhook: host(config.reminders.webhookUrl),
+      nagDays: config.reminders.nagDays,
+      intervalSeconds: config.reminders.intervalSeconds,
+    },
+    admin: {
+      host: config.admin.host,
+      port: config.admin.port ?? 'off',
+      tlsCertFile: config.admin.tlsCertFile ?? 'development certificate',
+      officerCaFiles: config.admin.officerCaFiles,
+      dualControl: config.admin.dualControl,
+    },
+  };
+}
+
 function adminConfig(env: Env): AdminConfig {
   const tlsCertFile = env.ADMIN_TLS_CERT_FILE || undefined;
   const tlsKeyFile = env.ADMIN_TLS_KEY_FILE || undefined;

@@ -86,25 +86,35 @@ export function registerOperationsMetrics(registry: Registry, sources: Operation
     aggregator: 'min',
     registers,
     async collect() {
-      const { ca } = sources;
-      const fixed: Array<[string, Date | undefined]> = [
-        ['root CA', ca.root.fields.notAfter],
-        ['issuing CA', ca.issuing.fields.notAfter],
-        ['ETK-RA signer', ca.etkRa.fields.notAfter],
-        ['trusted-list signer', ca.tslSigner?.fields.notAfter],
-      ];
-      const kgss = sources.kgssCertificate?.();
-      if (kgss) fixed.push(['KGSS', parseCertificate(kgss).notAfter]);
-      for (const role of ['issuing', 'root'] as const) {
-        if (!ca.ocspResponderKeys[role]) continue;
-        try {
-          const responder = await sources.ocspResponderCertificate(role);
-          if (responder) fixed.push([`OCSP responder (${role === 'issuing' ? 'issuing CA' : 'root'})`, parseCertificate(responder).notAfter]);
-        } catch (error) {
-          sources.onError(error);
-        }
-      }
-      for (const [certificate, notAfter] of fixed) if (notAfter) this.set({ certificate }, notAfter.getTime() / 1000);
+      for (const { name, notAfter } of await signingCertificateExpiries(sources)) this.set({ certificate: name }, notAfter.getTime() / 1000);
     },
   });
+}
+
+/**
+ * When each certificate the platform signs or answers with ends: the CAs, the ETK-RA and trusted-list signers, the KGSS,
+ * and the delegated OCSP responders (issued and renewed by the service). For the gauge and the officers' dashboard.
+ */
+export async function signingCertificateExpiries(
+  sources: Pick<OperationsMetricsSources, 'ca' | 'ocspResponderCertificate' | 'kgssCertificate' | 'onError'>,
+): Promise<Array<{ name: string; notAfter: Date }>> {
+  const { ca } = sources;
+  const fixed: Array<[string, Date | undefined]> = [
+    ['root CA', ca.root.fields.notAfter],
+    ['issuing CA', ca.issuing.fields.notAfter],
+    ['ETK-RA signer', ca.etkRa.fields.notAfter],
+    ['trusted-list signer', ca.tslSigner?.fields.notAfter],
+  ];
+  const kgss = sources.kgssCertificate?.();
+  if (kgss) fixed.push(['KGSS', parseCertificate(kgss).notAfter]);
+  for (const role of ['issuing', 'root'] as const) {
+    if (!ca.ocspResponderKeys[role]) continue;
+    try {
+      const responder = await sources.ocspResponderCertificate(role);
+      if (responder) fixed.push([`OCSP responder (${role === 'issuing' ? 'issuing CA' : 'root'})`, parseCertificate(responder).notAfter]);
+    } catch (error) {
+      sources.onError(error);
+    }
+  }
+  return fixed.filter((entry): entry is [string, Date] => entry[1] !== undefined).map(([name, notAfter]) => ({ name, notAfter }));
 }

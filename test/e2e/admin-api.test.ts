@@ -80,6 +80,16 @@ describe('admin API', () => {
     }
   });
 
+  it('shows the dashboard: queue, issuance, CRLs and the expiry of every signing certificate', async () => {
+    const dashboard = await adminRequest(l.baseUrl, l.admin, 'GET', '/admin/v1/dashboard');
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.json.signers.map((s: Json) => s.name)).toEqual(
+      expect.arrayContaining(['root CA', 'issuing CA', 'ETK-RA signer', 'trusted-list signer', 'KGSS', 'OCSP responder (issuing CA)']),
+    );
+    expect(dashboard.json.issuedCertificates).toBeGreaterThan(0);
+    expect(dashboard.json.issuedPerDay.at(-1).issued).toBeGreaterThan(0);
+  });
+
   it('authenticates the development officer by certificate, with its role', async () => {
     const me = await adminRequest(l.baseUrl, l.admin, 'GET', '/admin/v1/me');
     expect(me.status).toBe(200);
@@ -225,6 +235,17 @@ describe('admin API', () => {
     const records = await auditRecords(l, 'action=certra.*');
     const mine = records.filter((r) => r.actor.startsWith('CN=Marc Mandates')).map((r) => r.action);
     expect(mine).toEqual(['certra.mandate.registered', 'certra.mandate.withdrawn', 'certra.test-case.registered', 'certra.test-case.removed']);
+  });
+
+  it('shows the settings to admins only, without secrets, and counts its requests in /metrics', async () => {
+    const settings = await adminRequest(l.baseUrl, l.admin, 'GET', '/admin/v1/settings');
+    expect(settings.status).toBe(200);
+    expect(settings.json).toMatchObject({ environment: 'acceptance', admin: { dualControl: false }, metricsToken: 'not set' });
+    const officer = await issueOfficer(l, 'Sam Settings', 'officer');
+    expect((await adminRequest(l.baseUrl, officer, 'GET', '/admin/v1/settings')).status).toBe(403);
+    const metrics = await l.t.platform.services.metricsRegistry.getSingleMetricAsString('ehealth_admin_http_requests_total');
+    expect(metrics).toMatch(/ehealth_admin_http_requests_total\{method="GET",route="\/admin\/v1\/settings",status="403"\} 1/);
+    expect(metrics).toMatch(/ehealth_admin_http_requests_total\{method="GET",route="\/admin\/v1\/settings",status="200"\} 1/);
   });
 
   it('re-issues the CRLs on demand and exports the audit log as NDJSON', async () => {

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER, requestIdFor } from '../request-id.js';
 import { deferredChildLogger } from '../../logging.js';
+import type { createAdminMetrics } from '../../metrics.js';
 import type { AdminService } from '../../services/admin/admin-service.js';
 import type { CertRaDependencies } from '../../services/certra/index.js';
 import { adminApiRoutes, answerAdminError, ADMIN_API_PREFIX } from './api-routes.js';
@@ -25,6 +26,9 @@ export interface AdminAppDependencies {
   readonly development: boolean;
   readonly tls: AdminTlsCredential;
   readonly bodyLimitBytes?: number;
+  readonly metrics?: ReturnType<typeof createAdminMetrics>;
+  /** The effective settings, without secrets (GET /admin/v1/settings, admins). */
+  readonly settings: () => Record<string, unknown>;
 }
 
 /**
@@ -62,6 +66,15 @@ export async function buildAdminApp(deps: AdminAppDependencies): Promise<Fastify
     reply.header('strict-transport-security', 'max-age=31536000');
     done();
   });
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? '(unmatched)';
+      metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+      metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      done();
+    });
+  }
   // Console forms post urlencoded bodies.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -73,7 +86,7 @@ export async function buildAdminApp(deps: AdminAppDependencies): Promise<Fastify
   const document = adminOpenApiDocument();
   app.get(`${ADMIN_API_PREFIX}/openapi.json`, async () => document);
   app.get('/', async (_request, reply) => reply.redirect(CONSOLE_PREFIX, 302));
-  const routeDeps = { admin: deps.admin, certRa: deps.certRa, development: deps.development };
+  const routeDeps = { admin: deps.admin, certRa: deps.certRa, development: deps.development, settings: deps.settings };
   await app.register(async (scope) => adminApiRoutes(scope, routeDeps));
   await app.register(async (scope) => consoleRoutes(scope, routeDeps));
   return app;

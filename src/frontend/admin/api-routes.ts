@@ -38,6 +38,8 @@ export interface AdminApiDependencies {
   readonly certRa: CertRaDependencies;
   /** Development: minting test eID identities is offered. */
   readonly development: boolean;
+  /** The effective settings, without secrets. */
+  readonly settings: () => Record<string, unknown>;
 }
 
 interface AdminRoute {
@@ -453,6 +455,13 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     role: 'admin',
     summary: 'Remove an officer (their certificate is no longer admitted)',
     handle: async (request, deps) => deps.admin.removeOfficer(idParam(params(request).id!, 'id'), officerOf(request).identity),
+  },
+  {
+    method: 'GET',
+    path: '/settings',
+    role: 'admin',
+    summary: 'The effective settings (from the environment at start-up; secrets are only said to be set)',
+    handle: async (_request, deps) => deps.settings(),
   },
   // Development
   {

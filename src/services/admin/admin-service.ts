@@ -67,6 +67,8 @@ export interface AdminServiceDependencies {
   readonly certRa: CertRaDependencies;
   /** ADMIN_DUAL_CONTROL: revocations and foreigners' approvals wait for a second officer. */
   readonly dualControl: boolean;
+  /** When each certificate the platform signs with ends (CAs, ETK-RA, OCSP and trusted-list signers, KGSS). */
+  readonly signingCertificates: () => Promise<ReadonlyArray<{ readonly name: string; readonly notAfter: Date }>>;
 }
 
 /** An officer the listener admitted: who (for the audit log) and what they may do. */
@@ -563,12 +565,6 @@ export class AdminService {
       [formatKeyId(ca.issuing.fields.subjectKeyIdentifier), 'issuing CA'],
       [formatKeyId(ca.root.fields.subjectKeyIdentifier), 'root CA'],
     ]);
-    const signers: Array<[string, Date | undefined]> = [
-      ['root CA', ca.root.fields.notAfter],
-      ['issuing CA', ca.issuing.fields.notAfter],
-      ['ETK-RA signer', ca.etkRa.fields.notAfter],
-      ['trusted-list signer', ca.tslSigner?.fields.notAfter],
-    ];
     return {
       pendingRequests: counts.pendingRequests,
       issuedCertificates: counts.issuedCertificates,
@@ -579,7 +575,7 @@ export class AdminService {
         ca: roles.get(crl.issuerKeyId) ?? crl.issuerKeyId,
         nextUpdate: new Date(crl.lastIssuedAt.getTime() + CRL_VALIDITY_MS).toISOString(),
       })),
-      signers: signers.filter((s): s is [string, Date] => s[1] !== undefined).map(([name, notAfter]) => ({ name, notAfter: notAfter.toISOString() })),
+      signers: (await this.deps.signingCertificates()).map(({ name, notAfter }) => ({ name, notAfter: notAfter.toISOString() })),
       openActions: (await adminPendingActions.listOpen(this.deps.db)).length,
       dualControl: this.deps.dualControl,
     };
