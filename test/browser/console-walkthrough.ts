@@ -140,10 +140,28 @@ try {
   assert.equal(sameOrigin.status(), 303);
   assert.match(sameOrigin.headers().location ?? '', /error=INVALID_REQUEST|error=REQUEST/);
 
-  for (const path of ['/console/mandates', '/console/test-cases', '/console/actions']) {
+  // A hospital's legal representative, registered from the form and then withdrawn.
+  await page.goto(`${adminUrl}/console/mandates`);
+  await page.getByLabel('Role').selectOption('LEGAL_REPRESENTATIVE');
+  await page.getByLabel('Organisation identifier type').fill('NIHII-HOSPITAL');
+  await page.getByLabel('Organisation identifier', { exact: true }).fill('71089815');
+  await page.getByLabel(/^Organisation name/).fill('Hôpital du Test');
+  await page.getByLabel('Holder SSIN').fill('85073003328');
+  await page.getByLabel('Evidence reference').fill('statutes, Moniteur belge 2024-01-15');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await page.waitForURL(/done=Mandate/);
+  const mandate = page.locator('tbody tr', { hasText: 'Hôpital du Test' });
+  assert.equal(await mandate.count(), 1);
+  await capture(page, 'mandate-registered');
+  await mandate.getByLabel('Reason').fill('no longer the legal representative');
+  await mandate.getByRole('button', { name: 'Withdraw' }).click();
+  await page.waitForURL(/done=Mandate.*withdrawn/);
+  assert.equal(await page.locator('tbody tr', { hasText: 'Hôpital du Test' }).count(), 0, 'a withdrawn mandate leaves the active list');
+
+  for (const path of ['/console/mandates?all=true', '/console/test-cases', '/console/actions']) {
     assert.equal((await page.goto(`${adminUrl}${path}`))?.status(), 200);
     await checkAccessible(page);
-    await capture(page, path.split('/').at(-1)!);
+    await capture(page, path.split('/').at(-1)!.replace(/\?.*/, ''));
   }
   await context.close();
   process.stdout.write(`${JSON.stringify({ serial, screenshots: shot })}\n`);

@@ -77,6 +77,15 @@ describe('officer console in Chromium', () => {
     expect(request.json.request.decisionNote).toBe('identity: passport P1234567 seen at the Brussels office; approved in the console');
     const refused = await adminRequest(server.adminBaseUrl!, officer, 'GET', '/admin/v1/audit?action=admin.access.refused');
     expect(refused.json.some((r: { actor: string }) => r.actor === 'anonymous TLS client')).toBe(true);
+
+    // A restart keeps what the officer did in the browser.
+    await server.stop();
+    server = await startServerProcess({ DATA_DIR: dataDir });
+    const after = await adminRequest(server.adminBaseUrl!, officer, 'GET', `/admin/v1/certificates/${serial}`);
+    expect(after.json.certificate.status).toBe('revoked');
+    const mandates = await adminRequest(server.adminBaseUrl!, officer, 'GET', '/admin/v1/mandates?all=true');
+    expect(mandates.json).toMatchObject([{ organisationName: 'Hôpital du Test', withdrawalReason: 'no longer the legal representative' }]);
+    expect(mandates.json[0].withdrawnBy).toMatch(/^CN=Development officer/);
   }, 240_000);
 });
 

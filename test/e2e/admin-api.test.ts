@@ -1,5 +1,12 @@
+import { execFile } from 'node:child_process';
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { publicKeyIdentifier } from '../../src/ca/x509/index.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { publicKeyIdentifier, toPem } from '../../src/ca/x509/index.js';
 import { formatKeyId } from '../../src/domain/key-id.js';
 import { ADMIN_ROUTES } from '../../src/frontend/admin/api-routes.js';
 import { adminRequest, developmentOfficer, type Json, type OfficerCredentialFiles } from '../support/admin-client.js';
@@ -32,6 +39,35 @@ async function startListener(env: Record<string, string> = {}): Promise<Listener
   const address = adminApp.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { t, baseUrl: `https://127.0.0.1:${port}`, admin: developmentOfficer(t.dataDir), close: () => t.close() };
+}
+
+/** An OCSP request for the certificate, made by `openssl ocsp` (an independent client). */
+async function openSslOcspRequest(certificatePem: string, issuerDer: Buffer): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'admin-ocsp-'));
+  try {
+    writeFileSync(join(dir, 'leaf.pem'), certificatePem);
+    writeFileSync(join(dir, 'issuer.pem'), toPem(issuerDer, 'CERTIFICATE'));
+    await promisify(execFile)('openssl', [
+      'ocsp',
+      '-issuer',
+      join(dir, 'issuer.pem'),
+      '-cert',
+      join(dir, 'leaf.pem'),
+      '-no_nonce',
+      '-reqout',
+      join(dir, 'req.der'),
+    ]);
+    return readFileSync(join(dir, 'req.der'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ocspStatus(der: Buffer): 'good' | 'revoked' | 'unknown' {
+  const response = AsnConvert.parse(der, OCSPResponse);
+  expect(response.responseStatus).toBe(0);
+  const single = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!.certStatus;
+  return single.revoked ? 'revoked' : single.unknown === null ? 'unknown' : 'good';
 }
 
 const pkiOf = (key: KeyObject) => formatKeyId(publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })));
@@ -177,6 +213,14 @@ describe('admin API', () => {
     expect(detail.json.certificate.publicKeyIdentifier).toBe(pki);
     expect(detail.json.history.map((r: Json) => r.action)).toEqual(expect.arrayContaining(['certificate.sign.intent', 'certra.request.approved']));
 
+    // OCSP has answered (and cached) "good" before the revocation.
+    const ocspRequest = await openSslOcspRequest(detail.json.certificatePem, l.t.platform.services.ca.issuing.cert);
+    const ocsp = async () =>
+      ocspStatus(
+        (await l.t.app.inject({ method: 'POST', url: '/ocsp', payload: ocspRequest, headers: { 'content-type': 'application/ocsp-request' } })).rawPayload,
+      );
+    expect(await ocsp()).toBe('good');
+
     const future = await adminRequest(l.baseUrl, officer, 'POST', `/admin/v1/certificates/${serial}/revoke`, {
       reason: 'keyCompromise',
       note: 'form 2026-17',
@@ -194,6 +238,7 @@ describe('admin API', () => {
     expect(again.status).toBe(409);
     expect(again.json.code).toBe('NOT_REVOCABLE');
 
+    expect(await ocsp()).toBe('revoked');
     const crl = await l.t.app.inject({ method: 'GET', url: '/crl/issuing-ca.crl' });
     const { X509Crl } = await import('@peculiar/x509');
     const entries = new X509Crl(crl.rawPayload).entries.map((e) => e.serialNumber.toLowerCase().replace(/^0+/, ''));
@@ -205,6 +250,9 @@ describe('admin API', () => {
     expect(revocation.details.evidence).toBe('revocation form 2026-17');
     expect(revocation.details.before.status).toBe('valid');
     expect(revocation.details.after.status).toBe('revoked');
+    // The request's audit trail names the officer's decision and the CA's signature.
+    const trail = (await adminRequest(l.baseUrl, officer, 'GET', `/admin/v1/requests/${pki}`)).json.history.map((r: Json) => r.action);
+    expect(trail).toEqual(expect.arrayContaining(['certra.request.submitted', 'certra.request.approved']));
   });
 
   it('edits mandates and test cases, each change audited with the officer', async () => {

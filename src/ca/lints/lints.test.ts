@@ -22,6 +22,7 @@ import {
   type TestCa,
 } from '../issuance/testing.js';
 import {
+  adminTlsServer,
   eidCitizenSignature,
   ehealthIssuingCa,
   ehealthNaturalPerson,
@@ -57,6 +58,7 @@ import {
   rawExtension,
   signatureAlgorithmFor,
   splitSpki,
+  subjectAltNameExtension,
   subjectKeyIdentifierExtension,
   toAlgorithmIdentifier,
   type DnSequence,
@@ -436,6 +438,12 @@ const CASES: readonly FiringCase[] = [
     profile: ehealthNaturalPerson,
     build: (f) => encode({ ...f, extensions: [...f.extensions!, ocspNoCheckExtension()] }),
   },
+  {
+    lint: 'e_subject_alt_name_matches_profile',
+    why: 'a subjectAltName on a profile that names no TLS server',
+    profile: ehealthNaturalPerson,
+    build: (f) => encode({ ...f, extensions: [...f.extensions!, subjectAltNameExtension({ dns: ['example.test'], ip: [] })] }),
+  },
 ];
 
 const subjectFor = (c: FiringCase): DnSequence => c.subject ?? PERSON_SUBJECT;
@@ -510,6 +518,26 @@ describe('lints', () => {
       const result = lintNamed(c.lint).check(cert, context);
       expect(result.status).toBe('fail');
       expect(result.status === 'fail' && result.detail.length).toBeGreaterThan(0);
+    });
+  });
+
+  it('a TLS server certificate (admin-tls-server) passes with its names, and fires without them or with a bad host name', async () => {
+    const subject: DnSequence = [
+      { type: 'C', value: 'BE' },
+      { type: 'O', value: 'eHealth certificate platform' },
+      { type: 'CN', value: 'localhost' },
+    ];
+    const base = baseFields(adminTlsServer, subject);
+    const withNames = (dns: string[]) => encode({ ...base, extensions: [...base.extensions!, subjectAltNameExtension({ dns, ip: ['127.0.0.1'] })] });
+    const context = contextFor(adminTlsServer);
+    expect(runLints(await withNames(['localhost']), context).filter((o) => o.status === 'fail')).toEqual([]);
+    expect(lintNamed('e_subject_alt_name_matches_profile').check(await encode(base), context)).toEqual({
+      status: 'fail',
+      detail: 'subjectAltName is missing (the profile names TLS servers)',
+    });
+    expect(lintNamed('e_subject_alt_name_matches_profile').check(await withNames(['Admin_Host']), context)).toEqual({
+      status: 'fail',
+      detail: 'dNSName Admin_Host is not a lower-case host name',
     });
   });
 
