@@ -86,7 +86,7 @@ describe('officer console in Chromium', () => {
     const mandates = await adminRequest(server.adminBaseUrl!, officer, 'GET', '/admin/v1/mandates?all=true');
     expect(mandates.json).toMatchObject([{ organisationName: 'Hôpital du Test', withdrawalReason: 'no longer the legal representative' }]);
     expect(mandates.json[0].withdrawnBy).toMatch(/^CN=Development officer/);
-  }, 240_000);
+  }, 300_000);
 });
 
 function runWalkthrough(env: Record<string, string>): Promise<string> {

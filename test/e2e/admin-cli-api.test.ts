@@ -140,7 +140,8 @@ describe('admin CLI through the admin API of a running server', () => {
     const verified = await runAdminCli(dataDir, ['audit:verify'], 'officer.local');
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/OK: the audit chain is intact/);
-  });
+    // Some twenty CLI processes and two server starts: minutes on a loaded two-core machine.
+  }, 300_000);
 
   it('refuses bad global options with usage (exit 2)', async () => {
     const noUrl = await runAdminCli(dataDir, ['--cert', '/nonexistent', 'certra:requests:list'], 'x');
@@ -157,5 +158,5 @@ describe('admin CLI through the admin API of a running server', () => {
     );
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^error: UNREACHABLE: https:\/\/127\.0\.0\.1:1/);
-  });
+  }, 120_000);
 });
