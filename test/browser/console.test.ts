@@ -84,7 +84,7 @@ describe('officer console in Chromium', () => {
     const after = await adminRequest(server.adminBaseUrl!, officer, 'GET', `/admin/v1/certificates/${serial}`);
     expect(after.json.certificate.status).toBe('revoked');
     const mandates = await adminRequest(server.adminBaseUrl!, officer, 'GET', '/admin/v1/mandates?all=true');
-    expect(mandates.json).toMatchObject([{ organisationName: 'Hôpital du Test', withdrawalReason: 'no longer the legal representative' }]);
+    expect(mandates.json).toMatchObject([{ organisationName: 'HOPITAL DU TEST', withdrawalReason: 'no longer the legal representative' }]);
     expect(mandates.json[0].withdrawnBy).toMatch(/^CN=Development officer/);
   }, 300_000);
 });
