@@ -94,39 +94,73 @@ export class AdminApiClient {
     return json as T;
   }
 
-  private send(method: string, path: string, body: unknown): Promise<{ status: number; json: unknown; requestId: string | undefined }> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const request = httpsRequest(
-        new URL(path, this.target.url),
-        {
-          method,
-          ca: this.target.caPem,
-          cert: this.target.certificatePem,
-          key: this.target.privateKeyPem,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-          timeout: 60_000,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              json = text;
-            }
-            const id = response.headers['x-request-id'];
-            resolve({ status: response.statusCode ?? 0, json, requestId: typeof id === 'string' ? id : undefined });
-          });
-        },
+  private async send(method: string, path: string, body: unknown): Promise<{ status: number; json: unknown; requestId: string | undefined }> {
+    let answer: HttpsJsonAnswer;
+    try {
+      answer = await httpsJsonRequest(
+        this.target.url,
+        { ca: this.target.caPem, cert: this.target.certificatePem, key: this.target.privateKeyPem },
+        method,
+        path,
+        body,
       );
-      request.on('timeout', () => request.destroy(new Error('the admin API did not answer within 60 s')));
-      request.on('error', (error) => reject(new AdminApiError(0, 'UNREACHABLE', `${this.target.url}: ${error.message}`, undefined)));
-      if (payload !== undefined) request.write(payload);
-      request.end();
-    });
+    } catch (error) {
+      throw new AdminApiError(0, 'UNREACHABLE', `${this.target.url}: ${(error as Error).message}`, undefined);
+    }
+    const id = answer.headers['x-request-id'];
+    return { status: answer.status, json: answer.json, requestId: typeof id === 'string' ? id : undefined };
   }
+}
+
+export interface HttpsJsonAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  /** The body parsed as JSON; the text itself when it is not JSON; undefined when empty. */
+  readonly json: unknown;
+}
+
+/**
+ * One HTTPS request with a JSON body and answer: the server verified against `tls.ca`, the client certificate sent when
+ * given. A fresh connection each time (no agent): a TLS session, and its client certificate, is never reused.
+ */
+export function httpsJsonRequest(
+  baseUrl: string,
+  tls: { readonly ca: string; readonly cert?: string | undefined; readonly key?: string | undefined },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<HttpsJsonAnswer> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      new URL(path, baseUrl),
+      {
+        method,
+        ca: tls.ca,
+        ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        agent: false,
+        timeout: 60_000,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            json = text;
+          }
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text, json });
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('no answer within 60 s')));
+    request.on('error', reject);
+    if (payload !== undefined) request.write(payload);
+    request.end();
+  });
 }

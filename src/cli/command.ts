@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AdminContext } from './admin-context.js';
 import { UsageError } from './usage-error.js';
+import { isServiceError } from '../domain/errors.js';
 
 export { UsageError };
 import type { AdminApiClient } from './admin-api-client.js';
@@ -266,6 +267,16 @@ export function generalHelp(commands: readonly AnyAdminCommand[]): string {
     EXIT_CODES_HELP,
     '',
   ].join('\n');
+}
+
+/** Runs a service call for a command: a service refusal reads better with its code (`CODE: detail`, exit 1). */
+export async function withServiceErrors<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (isServiceError(error)) throw new Error(`${error.code}: ${error.detail}`, { cause: error });
+    throw error;
+  }
 }
 
 /** Parses and runs one command on an open context: what the CLI does after opening it (tests call it in-process). */

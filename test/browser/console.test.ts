@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
-import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publicKeyIdentifier } from '../../src/ca/x509/index.js';
-import { formatKeyId } from '../../src/domain/key-id.js';
 import { projectRoot } from '../../src/project-paths.js';
+import { runTypeScript } from '../support/admin-cli.js';
 import { adminRequest, developmentOfficer } from '../support/admin-client.js';
-import { csrFor, envelope, rsaKey, submitCsrForForeignerRequest } from '../support/certra-client.js';
+import { submitForeignerOverHttp } from '../support/certra-client.js';
 import { startServerProcess, type ServerProcess } from '../support/etk-server-process.js';
 
 /**
@@ -36,20 +33,7 @@ describe('officer console in Chromium', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     const dataDir = join(root, 'data');
     server = await startServerProcess({ DATA_DIR: dataDir });
-    const key = rsaKey();
-    const pki = formatKeyId(publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })));
-    const dn = `CN=SSIN\\=${BIS},OU=eHealth-platform Belgium,OU=MULLER JOSE,OU=SSIN\\=${BIS},O=Federal Government,C=BE`;
-    const soap = await fetch(`${server.baseUrl}/CertRa/v2`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
-      body: envelope(
-        submitCsrForForeignerRequest(new Date(), {
-          person: { ids: [{ type: 'SSIN', value: BIS }], firstNames: ['José'], name: 'Müller' },
-          csr: csrFor(dn, key),
-        }),
-      ),
-    });
-    expect(soap.status).toBe(200);
+    const pki = await submitForeignerOverHttp(server.baseUrl, BIS);
 
     rmSync(SCREENSHOTS, { recursive: true, force: true });
     const officerDir = join(dataDir, 'admin', 'officer');
@@ -89,22 +73,8 @@ describe('officer console in Chromium', () => {
   }, 300_000);
 });
 
-function runWalkthrough(env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'browser', 'console-walkthrough.ts')], {
-    cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`the browser walkthrough failed (exit ${code}):\n${stdout}\n${stderr}`))));
-  });
+async function runWalkthrough(env: Record<string, string>): Promise<string> {
+  const result = await runTypeScript(join('test', 'browser', 'console-walkthrough.ts'), [], env);
+  if (result.code !== 0) throw new Error(`the browser walkthrough failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
 }

@@ -1,11 +1,8 @@
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPublicKey } from 'node:crypto';
-import { publicKeyIdentifier } from '../../src/ca/x509/index.js';
-import { formatKeyId } from '../../src/domain/key-id.js';
 import { runAdminCli, type CliResult } from '../support/admin-cli.js';
-import { csrFor, envelope, rsaKey, submitCsrForForeignerRequest } from '../support/certra-client.js';
+import { submitForeignerOverHttp } from '../support/certra-client.js';
 import { startServerProcess, type ServerProcess } from '../support/etk-server-process.js';
 
 /**
@@ -15,7 +12,6 @@ import { startServerProcess, type ServerProcess } from '../support/etk-server-pr
  */
 
 const BIS = '85473003515';
-const DN = `CN=SSIN\\=${BIS},OU=eHealth-platform Belgium,OU=MULLER JOSE,OU=SSIN\\=${BIS},O=Federal Government,C=BE`;
 
 describe('admin CLI through the admin API of a running server', () => {
   let root: string;
@@ -52,19 +48,7 @@ describe('admin CLI through the admin API of a running server', () => {
     expect(direct.stderr).toMatch(/the service is running on this data directory/);
 
     // A foreigner's request arrives over SOAP.
-    const key = rsaKey();
-    const pki = formatKeyId(publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })));
-    const soap = await fetch(`${server.baseUrl}/CertRa/v2`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
-      body: envelope(
-        submitCsrForForeignerRequest(new Date(), {
-          person: { ids: [{ type: 'SSIN', value: BIS }], firstNames: ['José'], name: 'Müller' },
-          csr: csrFor(DN, key),
-        }),
-      ),
-    });
-    expect(soap.status).toBe(200);
+    const pki = await submitForeignerOverHttp(server.baseUrl, BIS);
 
     const queue = JSON.parse(expectOk(await viaApi(['certra:requests:list', '--json']))) as Array<{ publicKeyIdentifier: string; status: string }>;
     expect(queue.map((r) => r.publicKeyIdentifier)).toEqual([pki]);
@@ -133,6 +117,7 @@ describe('admin CLI through the admin API of a running server', () => {
     }>;
     expect(records.map((r) => r.action)).toEqual(expect.arrayContaining(['admin.certificate.revoked', 'admin.officer.added', 'admin.access.refused']));
     expect(records.find((r) => r.action === 'admin.certificate.revoked')!.actorSerial).toMatch(/^[0-9a-f]+$/);
+    expect(expectOk(await viaApi(['audit:verify']))).toMatch(/OK: the audit chain is intact/);
 
     // Stopped: the direct mode verifies the chain offline, officers' records included.
     await server.stop();

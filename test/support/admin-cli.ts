@@ -12,9 +12,14 @@ export interface CliResult {
  * added to its environment.
  */
 export function runAdminCli(dataDir: string, args: readonly string[], operator: string, env: Record<string, string> = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
+  return runTypeScript('src/cli/admin.ts', args, { DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_OPERATOR: operator, ...env });
+}
+
+/** A TypeScript entry of the project in its own node process (tsx), with only PATH, HOME and `env` in its environment. */
+export function runTypeScript(script: string, args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_OPERATOR: operator, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { httpsJsonRequest } from '../../src/cli/admin-api-client.js';
 
 /** An officer's TLS client credential (PEM) and the chain that makes the admin listener trusted. */
 export interface OfficerCredentialFiles {
@@ -34,43 +34,19 @@ export interface AdminResponse {
  * A request to the admin listener over real TLS: the listener's certificate is verified against `chainPem`, and the
  * client certificate is presented when given (none: an anonymous TLS client).
  */
-export function adminRequest(
+export async function adminRequest(
   baseUrl: string,
   credential: { chainPem: string; certificatePem?: string; privateKeyPem?: string },
   method: string,
   path: string,
   body?: unknown,
 ): Promise<AdminResponse> {
-  const url = new URL(path, baseUrl);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = httpsRequest(
-      url,
-      {
-        method,
-        ca: credential.chainPem,
-        ...(credential.certificatePem ? { cert: credential.certificatePem, key: credential.privateKeyPem } : {}),
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-        // A fresh connection per request: the TLS session (and its client certificate) is never reused across officers.
-        agent: false,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, text, json });
-        });
-      },
-    );
-    request.on('error', reject);
-    if (payload !== undefined) request.write(payload);
-    request.end();
-  });
+  const answer = await httpsJsonRequest(
+    baseUrl,
+    { ca: credential.chainPem, cert: credential.certificatePem, key: credential.privateKeyPem },
+    method,
+    path,
+    body,
+  );
+  return { ...answer, json: answer.json as Json };
 }

@@ -1,6 +1,7 @@
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mintCitizenIdentity, type CitizenIdentity } from '../../src/ca/hierarchy/index.js';
-import { buildCsr } from '../../src/ca/x509/index.js';
+import { buildCsr, publicKeyIdentifier } from '../../src/ca/x509/index.js';
+import { formatKeyId } from '../../src/domain/key-id.js';
 import type { DnAttributeType } from '../../src/x509/name.js';
 import type { AdminContext } from '../../src/cli/admin-context.js';
 import type { ContactData } from '../../src/domain/certra.js';
@@ -459,4 +460,23 @@ export async function runAdmin(t: TestPlatform, name: string, options: Record<st
   const args = Object.entries(options).map(([key, value]) => (value === true ? `--${key}` : `--${key}=${value}`));
   await runAdminCommand(command, context, args, (line) => lines.push(line));
   return lines;
+}
+
+/**
+ * A foreigner's certificate request (submitCSRForForeigner, José Müller with the BIS number) POSTed over HTTP to a
+ * running server; it waits for an officer. Returns its public key identifier.
+ */
+export async function submitForeignerOverHttp(baseUrl: string, bis: string): Promise<string> {
+  const key = rsaKey();
+  const dn = `CN=SSIN\\=${bis},OU=eHealth-platform Belgium,OU=MULLER JOSE,OU=SSIN\\=${bis},O=Federal Government,C=BE`;
+  const response = await fetch(`${baseUrl}/CertRa/v2`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+    body: envelope(
+      submitCsrForForeignerRequest(new Date(), { person: { ids: [{ type: 'SSIN', value: bis }], firstNames: ['José'], name: 'Müller' }, csr: csrFor(dn, key) }),
+    ),
+  });
+  const text = await response.text();
+  if (response.status !== 200 || !text.includes(STATUS_SUCCESS_V2)) throw new Error(`submitCSRForForeigner failed: ${response.status} ${text}`);
+  return formatKeyId(publicKeyIdentifier(createPublicKey(key).export({ type: 'spki', format: 'der' })));
 }

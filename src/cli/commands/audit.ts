@@ -1,7 +1,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AuditChain, type AuditVerification } from '../../services/audit-chain.js';
-import { auditView, type AuditView } from '../../services/admin/views.js';
+import { auditVerificationView, auditView, type AuditView } from '../../services/admin/views.js';
 import { defineCommand, defineListCommand, UsageError, type AdminCommand, type JsonValue } from '../command.js';
 
 /**
@@ -26,17 +26,21 @@ function publicKeyFromFile(path: string): Buffer {
   }
 }
 
-function verificationJson(v: AuditVerification): { [key: string]: JsonValue } {
-  return {
-    ok: v.ok,
-    records: v.records,
-    lastSeq: v.lastSeq.toString(),
-    unsealed: v.unsealed.toString(),
-    checkpoints: v.checkpoints,
-    lastCheckpointSeq: v.lastCheckpointSeq?.toString() ?? null,
-    uncoveredRecords: v.uncovered.toString(),
-    firstBreak: v.firstBreak ? { seq: v.firstBreak.seq.toString(), kind: v.firstBreak.kind, detail: v.firstBreak.detail } : null,
-  };
+type VerificationView = ReturnType<typeof auditVerificationView>;
+
+/** The verdict as text or JSON; a broken chain is exit 1. */
+function printVerification(result: VerificationView, json: boolean, out: (line: string) => void): void {
+  if (json) out(JSON.stringify(result, null, 2));
+  else {
+    out(
+      `${result.records} record(s) chained (last ${result.lastSeq}), ${result.checkpoints} signed checkpoint(s)` +
+        `${result.lastCheckpointSeq !== null ? ` (last at ${result.lastCheckpointSeq})` : ''}, ${result.uncoveredRecords} record(s) after the last checkpoint, ${result.unsealed} not yet chained`,
+    );
+    if (result.firstBreak) out(`BROKEN at record ${result.firstBreak.seq}: ${result.firstBreak.kind}: ${result.firstBreak.detail}`);
+    else out('OK: the audit chain is intact');
+  }
+  const broken = result.firstBreak;
+  if (broken) throw new Error(`audit chain broken at record ${broken.seq} (${broken.kind})`);
 }
 
 export const verifyAuditCommand = defineCommand({
@@ -60,17 +64,11 @@ export const verifyAuditCommand = defineCommand({
   },
   async run(context, options, out) {
     const publicKey = options['public-key'] !== undefined ? publicKeyFromFile(options['public-key']) : context.services.auditChain.publicKeySpki;
-    const result = await AuditChain.verify(context.db, publicKey);
-    if (options.json) out(JSON.stringify(verificationJson(result), null, 2));
-    else {
-      out(
-        `${result.records} record(s) chained (last ${result.lastSeq}), ${result.checkpoints} signed checkpoint(s)` +
-          `${result.lastCheckpointSeq !== undefined ? ` (last at ${result.lastCheckpointSeq})` : ''}, ${result.uncovered} record(s) after the last checkpoint, ${result.unsealed} not yet chained`,
-      );
-      if (result.firstBreak) out(`BROKEN at record ${result.firstBreak.seq}: ${result.firstBreak.kind}: ${result.firstBreak.detail}`);
-      else out('OK: the audit chain is intact');
-    }
-    if (result.firstBreak) throw new Error(`audit chain broken at record ${result.firstBreak.seq} (${result.firstBreak.kind})`);
+    printVerification(auditVerificationView(await AuditChain.verify(context.db, publicKey)), options.json, out);
+  },
+  async remote(client, options, out) {
+    if (options['public-key'] !== undefined) throw new UsageError('--public-key verifies offline: run audit:verify without --url');
+    printVerification(await client.get<VerificationView>('/audit/verification'), options.json, out);
   },
 });
 

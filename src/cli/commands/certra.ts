@@ -1,4 +1,3 @@
-import { isServiceError } from '../../domain/errors.js';
 import {
   approveRequest,
   listMandates,
@@ -14,23 +13,13 @@ import {
   withdrawMandate,
 } from '../../services/certra/index.js';
 import { mandateView, requestView, testCaseView, type MandateView, type RequestView, type TestCaseView } from '../../services/admin/views.js';
-import { defineCommand, defineListCommand, UsageError, type AdminCommand } from '../command.js';
+import { defineCommand, defineListCommand, UsageError, withServiceErrors, type AdminCommand } from '../command.js';
 
 /**
  * CertRA administration: organisation mandates (legal representatives and the certificate managers they designate),
  * acceptance test cases, and the manual validation queue. The operator (ADMIN_OPERATOR, else the OS user) is recorded
  * with every change: in the audit log, and as the deciding officer on the request.
  */
-
-/** Service refusals read better with their code; anything else is reported as is. */
-async function run<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    if (isServiceError(error)) throw new Error(`${error.code}: ${error.detail}`, { cause: error });
-    throw error;
-  }
-}
 
 function idValue(name: string, value: string): bigint {
   if (!/^[0-9]{1,18}$/.test(value)) throw new UsageError(`--${name} must be a number`);
@@ -83,7 +72,7 @@ export const addLegalRepresentativeCommand = defineCommand({
     evidence: { type: 'string', required: true, placeholder: 'REF', description: 'reference of the evidence (statutes, Official Gazette publication, …)' },
   },
   async run(context, options, out) {
-    const mandate = await run(() =>
+    const mandate = await withServiceErrors(() =>
       registerLegalRepresentative(
         context,
         {
@@ -130,7 +119,7 @@ export const addCertificateManagerCommand = defineCommand({
     },
   },
   async run(context, options, out) {
-    const mandate = await run(() =>
+    const mandate = await withServiceErrors(() =>
       registerCertificateManager(
         context,
         {
@@ -202,7 +191,7 @@ export const withdrawMandateCommand = defineCommand({
   },
   async run(context, options, out) {
     const id = idValue('id', options.id);
-    const mandate = await run(() => withdrawMandate(context, id, options.reason, context.operator));
+    const mandate = await withServiceErrors(() => withdrawMandate(context, id, options.reason, context.operator));
     out(`withdrawn ${describeMandate(mandateView(mandate))}`);
   },
   async remote(client, options, out) {
@@ -222,7 +211,7 @@ export const setMandateEmailCommand = defineCommand({
   async run(context, options, out) {
     const id = idValue('id', options.id);
     if ((options.email === undefined) === !options.clear) throw new UsageError('give either --email or --clear');
-    const mandate = await run(() => setMandateContactEmail(context, id, options.email ?? null, context.operator));
+    const mandate = await withServiceErrors(() => setMandateContactEmail(context, id, options.email ?? null, context.operator));
     out(`updated ${describeMandate(mandateView(mandate))}`);
   },
   async remote(client, options, out) {
@@ -250,7 +239,7 @@ export const addTestCaseCommand = defineCommand({
     description: { type: 'string', placeholder: 'TEXT', default: '', description: 'free text shown in lists' },
   },
   async run(context, options, out) {
-    const testCase = await run(() =>
+    const testCase = await withServiceErrors(() =>
       registerTestCase(
         context,
         { identifier: { type: options.type, value: options.id }, responsibleSsin: options['responsible-ssin'], description: options.description },
@@ -291,7 +280,7 @@ export const removeTestCaseCommand = defineCommand({
   },
   async run(context, options, out) {
     const id = idValue('id', options.id);
-    await run(() => removeTestCase(context, id, context.operator));
+    await withServiceErrors(() => removeTestCase(context, id, context.operator));
     out(`removed test case #${id}`);
   },
   async remote(client, options, out) {
@@ -337,7 +326,7 @@ export const approveRequestCommand = defineCommand({
     'identity-evidence': { type: 'string', placeholder: 'TEXT', description: 'how the identity was checked (required for foreigners)' },
   },
   async run(context, options, out) {
-    const request = await run(() =>
+    const request = await withServiceErrors(() =>
       approveRequest(context.services.certRa, {
         publicKeyIdentifier: options.pki,
         officer: context.operator,
@@ -365,7 +354,7 @@ export const refuseRequestCommand = defineCommand({
     reason: { type: 'string', required: true, placeholder: 'TEXT', description: 'why the request is refused' },
   },
   async run(context, options, out) {
-    const request = await run(() =>
+    const request = await withServiceErrors(() =>
       refuseRequest(context.services.certRa, { publicKeyIdentifier: options.pki, officer: context.operator, reason: options.reason }),
     );
     out(`refused: ${describeRequest(requestView(request))}`);

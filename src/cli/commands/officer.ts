@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OFFICER_ROLES, type OfficerRole } from '../../domain/operator.js';
-import { isServiceError } from '../../domain/errors.js';
 import {
   OFFICER_REVOCATION_REASONS,
   type AdminService,
@@ -10,7 +9,7 @@ import {
   type OfficerRevocationReason,
 } from '../../services/admin/admin-service.js';
 import type { CertificateView, OfficerView, PendingActionView } from '../../services/admin/views.js';
-import { defineCommand, defineListCommand, UsageError, type AdminCommand } from '../command.js';
+import { defineCommand, defineListCommand, UsageError, withServiceErrors, type AdminCommand } from '../command.js';
 import { changeMessage } from './certra.js';
 
 /**
@@ -18,15 +17,6 @@ import { changeMessage } from './certra.js';
  * changes, and (admins) manage officers. Each works on a running server through its admin API (--url) or, on a
  * stopped instance, on the database directly.
  */
-
-async function run<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    if (isServiceError(error)) throw new Error(`${error.code}: ${error.detail}`, { cause: error });
-    throw error;
-  }
-}
 
 function describeCertificate(c: CertificateView): string {
   const revoked = c.revokedAt ? ` revoked ${c.revokedAt} (${c.revocationReason ?? 'unspecified'})` : '';
@@ -77,7 +67,7 @@ export const searchCertificatesCommand = defineListCommand({
   counted: 'certificate(s)',
   async list(context, options) {
     const filter = searchFilter(options);
-    return run(() => context.services.admin.searchCertificates(filter));
+    return withServiceErrors(() => context.services.admin.searchCertificates(filter));
   },
   remote: (client, options) => {
     const filter = searchFilter(options);
@@ -139,7 +129,7 @@ export const showCertificateCommand = defineCommand({
     json: { type: 'boolean', description: 'print one JSON object (with the chain)' },
   },
   async run(context, options, out) {
-    printDetail(await run(() => context.services.admin.certificateDetail(serialValue(options.serial))), options.json, out);
+    printDetail(await withServiceErrors(() => context.services.admin.certificateDetail(serialValue(options.serial))), options.json, out);
   },
   async remote(client, options, out) {
     printDetail(await client.get<CertificateDetail>(`/certificates/${serialValue(options.serial)}`), options.json, out);
@@ -158,7 +148,7 @@ export const revokeCertificateCommand = defineCommand({
   },
   async run(context, options, out) {
     const input = revocationInput(options);
-    const outcome = await run(() => context.services.admin.revoke(input, context.operator));
+    const outcome = await withServiceErrors(() => context.services.admin.revoke(input, context.operator));
     out('pending' in outcome ? changeMessage(outcome, () => '') : `revoked: ${describeCertificate(outcome.done)}`);
   },
   async remote(client, options, out) {
@@ -213,7 +203,7 @@ export const confirmActionCommand = defineCommand({
   summary: 'confirm a change another officer asked for: it is made now',
   options: { id: { type: 'string', required: true, placeholder: 'N', description: 'action number (actions:list)' } },
   async run(context, options, out) {
-    const { action } = await run(() => context.services.admin.confirmAction(idValue(options.id), context.operator));
+    const { action } = await withServiceErrors(() => context.services.admin.confirmAction(idValue(options.id), context.operator));
     out(`confirmed and made: ${describeAction(action)}`);
   },
   async remote(client, options, out) {
@@ -227,7 +217,7 @@ export const cancelActionCommand = defineCommand({
   summary: 'withdraw a change waiting for confirmation',
   options: { id: { type: 'string', required: true, placeholder: 'N', description: 'action number (actions:list)' } },
   async run(context, options, out) {
-    out(`cancelled: ${describeAction(await run(() => context.services.admin.cancelAction(idValue(options.id), context.operator)))}`);
+    out(`cancelled: ${describeAction(await withServiceErrors(() => context.services.admin.cancelAction(idValue(options.id), context.operator)))}`);
   },
   async remote(client, options, out) {
     out(`cancelled: ${describeAction(await client.post<PendingActionView>(`/actions/${idValue(options.id)}/cancel`))}`);
@@ -261,7 +251,7 @@ export const addOfficerCommand = defineCommand({
   },
   async run(context, options, out) {
     const role = roleValue(options.role);
-    const credential = await run(() => context.services.admin.issueOfficerCredential({ name: options.name, role }, context.operator));
+    const credential = await withServiceErrors(() => context.services.admin.issueOfficerCredential({ name: options.name, role }, context.operator));
     out(writeCredential(credential, options.out));
   },
   async remote(client, options, out) {
@@ -288,7 +278,7 @@ export const removeOfficerCommand = defineCommand({
   summary: 'remove an officer: their certificate is no longer admitted',
   options: { id: { type: 'string', required: true, placeholder: 'N', description: 'officer number (officers:list)' } },
   async run(context, options, out) {
-    out(`removed ${describeOfficer(await run(() => context.services.admin.removeOfficer(idValue(options.id), context.operator)))}`);
+    out(`removed ${describeOfficer(await withServiceErrors(() => context.services.admin.removeOfficer(idValue(options.id), context.operator)))}`);
   },
   async remote(client, options, out) {
     out(`removed ${describeOfficer(await client.delete<OfficerView>(`/officers/${idValue(options.id)}`))}`);

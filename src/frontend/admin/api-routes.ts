@@ -17,7 +17,7 @@ import {
   type CertificateSearchStatus,
   type OfficerRevocationReason,
 } from '../../services/admin/admin-service.js';
-import { mandateView, testCaseView } from '../../services/admin/views.js';
+import { auditVerificationView, mandateView, testCaseView } from '../../services/admin/views.js';
 import { OFFICER_ROLES, type OfficerRole } from '../../domain/operator.js';
 import { sendProblem } from '../problem.js';
 import { officerOf } from './officer-authentication.js';
@@ -406,17 +406,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     path: '/audit/verification',
     role: 'auditor',
     summary: 'Verify the hash chain and the signed checkpoints now; reports the first broken link',
-    handle: async (_request, deps) => {
-      const v = await deps.admin.verifyAudit(undefined);
-      return {
-        ok: v.ok,
-        records: v.records,
-        lastSeq: v.lastSeq.toString(),
-        unsealed: v.unsealed.toString(),
-        checkpoints: v.checkpoints,
-        firstBreak: v.firstBreak ? { seq: v.firstBreak.seq.toString(), kind: v.firstBreak.kind, detail: v.firstBreak.detail } : null,
-      };
-    },
+    handle: async (_request, deps) => auditVerificationView(await deps.admin.verifyAudit(undefined)),
   },
   // Officers
   {

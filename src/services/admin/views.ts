@@ -1,4 +1,5 @@
 import type { AuditListRow } from '../../storage/audit-log.js';
+import type { AuditVerification } from '../audit-chain.js';
 import type { CertificateSearchRow } from '../../storage/certificate-search.js';
 import type { MandateRow, TestCaseRow } from '../../storage/certra-registrations.js';
 import type { CertRaRequestRow } from '../../storage/certra-requests.js';
@@ -164,3 +165,17 @@ export function pendingActionView(a: PendingActionRow) {
   } satisfies JsonObject;
 }
 export type PendingActionView = ReturnType<typeof pendingActionView>;
+
+/** The result of audit:verify (and of GET /admin/v1/audit/verification). */
+export function auditVerificationView(v: AuditVerification) {
+  return {
+    ok: v.ok,
+    records: v.records,
+    lastSeq: v.lastSeq.toString(),
+    unsealed: v.unsealed.toString(),
+    checkpoints: v.checkpoints,
+    lastCheckpointSeq: v.lastCheckpointSeq?.toString() ?? null,
+    uncoveredRecords: v.uncovered.toString(),
+    firstBreak: v.firstBreak ? { seq: v.firstBreak.seq.toString(), kind: v.firstBreak.kind, detail: v.firstBreak.detail } : null,
+  } satisfies JsonObject;
+}
