@@ -1,8 +1,8 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AuditChain, type AuditVerification } from '../../services/audit-chain.js';
+import { AuditChain } from '../../services/audit-chain.js';
 import { auditVerificationView, auditView, type AuditView } from '../../services/admin/views.js';
-import { defineCommand, defineListCommand, UsageError, type AdminCommand, type JsonValue } from '../command.js';
+import { defineCommand, defineListCommand, UsageError, type AdminCommand } from '../command.js';
 
 /**
  * The tamper-evident audit log: every record is hash-chained to the one before; checkpoints of the chain's head are
