@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -469,17 +469,28 @@ async function developmentListenerCredential(services: PlatformServices): Promis
   };
   if (existsSync(certificateFile) && existsSync(keyFile)) {
     const certificatePem = readFileSync(certificateFile, 'utf8');
+    const privateKeyPem = readFileSync(keyFile, 'utf8');
     const certificate = new X509Certificate(certificatePem);
     const stillGood = new Date(certificate.validTo).getTime() - services.clock.now().getTime() > 7 * 86_400_000;
     const sameNames = [...names.dns.map((n) => `DNS:${n}`), ...names.ip.map((n) => `IP Address:${n}`)].join(', ') === certificate.subjectAltName;
-    if (stillGood && sameNames) return { certificatePem: certificatePem + services.admin.chainPem(), privateKeyPem: readFileSync(keyFile, 'utf8') };
+    // Workers starting together may each have written a pair: use the files only when key and certificate match.
+    if (stillGood && sameNames && certificate.checkPrivateKey(createPrivateKey(privateKeyPem))) {
+      return { certificatePem: certificatePem + services.admin.chainPem(), privateKeyPem };
+    }
   }
   const issued = await services.admin.issueListenerCertificate(names);
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  writeFileSync(keyFile, issued.privateKeyPem, { mode: 0o600 });
-  writeFileSync(certificateFile, issued.certificatePem);
-  writeFileSync(join(directory, 'ca-chain.pem'), issued.chainPem);
+  writeFileAtomically(keyFile, issued.privateKeyPem, 0o600);
+  writeFileAtomically(certificateFile, issued.certificatePem);
+  writeFileAtomically(join(directory, 'ca-chain.pem'), issued.chainPem);
   return { certificatePem: issued.certificatePem + issued.chainPem, privateKeyPem: issued.privateKeyPem };
+}
+
+/** A reader sees the old file or the new one, never half of one (rename within the directory). */
+function writeFileAtomically(file: string, content: string, mode = 0o644): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content, { mode });
+  renameSync(temporary, file);
 }
 
 /** Development: the first admin credential, in DATA_DIR/admin/officer, when no officer exists yet. */
