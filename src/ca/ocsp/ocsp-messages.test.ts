@@ -64,6 +64,32 @@ describe('OCSP request parsing', () => {
     expect(() => parseOcspRequest(der)).toThrow(OcspMalformedRequestError);
     expect(() => parseOcspRequest(der)).toThrow(message);
   });
+
+  it('refuses as malformed hash parameters that parse but do not re-encode (a zero-length UTCTime: found by the fuzzer)', () => {
+    const der = request([certId()], [nonce(16)]);
+    const nullAt = der.indexOf(Buffer.from([0x05, 0x00]));
+    der[nullAt] = 0x17;
+    expect(() => parseOcspRequest(der)).toThrow(OcspMalformedRequestError);
+  });
+
+  it('a byte of a request changed into any universal tag, a structure tag or a neighbour value parses, or is refused as malformed: never another error', () => {
+    const valid = request([certId()], [nonce(16)]);
+    const unexpected: string[] = [];
+    // Every universal tag number (primitive), SEQUENCE, SET, context tags, extremes: what re-types an element.
+    const replacements = [...Array.from({ length: 32 }, (_, i) => i), 0x30, 0x31, 0x80, 0x81, 0x82, 0xa0, 0xa1, 0xa2, 0xa3, 0x7f, 0xff];
+    for (let index = 0; index < valid.length; index++) {
+      for (const byte of new Set([...replacements, (valid[index]! + 1) & 0xff, (valid[index]! + 255) & 0xff])) {
+        const mutated = Buffer.from(valid);
+        mutated[index] = byte;
+        try {
+          parseOcspRequest(mutated);
+        } catch (error) {
+          if (!(error instanceof OcspMalformedRequestError)) unexpected.push(`byte ${index} = ${byte}: ${(error as Error).message}`);
+        }
+      }
+    }
+    expect(unexpected).toEqual([]);
+  });
 });
 
 describe('OCSP response building', () => {

@@ -73,13 +73,15 @@ function serialHexOf(serial: ArrayBuffer): string {
 export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
   if (der.length === 0) throw new OcspMalformedRequestError('empty request');
   let request: OCSPRequest;
+  let consumed: Buffer;
   try {
     request = AsnConvert.parse(der, OCSPRequest);
+    // The parser stops after the outer SEQUENCE: trailing bytes mean a truncated or glued message. Re-encoding can
+    // itself fail on what parsing let through (a zero-length UTCTime as hash parameters): malformed as well.
+    consumed = Buffer.from(AsnConvert.serialize(request));
   } catch (cause) {
     throw new OcspMalformedRequestError('not a DER OCSPRequest', { cause });
   }
-  // The parser stops after the outer SEQUENCE: trailing bytes mean a truncated or glued message.
-  const consumed = Buffer.from(AsnConvert.serialize(request));
   if (consumed.length !== der.length) throw new OcspMalformedRequestError('bytes after the OCSPRequest, or not DER');
   const list = request.tbsRequest.requestList;
   if (list.length === 0) throw new OcspMalformedRequestError('the request names no certificate');
