@@ -44,7 +44,7 @@ RUN groupadd --system ehealth && useradd --system --gid ehealth --home-dir /app 
     && mkdir -p "$DATA_DIR" && chown ehealth:ehealth "$DATA_DIR"
 USER ehealth
 VOLUME ["/var/lib/ehealth-platform"]
-EXPOSE 8080
+EXPOSE 8080 8443
 # DATABASE_URL=postgres://user:password@host:5432/db selects an external PostgreSQL; unset = embedded PGlite in DATA_DIR.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -66,7 +66,7 @@ test('the platform reaches PostgreSQL and the SMTP catcher by their service name
   expect(smtp.port).toBe('1025');
 });
 
-test("the platform keeps its DATA_DIR on a named volume and publishes the image's port", () => {
+test("the platform keeps its DATA_DIR on a named volume and publishes the image's ports (services, admin listener)", () => {
   const dockerfile = read('Dockerfile');
   const dataDir = /DATA_DIR=(\S+)/.exec(dockerfile)?.[1];
   expect(dataDir).toBeDefined();
@@ -74,8 +74,9 @@ test("the platform keeps its DATA_DIR on a named volume and publishes the image'
   const mount = platform?.volumes?.find((volume) => volume.endsWith(`:${dataDir}`));
   expect(mount).toBeDefined();
   expect(Object.keys(compose.volumes)).toContain(mount!.split(':')[0]);
-  const port = /^EXPOSE (\d+)$/m.exec(dockerfile)?.[1];
-  expect(platform?.ports?.some((mapping) => mapping.endsWith(`:${port}`))).toBe(true);
+  const ports = /^EXPOSE ([\d ]+)$/m.exec(dockerfile)?.[1]?.split(' ') ?? [];
+  expect(ports).toEqual(['8080', '8443']);
+  for (const port of ports) expect(platform?.ports?.some((mapping) => mapping.endsWith(`:${port}`))).toBe(true);
 });
 
 test('the README documents compose.yaml as the way to try the whole thing', () => {
