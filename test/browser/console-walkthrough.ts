@@ -106,6 +106,14 @@ try {
   await page.getByLabel(/^Note/).fill('revocation form 2026-42');
   await page.getByRole('button', { name: 'Revoke' }).click();
   assert.equal(page.url().endsWith(`/console/certificates/${serial}`), true, 'the browser must not submit without the confirmation');
+  // Without the browser's check (a hand-made post), the server refuses too, and nothing is revoked.
+  const unconfirmed = await context.request.post(`${adminUrl}/console/certificates/${serial}/revoke`, {
+    headers: { origin: new URL(adminUrl).origin, 'sec-fetch-site': 'same-origin' },
+    form: { reason: 'keyCompromise', note: 'no confirmation' },
+    maxRedirects: 0,
+  });
+  assert.equal(unconfirmed.status(), 303);
+  assert.match(unconfirmed.headers().location ?? '', /\?error=Tick\+the\+confirmation/);
   await page.getByLabel(/I confirm the revocation/).check();
   await page.getByRole('button', { name: 'Revoke' }).click();
   await page.waitForURL(/done=Revoked/);

@@ -32,7 +32,7 @@ describe('officer console in Chromium', () => {
   it('an officer approves a waiting request, finds the certificate, revokes it and sees the audit entry', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     const dataDir = join(root, 'data');
-    server = await startServerProcess({ DATA_DIR: dataDir });
+    server = await startServerProcess({ DATA_DIR: dataDir }, 120_000);
     const pki = await submitForeignerOverHttp(server.baseUrl, BIS);
 
     rmSync(SCREENSHOTS, { recursive: true, force: true });
@@ -64,7 +64,7 @@ describe('officer console in Chromium', () => {
 
     // A restart keeps what the officer did in the browser.
     await server.stop();
-    server = await startServerProcess({ DATA_DIR: dataDir });
+    server = await startServerProcess({ DATA_DIR: dataDir }, 120_000);
     const after = await adminRequest(server.adminBaseUrl!, officer, 'GET', `/admin/v1/certificates/${serial}`);
     expect(after.json.certificate.status).toBe('revoked');
     const mandates = await adminRequest(server.adminBaseUrl!, officer, 'GET', '/admin/v1/mandates?all=true');

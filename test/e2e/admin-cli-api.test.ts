@@ -39,7 +39,7 @@ describe('admin CLI through the admin API of a running server', () => {
   };
 
   it('approves, revokes and edits mandates through the API while the server holds the database; all survives a restart', async () => {
-    server = await startServerProcess({ DATA_DIR: dataDir });
+    server = await startServerProcess({ DATA_DIR: dataDir }, 120_000);
     expect(server.adminBaseUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
 
     // The embedded database is the server's: the direct mode says so.
@@ -101,7 +101,7 @@ describe('admin CLI through the admin API of a running server', () => {
     // Restart: the same officer is admitted (no second credential minted), everything is there.
     const officerCertificate = readFileSync(join(dataDir, 'admin', 'officer', 'officer.cert.pem'), 'utf8');
     await server.stop();
-    server = await startServerProcess({ DATA_DIR: dataDir });
+    server = await startServerProcess({ DATA_DIR: dataDir }, 120_000);
     expect(readFileSync(join(dataDir, 'admin', 'officer', 'officer.cert.pem'), 'utf8')).toBe(officerCertificate);
     const afterRestart = JSON.parse(expectOk(await viaApi(['certificates:search', '--serial', serial, '--json']))) as Array<{
       status: string;

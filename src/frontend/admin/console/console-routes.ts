@@ -92,7 +92,7 @@ function certificateRows(certificates: readonly CertificateView[]): SafeHtml {
 
 /** After a form post: back to a page with a message (303: the browser GETs it). */
 function back(reply: FastifyReply, path: string, message: { done?: string; error?: string }) {
-  const query = new URLSearchParams(message as Record<string, string>).toString();
+  const query = new URLSearchParams(Object.entries(message).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
   return reply.redirect(`${CONSOLE_PREFIX}${path}${query ? `?${query}` : ''}`, 303);
 }
 
@@ -111,14 +111,14 @@ export async function consoleRoutes(app: FastifyInstance, deps: AdminApiDependen
   const post = (
     path: string,
     role: 'officer' | 'admin',
-    handler: (request: FastifyRequest, officer: AuthenticatedOfficer) => Promise<{ to: string; done: string }>,
+    handler: (request: FastifyRequest, officer: AuthenticatedOfficer) => Promise<{ to: string; done?: string; error?: string }>,
     failTo: (request: FastifyRequest) => string,
   ) =>
     app.post(`${CONSOLE_PREFIX}${path}`, { config: { role } }, async (request, reply) => {
       if (!sameOrigin(request)) return reply.code(403).type('text/plain').send('form posts are accepted from the console only');
       try {
-        const { to, done } = await handler(request, officerOf(request));
-        return back(reply, to, { done });
+        const { to, ...message } = await handler(request, officerOf(request));
+        return back(reply, to, message);
       } catch (error) {
         if (isServiceError(error) && error.code !== 'INTERNAL_ERROR') return back(reply, failTo(request), { error: `${error.code}: ${error.detail}` });
         throw error;
@@ -281,11 +281,10 @@ ${
     'officer',
     async (request, officer) => {
       const f = form(request);
-      if (f.confirm !== 'yes')
-        return { to: `/certificates/${param(request, 'serial')}?error=${encodeURIComponent('tick the confirmation to revoke')}`, done: '' };
+      if (f.confirm !== 'yes') return { to: `/certificates/${param(request, 'serial')}`, error: 'Tick the confirmation to revoke: nothing was revoked' };
       const revokedAt = f.revokedAt ? new Date(`${f.revokedAt}Z`) : undefined;
       if (revokedAt && Number.isNaN(revokedAt.getTime()))
-        return { to: `/certificates/${param(request, 'serial')}`, done: 'The date was not understood: nothing was revoked' };
+        return { to: `/certificates/${param(request, 'serial')}`, error: 'The date was not understood: nothing was revoked' };
       const outcome = await admin.revoke(
         { serialHex: param(request, 'serial'), reason: (f.reason ?? '') as OfficerRevocationReason, note: f.note ?? '', revokedAt },
         officer.identity,
