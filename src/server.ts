@@ -4,7 +4,7 @@ import { loadConfig } from './config/config.js';
 import { createPlatform } from './composition.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logging.js';
-import { runPrimary } from './workers.js';
+import { reportWorkerListening, runPrimary } from './workers.js';
 
 /**
  * The logger of the start-up line. That line is info, yet it is written even when LOG_LEVEL is warn or error, as the
@@ -21,8 +21,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
   if (config.workers > 1 && cluster.isPrimary) {
-    const port = await runPrimary(config, logger, config.workers);
-    announce(logger, config, port);
+    const { port, adminPort } = await runPrimary(config, logger, config.workers);
+    announce(logger, config, port, adminPort);
     return;
   }
   const platform = await createPlatform(config, logger);
@@ -57,11 +57,13 @@ async function main(): Promise<void> {
     adminPort = typeof adminAddress === 'object' && adminAddress ? adminAddress.port : config.admin.port;
   }
   // With workers, the primary announces once every worker listens.
-  if (cluster.isWorker) logger.debug({ port, adminPort, pid: process.pid }, 'worker listening');
-  else announce(logger, config, port, adminPort);
+  if (cluster.isWorker) {
+    logger.debug({ port, adminPort, pid: process.pid }, 'worker listening');
+    reportWorkerListening({ port, adminPort });
+  } else announce(logger, config, port, adminPort);
 }
 
-function announce(logger: Logger, config: ReturnType<typeof loadConfig>, port: number, adminPort = config.admin.port): void {
+function announce(logger: Logger, config: ReturnType<typeof loadConfig>, port: number, adminPort: number | undefined): void {
   const base = config.publicUrl ?? `http://localhost:${port}`;
   const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
   const workers = config.workers > 1 ? `, ${config.workers} workers` : '';

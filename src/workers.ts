@@ -13,6 +13,22 @@ import type { Config } from './config/config.js';
 
 const METRICS_REQUEST = 'ehealth:metrics-request';
 const METRICS_RESPONSE = 'ehealth:metrics-response';
+const WORKER_LISTENING = 'ehealth:worker-listening';
+
+/** What a worker tells the primary once all its listeners are up (the service's and the admin listener's ports). */
+export interface ListeningPorts {
+  readonly port: number;
+  readonly adminPort: number | undefined;
+}
+
+interface WorkerListening extends ListeningPorts {
+  readonly type: typeof WORKER_LISTENING;
+}
+
+/** In a worker: tells the primary its listeners are up (cluster's own 'listening' fires once per server). */
+export function reportWorkerListening(ports: ListeningPorts): void {
+  process.send?.({ type: WORKER_LISTENING, ...ports } satisfies WorkerListening);
+}
 /** A worker that dies within this long of its start is replaced only after a pause: no tight crash loop. */
 const EARLY_DEATH_MS = 5_000;
 const RESTART_PAUSE_MS = 1_000;
@@ -29,16 +45,28 @@ interface MetricsResponse {
   readonly error?: string;
 }
 
-/** Runs the supervising primary; resolves once every worker listens, with the shared port. */
-export async function runPrimary(config: Config, logger: Logger, workerCount: number): Promise<number> {
+/** Runs the supervising primary; resolves once every worker has its listeners up, with the shared ports. */
+export async function runPrimary(config: Config, logger: Logger, workerCount: number): Promise<ListeningPorts> {
   const aggregator = new AggregatorRegistry();
   const startedAt = new Map<number, number>();
   let stopping = false;
+  // Resolved once every first-generation worker has all its listeners up (replacements report again: ignored).
+  let onWorkerListening: (ports: ListeningPorts) => void = () => undefined;
+  const listening = new Promise<ListeningPorts>((resolve) => {
+    let count = 0;
+    onWorkerListening = (ports) => {
+      if (++count === workerCount) resolve({ port: ports.port, adminPort: ports.adminPort });
+    };
+  });
 
   const fork = (): Worker => {
     const worker = cluster.fork();
     startedAt.set(worker.id, Date.now());
-    worker.on('message', (message: MetricsRequest) => {
+    worker.on('message', (message: MetricsRequest | WorkerListening) => {
+      if (message?.type === WORKER_LISTENING) {
+        onWorkerListening(message);
+        return;
+      }
       if (message?.type !== METRICS_REQUEST) return;
       aggregator.clusterMetrics().then(
         (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text } satisfies MetricsResponse),
@@ -84,12 +112,6 @@ export async function runPrimary(config: Config, logger: Logger, workerCount: nu
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  const listening = new Promise<number>((resolve) => {
-    let count = 0;
-    cluster.on('listening', (_worker, address) => {
-      if (++count === workerCount) resolve(address.port);
-    });
-  });
   for (let index = 0; index < workerCount; index++) fork();
   return listening;
 }

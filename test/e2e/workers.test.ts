@@ -107,6 +107,10 @@ describe('WORKERS: several server processes on one port', () => {
         const workers = await until('the workers', () => (childrenOf(primary.pid!).length === expected ? childrenOf(primary.pid!) : undefined));
         expect(workers).toHaveLength(expected);
         if (database) expect(output()).toContain('2 workers');
+        // The announced ports are the service's and the admin listener's, once every worker has both up.
+        const adminPort = Number(/"adminPort":(\d+)/.exec(output())?.[1]);
+        expect(adminPort).toBeGreaterThan(0);
+        expect(adminPort).not.toBe(port);
 
         // Twenty SOAP calls spread over the workers; any worker's /metrics counts all twenty.
         const fault = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><Nothing/></s:Body></s:Envelope>';
