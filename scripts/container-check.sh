@@ -266,11 +266,12 @@ PGOPTIONS="-c client_min_messages=warning" psql -w -d postgres -qc "DROP DATABAS
 psql -w -d postgres -qc "CREATE DATABASE $database" >/dev/null || die "cannot create database $database"
 database_created=1
 database_url="postgres://${PGUSER}${PGPASSWORD:+:$PGPASSWORD}@${PGHOST}:${PGPORT}/${database}"
-# Host networking: the container reaches the machine's PostgreSQL on its loopback, and listens on a port of its own.
+# Host networking: the container reaches the machine's PostgreSQL on its loopback, and listens on ports of its own
+# (the service's, and for the admin listener any free one: two replicas share the host's ports).
 run_pg() {
   local name=$1 volume=$2 port=$3
   pm run -d --name "$name" --label "$label" --network host -v "$volume:$DATA_DIR_IN_IMAGE" \
-    -e "DATABASE_URL=$database_url" -e "PORT=$port" -e HOST=127.0.0.1 -e CA_PUBLICATION_URL=http://pki.example "$IMAGE" >/dev/null ||
+    -e "DATABASE_URL=$database_url" -e "PORT=$port" -e HOST=127.0.0.1 -e ADMIN_PORT=0 -e CA_PUBLICATION_URL=http://pki.example "$IMAGE" >/dev/null ||
     die "podman run $name failed"
 }
 pg_volume="$run_id-pg-a"
