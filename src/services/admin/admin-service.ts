@@ -1,5 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { CRL_REASON_CODES } from '../../ca/crl/index.js';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { CaMaterial } from '../../ca/hierarchy/index.js';
 import { mintCitizenIdentity } from '../../ca/hierarchy/index.js';
 import { adminOfficer, adminTlsServer } from '../../ca/profiles/index.js';
@@ -12,7 +11,8 @@ import { operatorName, type OfficerIdentity, type Operator } from '../../domain/
 import { isValidSsin } from '../../identifiers/index.js';
 import { adminOfficers, adminPendingActions, type OfficerRole, type PendingActionRow } from '../../storage/admin-officers.js';
 import { AuditChain } from '../audit-chain.js';
-import { auditLog, certificateRegistry } from '../../storage/certificate-registry.js';
+import { auditLog, certificateRegistry, normaliseSerialHex } from '../../storage/certificate-registry.js';
+import { certificatesFrom, parseCertificate, type ParsedCertificate } from '../../x509/certificate.js';
 import { certificateSearch, type CertificateSearchFilter } from '../../storage/certificate-search.js';
 
 export type { CertificateSearchStatus } from '../../storage/certificate-search.js';
@@ -123,20 +123,9 @@ function operatorOfRecord(subject: string, certificateSerial: string): Operator 
 
 const sha256Hex = (der: Buffer) => createHash('sha256').update(der).digest('hex');
 
-/** The officer as the audit log names them: the certificate's subject (RFC 2253, CN first) and serial. */
-export function officerIdentityOf(certificateDer: Buffer): OfficerIdentity {
-  const certificate = new X509Certificate(certificateDer);
-  return { subject: rfc2253(certificate.subject), certificateSerial: certificate.serialNumber.toLowerCase().replace(/^0+(?=.)/, '') };
-}
-
-/** Node prints names one attribute per line, C first; the audit log writes them CN first, comma-separated. */
-function rfc2253(nodeName: string): string {
-  return nodeName
-    .split('\n')
-    .filter((line) => line !== '')
-    .reverse()
-    .map((line) => line.replace(/,/g, '\\,'))
-    .join(',');
+/** The officer as the audit log names them: the certificate's subject (RFC 2253, CN first) and serial as the registry spells it. */
+export function officerIdentityOf(certificate: ParsedCertificate): OfficerIdentity {
+  return { subject: certificate.subjectDn, certificateSerial: normaliseSerialHex(certificate.serialNumberHex) };
 }
 
 export class AdminService {
@@ -153,10 +142,16 @@ export class AdminService {
    * certificate is still valid and, when we issued it, not revoked.
    */
   async authenticate(certificateDer: Buffer): Promise<OfficerAuthentication> {
-    const identity = officerIdentityOf(certificateDer);
+    let certificate: ParsedCertificate;
+    try {
+      certificate = parseCertificate(certificateDer);
+    } catch {
+      // TLS took it, our strict reader does not: no officer certificate of ours or of a configured officer CA.
+      return { refused: 'the client certificate cannot be read', identity: { subject: 'unreadable client certificate', certificateSerial: '' } };
+    }
+    const identity = officerIdentityOf(certificate);
     const now = this.deps.clock.now();
-    const certificate = new X509Certificate(certificateDer);
-    if (new Date(certificate.validTo).getTime() <= now.getTime() || new Date(certificate.validFrom).getTime() > now.getTime()) {
+    if (certificate.notAfter.getTime() <= now.getTime() || certificate.notBefore.getTime() > now.getTime()) {
       return { refused: 'the officer certificate is not valid now', identity };
     }
     const fingerprint = sha256Hex(certificateDer);
@@ -224,7 +219,8 @@ export class AdminService {
   async registerOfficerCertificate(certificatePem: string, role: OfficerRole, by: Operator): Promise<OfficerView> {
     let der: Buffer;
     try {
-      der = new X509Certificate(certificatePem).raw;
+      der = certificatesFrom(certificatePem)[0]!;
+      parseCertificate(der);
     } catch {
       throw new ServiceError('INVALID_REQUEST', 'the certificate is not a PEM X.509 certificate');
     }
@@ -232,14 +228,14 @@ export class AdminService {
   }
 
   private async registerIn(tx: Queryable, der: Buffer, role: OfficerRole, by: Operator): Promise<OfficerView> {
-    const certificate = new X509Certificate(der);
-    const identity = officerIdentityOf(der);
+    const certificate = parseCertificate(der);
+    const identity = officerIdentityOf(certificate);
     const row = await adminOfficers.insert(tx, {
       certificateSha256: sha256Hex(der),
       subjectDn: identity.subject,
       serialHex: identity.certificateSerial,
-      issuerDn: rfc2253(certificate.issuer),
-      notAfter: new Date(certificate.validTo),
+      issuerDn: certificate.issuerDn,
+      notAfter: certificate.notAfter,
       role,
       addedAt: this.deps.clock.now(),
       addedBy: operatorName(by),
@@ -602,5 +598,3 @@ export class AdminService {
     };
   }
 }
-
-export { CRL_REASON_CODES };
