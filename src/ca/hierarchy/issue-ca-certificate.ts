@@ -7,7 +7,7 @@ import type { ParsedCertificate } from '../../x509/certificate.js';
 
 /**
  * Issues the certificates the hierarchy itself needs (root, issuing CA, ETK-RA signer, citizen CA, test eID
- * identities) through the issuance engine: template → lint with a throwaway key → sign once.
+ * identities) through the issuance engine: template → lint (placeholder signature) → sign once.
  */
 export interface HierarchyIssueRequest {
   readonly profile: CertificateProfile;

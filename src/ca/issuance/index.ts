@@ -1,4 +1,4 @@
-/** Boulder-style issuance: prepare (check, build, lint with a throwaway key) → caller records the serial → issue (sign once). */
+/** Boulder-style issuance: prepare (check, build, lint the exact TBS under a placeholder signature) → caller records the serial → issue (sign once). */
 export { CaError, isCaError, type CaErrorCode, type LintFailure } from './errors.js';
 export {
   issue,

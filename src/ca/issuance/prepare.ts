@@ -1,7 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { dnEqualsUnordered, formatDn as formatDnString, parseDn } from '../../identifiers/dn.js';
 import type { KeySigner } from '../keys/key-signer.js';
-import { decodeLintCertificate } from '../lints/lint-certificate.js';
+import { decodeLintCertificate, lintCertificateFor } from '../lints/lint-certificate.js';
 import { DEFAULT_LINTS, runLints, type LintOutcome } from '../lints/registry.js';
 import type { Lint, LintContext, LintIssuer } from '../lints/types.js';
 import { keyPolicyViolation } from '../profiles/key-policy.js';
@@ -12,7 +12,7 @@ import { addMonths } from '../../domain/clock.js';
 import { truncateToSeconds } from '../profiles/validity.js';
 import { signerHashOf, type SignatureAlgorithm } from '../x509/algorithms.js';
 import { splitCertificate } from '../../x509/certificate.js';
-import { assembleCertificate, publicKeyObject, signTbsCertificate, verifySignature } from '../x509/certificate.js';
+import { assembleCertificate, publicKeyObject, verifySignature } from '../x509/certificate.js';
 import { checkCsrSignature, parseCsr, type ParsedCsr } from '../x509/csr.js';
 import {
   EXTENDED_KEY_USAGE_OIDS,
@@ -32,7 +32,6 @@ import { describePublicKey, publicKeyIdentifier } from '../x509/public-key.js';
 import { encodeExtensionDer, encodeTbsCertificateFromParts } from '../x509/tbs-certificate.js';
 import { CaError } from './errors.js';
 import { resolveIssuer, type IssuerInput, type ResolvedIssuer, type SelfSignedIssuerInput } from './issuer.js';
-import { lintSignerFor } from './lint-signer.js';
 import { randomSerial } from './serial.js';
 
 export interface CommonPrepareInput {
@@ -81,7 +80,7 @@ export interface PreparedCertificate {
    * with the serial before signing, so that every use of the CA key leaves a trace of what it signed.
    */
   readonly tbsSha256Hex: string;
-  /** The certificate the lints judged, signed by a throwaway key: for audit only, never to be published. */
+  /** The certificate the lints judged, with a placeholder signature that verifies under no key: for audit only. */
   readonly lintCertificateDer: Buffer;
   readonly lintOutcomes: readonly LintOutcome[];
 }
@@ -282,8 +281,8 @@ async function prepareChecked(
     ],
   });
 
-  // Lint before sign: the same TBS bytes, signed by a throwaway key of the issuer's algorithm.
-  const lintCertificateDer = await signTbsCertificate(tbsDer, lintSignerFor(issuer.signer.keyAlgorithm), issuer.algorithm);
+  // Lint before sign: the same TBS bytes, under a placeholder signature.
+  const lintCertificateDer = lintCertificateFor(tbsDer, issuer.algorithm);
   const lintIssuer: LintIssuer = issuer.facts
     ? { ...issuer.facts, keyAlgorithm: issuer.signer.keyAlgorithm }
     : { subjectDer, subjectKeyIdentifier: ski, notBefore, notAfter, keyAlgorithm: issuer.signer.keyAlgorithm };

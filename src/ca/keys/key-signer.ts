@@ -2,7 +2,7 @@ import { createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 
 /**
  * The one thing the CA needs from a private key: raw signatures over bytes it prepared itself.
- * Implementations: an in-memory KeyObject (encrypted PKCS#8 files, throwaway lint keys) and a PKCS#11 token.
+ * Implementations: an in-memory KeyObject (encrypted PKCS#8 files, generated keys) and a PKCS#11 token.
  * A KeySigner never exposes key material; its toString() must not either.
  */
 export type KeyAlgorithm = 'RSA' | 'EC-P256' | 'EC-P384';

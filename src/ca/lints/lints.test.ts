@@ -11,7 +11,6 @@ import {
   type Extension,
 } from '@peculiar/asn1-x509';
 import { issuerCertificateFacts, type IssuerCertificateFacts } from '../issuance/issuer.js';
-import { lintSignerFor } from '../issuance/lint-signer.js';
 import {
   createTestHierarchy,
   SAMPLE_PERSON_SUBJECT,
@@ -35,7 +34,6 @@ import { addMonths } from '../../domain/clock.js';
 import { OID } from '../../x509/oids.js';
 import {
   EXTENDED_KEY_USAGE_OIDS,
-  assembleCertificate,
   authorityInfoAccessExtension,
   authorityKeyIdentifierExtension,
   basicConstraintsExtension,
@@ -65,7 +63,7 @@ import {
   type SignatureAlgorithm,
   type TbsCertificateFields,
 } from '../x509/index.js';
-import { decodeLintCertificate } from './lint-certificate.js';
+import { decodeLintCertificate, lintCertificateFor } from './lint-certificate.js';
 import { DEFAULT_LINTS, runLints } from './registry.js';
 import type { Lint, LintContext } from './types.js';
 
@@ -125,10 +123,9 @@ function baseFields(profile: CertificateProfile, subject: DnSequence, spkiDer: B
   };
 }
 
-/** Signs (with a throwaway key) and decodes a certificate; `outer` overrides the outer signature algorithm. */
+/** The lint certificate of a TBS, decoded; `outer` overrides the outer signature algorithm. */
 async function certificateOf(tbsDer: Buffer, outer: SignatureAlgorithm = RSA) {
-  const signature = await lintSignerFor('RSA').sign(tbsDer, 'SHA-256');
-  return decodeLintCertificate(assembleCertificate(tbsDer, outer, signature));
+  return decodeLintCertificate(lintCertificateFor(tbsDer, outer));
 }
 
 const replaceExtension = (fields: TbsCertificateFields, oid: string, replacement?: Extension): TbsCertificateFields => ({
