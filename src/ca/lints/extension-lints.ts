@@ -18,21 +18,27 @@ import { splitSpki } from '../x509/public-key.js';
 import { extensionOf, type CertificateExtension, type KeyUsageName } from '../../x509/certificate.js';
 import { NOT_APPLICABLE, PASS, expect, fail, type Lint, type LintResult } from './types.js';
 
-// Several lints read the same extension: decode each (extension, type) once per certificate.
-const decoded = new WeakMap<CertificateExtension, Map<unknown, unknown>>();
+// Several lints read the same extension, and most extensions are the same bytes in every certificate of a profile
+// (policies, key usage, distribution points, authority information): decodings are kept across certificates, by type
+// and DER, and never modified (lints only read them).
+const decodings = new Map<unknown, Map<string, unknown>>();
+const MAX_DECODINGS_PER_TYPE = 256;
 
 /** Decodes an extension value with asn1-x509 (a decoder independent of our encoder); undefined when it does not parse. */
 function decode<T>(ext: CertificateExtension, type: new () => T): T | undefined {
-  let byType = decoded.get(ext);
-  if (!byType) decoded.set(ext, (byType = new Map()));
-  if (byType.has(type)) return byType.get(type) as T | undefined;
+  let byValue = decodings.get(type);
+  if (!byValue) decodings.set(type, (byValue = new Map()));
+  const key = ext.value.toString('latin1');
+  if (byValue.has(key)) return byValue.get(key) as T | undefined;
   let value: T | undefined;
   try {
     value = AsnConvert.parse(ext.value, type);
   } catch {
     value = undefined;
   }
-  byType.set(type, value);
+  // Per-certificate values (key identifiers, names) would fill it: start over rather than grow.
+  if (byValue.size >= MAX_DECODINGS_PER_TYPE) byValue.clear();
+  byValue.set(key, value);
   return value;
 }
 
