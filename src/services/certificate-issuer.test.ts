@@ -180,7 +180,7 @@ describe(`CertificateIssuer key-use journal on ${testEngine}`, () => {
     const db: Database = {
       ...t.db,
       transaction: (fn) => t.db.transaction((tx) => fn(colliding(tx))),
-      ...(t.db.autonomousTransaction ? { autonomousTransaction: (fn) => t.db.autonomousTransaction!((tx) => fn(colliding(tx))) } : {}),
+      ...(t.db.autonomous ? { autonomous: colliding(t.db.autonomous) } : {}),
     } as Database;
     const issuer = new CertificateIssuer(ca, db);
     const issued = await db.transaction((tx) => issuer.issueFromCsr(tx, csrInput(), 'test'));

@@ -43,11 +43,11 @@ export interface CertificateIssuerOptions {
 
 const SERIAL_ATTEMPTS = 3;
 
-/** Where the key-use journal is written for one issuance. */
+/** Where the key-use journal is written for one issuance: one statement per record, each atomic on its own. */
 interface Journal {
-  /** True when what `write` commits survives the caller's transaction. */
+  /** True when what `q` writes survives the caller's transaction. */
   readonly independent: boolean;
-  write<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  readonly q: Queryable;
 }
 
 /** The journal row of an issuance, kept up to date so that it can be written back after a rollback. */
@@ -60,8 +60,9 @@ type JournalRecord = Omit<UnrecordedIntentRow, 'intentAt'> & { intentAt: Date; f
  *
  * The journal is committed in transactions of its own, never the caller's: whatever the caller does after the
  * signature (its own statements fail, it rolls back, the process dies), the use of the CA key stays on record. A
- * journalled intent whose certificate is never recorded is an orphan, listed by `listOrphanIntents`. On PostgreSQL
- * the journal uses `Database.autonomousTransaction` (connections of its own). PGlite has a single session: called
+ * journalled intent whose certificate is never recorded is an orphan, listed by `listOrphanIntents`. Each journal
+ * record (the row change and its audit line) is one statement; on PostgreSQL they run on `Database.autonomous`
+ * (connections of their own). PGlite has a single session: called
  * inside a caller's transaction there, the journal is written in that transaction and written back as soon as it
  * ends should it have rolled back (a process death in between loses it: PGlite is the development engine).
  *
@@ -124,11 +125,11 @@ export class CertificateIssuer {
 
   private journalFor(tx: Queryable): Journal {
     const db = this.journal;
-    const autonomous = db.autonomousTransaction?.bind(db);
-    if (autonomous) return { independent: true, write: (fn) => autonomous(fn) };
-    if (tx === db) return { independent: true, write: (fn) => db.transaction(fn) };
+    if (db.autonomous) return { independent: true, q: db.autonomous };
+    // Outside a transaction each statement commits by itself.
+    if (tx === db) return { independent: true, q: db };
     // PGlite inside the caller's transaction: its one session commits nothing else before that transaction ends.
-    return { independent: false, write: (fn) => fn(tx) };
+    return { independent: false, q: tx };
   }
 
   private async run(tx: Queryable, actor: string, signedBy: SigningCa, prepare: () => Promise<PreparedCertificate>): Promise<IssuedRecord> {
@@ -153,11 +154,7 @@ export class CertificateIssuer {
       };
       let id: bigint;
       try {
-        id = await journal.write(async (q) => {
-          const recorded = await certificateRegistry.recordIntent(q, intent);
-          await auditLog.record(q, intentAudit(actor, intent, recorded));
-          return recorded;
-        });
+        id = await certificateRegistry.journalIntent(journal.q, intent, intentAudit(actor, intent));
       } catch (error) {
         // 128 random bits make this practically impossible; retrying keeps the guarantee without trusting luck.
         if (error instanceof DuplicateSerialError && attempt < SERIAL_ATTEMPTS) continue;
@@ -181,10 +178,13 @@ export class CertificateIssuer {
       if (failure === undefined) record.signedAt = new Date();
       else record.failure = failure;
       try {
-        await journal.write(async (q) => {
-          await certificateRegistry.recordSigningOutcome(q, id, record.state as 'signed' | 'sign_failed', record.signedAt ?? new Date());
-          await auditLog.record(q, outcomeAudit(actor, record, failure));
-        });
+        await certificateRegistry.journalSigningOutcome(
+          journal.q,
+          id,
+          record.state as 'signed' | 'sign_failed',
+          record.signedAt ?? new Date(),
+          outcomeAudit(actor, record, failure),
+        );
       } catch (error) {
         throw failure === undefined ? error : toServiceError(failure);
       }
@@ -211,7 +211,7 @@ export class CertificateIssuer {
     const restore: Promise<void> = this.journal
       .transaction(async (q) => {
         if (!(await certificateRegistry.restoreIntent(q, record))) return;
-        await auditLog.record(q, intentAudit(actor, record, record.id, true));
+        await auditLog.record(q, intentAudit(actor, record, { registryId: record.id, restoredAfterRollback: true }));
         if (record.state !== 'intent') await auditLog.record(q, outcomeAudit(actor, record, record.failure, true));
       })
       .catch((error: unknown) => this.options.onJournalError?.(error))
@@ -220,23 +220,23 @@ export class CertificateIssuer {
   }
 }
 
+/** The audit record of an intent; journalIntent adds the registry id of a new one. */
 function intentAudit(
   actor: string,
   intent: Omit<IssuanceIntent, 'tbsSha256Hex'> & { tbsSha256Hex?: string | null },
-  id: bigint,
-  restoredAfterRollback = false,
+  restored?: { registryId: bigint; restoredAfterRollback: true },
 ) {
   return {
     actor,
     action: 'certificate.sign.intent',
     subject: intent.subjectKeyId,
     details: {
-      registryId: id.toString(),
+      ...(restored ? { registryId: restored.registryId.toString() } : {}),
       serial: normaliseSerialHex(intent.serialHex),
       tbsSha256: intent.tbsSha256Hex,
       profile: intent.profile,
       subjectDn: intent.subjectDn,
-      ...(restoredAfterRollback ? { restoredAfterRollback } : {}),
+      ...(restored ? { restoredAfterRollback: true } : {}),
     },
   };
 }

@@ -18,6 +18,8 @@ const intent = (serialHex: string, tbsSha256Hex: string | undefined = TBS) => ({
   notAfter: new Date('2027-01-01T00:00:00Z'),
   ...(tbsSha256Hex === undefined ? {} : { tbsSha256Hex }),
 });
+const INTENT_AUDIT = { actor: 'test', action: 'certificate.sign.intent' };
+const OUTCOME_AUDIT = { actor: 'test', action: 'certificate.sign.done' };
 
 describe(`certificate registry: key-use journal on ${testEngine}`, () => {
   let t: TestDatabase;
@@ -30,36 +32,52 @@ describe(`certificate registry: key-use journal on ${testEngine}`, () => {
 
   it('refuses a duplicate serial without aborting the surrounding transaction', async () => {
     const ids = await t.db.transaction(async (tx) => {
-      const first = await certificateRegistry.recordIntent(tx, intent('0a01'));
-      await expect(certificateRegistry.recordIntent(tx, intent('0A01'))).rejects.toBeInstanceOf(DuplicateSerialError);
+      const first = await certificateRegistry.journalIntent(tx, intent('0a01'), INTENT_AUDIT);
+      await expect(certificateRegistry.journalIntent(tx, intent('0A01'), INTENT_AUDIT)).rejects.toBeInstanceOf(DuplicateSerialError);
       // The transaction is still usable: the retry with another serial goes through in it.
-      return [first, await certificateRegistry.recordIntent(tx, intent('0a02'))];
+      return [first, await certificateRegistry.journalIntent(tx, intent('0a02'), INTENT_AUDIT)];
     });
     expect(ids).toHaveLength(2);
   });
 
   it('records a certificate only against its pending intent with the same TBS hash', async () => {
-    const id = await certificateRegistry.recordIntent(t.db, intent('0b01'));
+    const id = await certificateRegistry.journalIntent(t.db, intent('0b01'), INTENT_AUDIT);
     await expect(certificateRegistry.recordIssued(t.db, id, Buffer.from('3000', 'hex'), new Date(), 'ef'.repeat(32))).rejects.toBeInstanceOf(
       IntentMismatchError,
     );
     await expect(certificateRegistry.recordIssued(t.db, id, Buffer.from('3000', 'hex'), new Date())).rejects.toBeInstanceOf(IntentMismatchError);
-    await certificateRegistry.recordSigningOutcome(t.db, id, 'signed', new Date());
+    await certificateRegistry.journalSigningOutcome(t.db, id, 'signed', new Date(), OUTCOME_AUDIT);
     await certificateRegistry.recordIssued(t.db, id, Buffer.from('3000', 'hex'), new Date(), TBS.toUpperCase());
     // Once recorded, never again.
     await expect(certificateRegistry.recordIssued(t.db, id, Buffer.from('3001', 'hex'), new Date(), TBS)).rejects.toBeInstanceOf(IntentMismatchError);
     expect((await certificateRegistry.findById(t.db, id))!.certificateDer).toEqual(Buffer.from('3000', 'hex'));
     expect((await certificateRegistry.listUnrecordedIntents(t.db)).map((o) => o.id)).not.toContain(id);
 
-    const failed = await certificateRegistry.recordIntent(t.db, intent('0b02'));
-    await certificateRegistry.recordSigningOutcome(t.db, failed, 'sign_failed', new Date());
+    const failed = await certificateRegistry.journalIntent(t.db, intent('0b02'), INTENT_AUDIT);
+    await certificateRegistry.journalSigningOutcome(t.db, failed, 'sign_failed', new Date(), OUTCOME_AUDIT);
     await expect(certificateRegistry.recordIssued(t.db, failed, Buffer.from('3000', 'hex'), new Date(), TBS)).rejects.toBeInstanceOf(IntentMismatchError);
     expect((await certificateRegistry.listUnrecordedIntents(t.db)).find((o) => o.id === failed)).toMatchObject({ state: 'sign_failed', signedAt: null });
   });
 
-  it('journals in autonomous transactions where a second session exists (PostgreSQL): they commit while the caller holds every pooled connection', async () => {
+  it('journals an intent and its audit record in one statement, and nothing of a duplicate serial', async () => {
+    const id = await certificateRegistry.journalIntent(t.db, intent('0d01'), { ...INTENT_AUDIT, subject: 'journal-probe', details: { serial: 'd01' } });
+    await expect(
+      certificateRegistry.journalIntent(t.db, intent('0d01'), { ...INTENT_AUDIT, subject: 'journal-probe', details: { serial: 'again' } }),
+    ).rejects.toBeInstanceOf(DuplicateSerialError);
+    await certificateRegistry.journalSigningOutcome(t.db, id, 'signed', new Date(), { ...OUTCOME_AUDIT, subject: 'journal-probe' });
+    const audit = await t.db.query<{ action: string; details: Record<string, unknown> }>(
+      "SELECT action, details FROM audit_log WHERE subject = 'journal-probe' ORDER BY id",
+    );
+    expect(audit).toEqual([
+      { action: 'certificate.sign.intent', details: { serial: 'd01', registryId: id.toString() } },
+      { action: 'certificate.sign.done', details: {} },
+    ]);
+    expect((await certificateRegistry.listUnrecordedIntents(t.db)).find((o) => o.id === id)).toMatchObject({ state: 'signed' });
+  });
+
+  it('journals on connections of its own where a second session exists (PostgreSQL): they commit while the caller holds every pooled connection', async () => {
     if (t.url === undefined) {
-      expect(t.db.autonomousTransaction).toBeUndefined();
+      expect(t.db.autonomous).toBeUndefined();
       return;
     }
     const db = openPostgres(t.url, { max: 1 });
@@ -68,7 +86,7 @@ describe(`certificate registry: key-use journal on ${testEngine}`, () => {
       await expect(
         db.transaction(async (tx) => {
           await tx.query('INSERT INTO autonomous_probe VALUES (1)');
-          await db.autonomousTransaction!((own) => own.query('INSERT INTO autonomous_probe VALUES (2)'));
+          await db.autonomous!.query('INSERT INTO autonomous_probe VALUES (2)');
           throw new Error('the caller rolls back');
         }),
       ).rejects.toThrow('the caller rolls back');
@@ -81,7 +99,7 @@ describe(`certificate registry: key-use journal on ${testEngine}`, () => {
   it('writes a rolled-back intent back once, under its id', async () => {
     const intentAt = new Date('2026-02-03T04:05:06Z');
     const id = await t.db
-      .transaction(async (tx) => certificateRegistry.recordIntent(tx, intent('0c01')))
+      .transaction(async (tx) => certificateRegistry.journalIntent(tx, intent('0c01'), INTENT_AUDIT))
       .then(async (recorded) => {
         await t.db.query('DELETE FROM issued_certificates WHERE id = $1', [recorded]);
         return recorded;

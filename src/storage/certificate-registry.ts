@@ -1,6 +1,6 @@
 import type { Operator } from '../domain/operator.js';
 import { normaliseKeyId } from '../domain/key-id.js';
-import type { Queryable } from './database.js';
+import type { Queryable, SqlValue } from './database.js';
 import { sqlState } from './database.js';
 
 /**
@@ -110,27 +110,25 @@ export const CERTIFICATE_REVOCATION_CHANNEL = 'certificate_revoked';
 
 export const certificateRegistry = {
   /**
-   * Records the intent to issue (before signing): serial, subject, validity, TBS hash. A duplicate serial raises
-   * DuplicateSerialError without aborting the surrounding transaction (ON CONFLICT), so a retry can follow in it.
+   * Journals the intent to issue (before signing) and its audit record in one statement: atomic on its own, so the
+   * CA's key-use journal commits it outside any transaction (Database.autonomous). The audit record's details get
+   * the new row's id as `registryId`. A duplicate serial raises DuplicateSerialError and writes nothing.
    */
-  async recordIntent(q: Queryable, intent: IssuanceIntent): Promise<bigint> {
+  async journalIntent(q: Queryable, intent: IssuanceIntent, audit: AuditEntry): Promise<bigint> {
+    const row = auditRowOf(audit);
     let rows: Array<{ id: bigint }>;
     try {
       rows = await q.query<{ id: bigint }>(
-        `INSERT INTO issued_certificates (issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, tbs_sha256, intent_state, intent_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', COALESCE($9, now()))
-         ON CONFLICT ON CONSTRAINT issued_certificates_serial_uq DO NOTHING RETURNING id`,
-        [
-          intent.issuerKeyId,
-          normaliseSerialHex(intent.serialHex),
-          normaliseKeyId(intent.subjectKeyId),
-          intent.subjectDn,
-          intent.profile,
-          intent.notBefore,
-          intent.notAfter,
-          intent.tbsSha256Hex?.toLowerCase() ?? null,
-          intent.intentAt ?? null,
-        ],
+        `WITH intent AS (
+           INSERT INTO issued_certificates (issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, tbs_sha256, intent_state, intent_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', COALESCE($9, now()))
+           ON CONFLICT ON CONSTRAINT issued_certificates_serial_uq DO NOTHING RETURNING id
+         ), audit AS (
+           INSERT INTO audit_log (actor, actor_serial, action, subject, details)
+           SELECT $10, $11, $12, $13, $14::jsonb || jsonb_build_object('registryId', id::text) FROM intent
+         )
+         SELECT id FROM intent`,
+        [...intentParameters(intent), ...row],
       );
     } catch (error) {
       if (sqlState(error) === '23505') throw new DuplicateSerialError(intent.serialHex);
@@ -140,12 +138,15 @@ export const certificateRegistry = {
     return rows[0]!.id;
   },
 
-  /** Journals the outcome of the signature of a recorded intent (signed, or the signer failed). */
-  async recordSigningOutcome(q: Queryable, id: bigint, outcome: 'signed' | 'sign_failed', at: Date): Promise<void> {
+  /** Journals the outcome of a recorded intent's signature (signed, or the signer failed) and its audit record, in one statement. */
+  async journalSigningOutcome(q: Queryable, id: bigint, outcome: 'signed' | 'sign_failed', at: Date, audit: AuditEntry): Promise<void> {
     await q.query(
-      `UPDATE issued_certificates SET intent_state = $2, signed_at = CASE WHEN $2 = 'signed' THEN $3::timestamptz ELSE signed_at END
-       WHERE id = $1 AND intent_state = 'intent'`,
-      [id, outcome, at],
+      `WITH outcome AS (
+         UPDATE issued_certificates SET intent_state = $2, signed_at = CASE WHEN $2 = 'signed' THEN $3::timestamptz ELSE signed_at END
+         WHERE id = $1 AND intent_state = 'intent'
+       )
+       INSERT INTO audit_log (actor, actor_serial, action, subject, details) VALUES ($4, $5, $6, $7, $8)`,
+      [id, outcome, at, ...auditRowOf(audit)],
     );
   },
 
@@ -283,17 +284,31 @@ export const auditLog = {
    * next runs after commit: a rollback leaves no record and no gap.
    */
   async record(q: Queryable, entry: AuditEntry): Promise<void> {
-    const details: Record<string, unknown> = { ...(entry.details ?? {}) };
-    if (entry.before !== undefined) details.before = entry.before;
-    if (entry.after !== undefined) details.after = entry.after;
-    if (entry.evidence !== undefined) details.evidence = entry.evidence;
-    const actor = typeof entry.actor === 'string' ? { subject: entry.actor, certificateSerial: null } : entry.actor;
-    await q.query('INSERT INTO audit_log (actor, actor_serial, action, subject, details) VALUES ($1, $2, $3, $4, $5)', [
-      actor.subject,
-      actor.certificateSerial,
-      entry.action,
-      entry.subject ?? null,
-      JSON.stringify(details),
-    ]);
+    await q.query('INSERT INTO audit_log (actor, actor_serial, action, subject, details) VALUES ($1, $2, $3, $4, $5)', auditRowOf(entry));
   },
 };
+
+/** An audit entry as the columns actor, actor_serial, action, subject, details (JSON). */
+function auditRowOf(entry: AuditEntry): SqlValue[] {
+  const details: Record<string, unknown> = { ...(entry.details ?? {}) };
+  if (entry.before !== undefined) details.before = entry.before;
+  if (entry.after !== undefined) details.after = entry.after;
+  if (entry.evidence !== undefined) details.evidence = entry.evidence;
+  const actor = typeof entry.actor === 'string' ? { subject: entry.actor, certificateSerial: null } : entry.actor;
+  return [actor.subject, actor.certificateSerial, entry.action, entry.subject ?? null, JSON.stringify(details)];
+}
+
+/** An intent as the parameters $1…$9 of its INSERT. */
+function intentParameters(intent: IssuanceIntent): SqlValue[] {
+  return [
+    intent.issuerKeyId,
+    normaliseSerialHex(intent.serialHex),
+    normaliseKeyId(intent.subjectKeyId),
+    intent.subjectDn,
+    intent.profile,
+    intent.notBefore,
+    intent.notAfter,
+    intent.tbsSha256Hex?.toLowerCase() ?? null,
+    intent.intentAt ?? null,
+  ];
+}

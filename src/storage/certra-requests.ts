@@ -209,14 +209,18 @@ export const certRaRequests = {
     return rows.map(toRow);
   },
 
-  /** PENDING → ISSUED; false when the request was no longer pending. */
-  async markIssued(q: Queryable, id: bigint, decision: { issuedCertificateId: bigint; at: Date; by: string; note: string | null }): Promise<boolean> {
-    const rows = await q.query(
+  /** PENDING → ISSUED: the updated request; undefined when it was no longer pending. */
+  async markIssued(
+    q: Queryable,
+    id: bigint,
+    decision: { issuedCertificateId: bigint; at: Date; by: string; note: string | null },
+  ): Promise<CertRaRequestRow | undefined> {
+    const [row] = await q.query(
       `UPDATE certra_requests SET status = 'ISSUED', issued_certificate_id = $2, decided_at = $3, decided_by = $4, decision_note = $5
-       WHERE id = $1 AND status = 'PENDING' RETURNING id`,
+       WHERE id = $1 AND status = 'PENDING' RETURNING ${COLUMNS}`,
       [id, decision.issuedCertificateId, decision.at, decision.by, decision.note],
     );
-    return rows.length === 1;
+    return row ? toRow(row) : undefined;
   },
 
   /** PENDING → REFUSED; false when the request was no longer pending. */

@@ -19,12 +19,12 @@ export interface Database extends Queryable {
   /** Runs fn in one transaction; rolls back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
-   * Runs fn in a transaction of its own that commits whatever becomes of the transactions the caller holds open, on a
-   * connection outside the pool, so that callers holding every pooled connection cannot starve it: for records that
-   * must outlive the caller's transaction (the CA's key-use journal). Absent on PGlite, whose single session runs
-   * one transaction at a time.
+   * Statements that commit each on its own whatever becomes of the transactions the caller holds open, on connections
+   * outside the pool, so that callers holding every pooled connection cannot starve them: for records that must
+   * outlive the caller's transaction (the CA's key-use journal, one statement per record). Absent on PGlite, whose
+   * single session runs one transaction at a time.
    */
-  autonomousTransaction?<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  readonly autonomous?: Queryable;
   /** Runs several statements separated by semicolons (migrations). */
   exec(sql: string): Promise<void>;
   /** Readiness: resolves when the database answers a trivial query. */
@@ -187,12 +187,14 @@ export function openPostgres(connectionString: string, options: PostgresPoolOpti
       await pool.query('SELECT 1');
     },
     transaction: (fn) => inTransaction(pool, fn),
-    autonomousTransaction(fn) {
-      if (!autonomousPool) {
-        autonomousPool = new pg.Pool({ connectionString, max: 2 });
-        autonomousPool.on('error', () => undefined);
-      }
-      return inTransaction(autonomousPool, fn);
+    autonomous: {
+      query(sql, params) {
+        if (!autonomousPool) {
+          autonomousPool = new pg.Pool({ connectionString, max: 2 });
+          autonomousPool.on('error', () => undefined);
+        }
+        return run(autonomousPool, sql, params);
+      },
     },
     async listen(channel, onPayload) {
       let entry = listeners.get(channel);

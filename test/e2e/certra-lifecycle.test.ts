@@ -416,15 +416,19 @@ describe('CertRA v2 lifecycle', () => {
     // About one issued serial in eight starts with a zero nibble: recorded as an odd number of hex digits.
     const db = t.database.db;
     const issuerKeyId = t.platform.services.issuer.issuerKeyId;
-    const id = await certificateRegistry.recordIntent(db, {
-      issuerKeyId,
-      serialHex: '0abc',
-      subjectKeyId: '11'.repeat(20),
-      subjectDn: 'CN=odd serial',
-      profile: 'ehealth-natural-person',
-      notBefore: t.clock.now(),
-      notAfter: new Date(t.clock.now().getTime() + DAY),
-    });
+    const id = await certificateRegistry.journalIntent(
+      db,
+      {
+        issuerKeyId,
+        serialHex: '0abc',
+        subjectKeyId: '11'.repeat(20),
+        subjectDn: 'CN=odd serial',
+        profile: 'ehealth-natural-person',
+        notBefore: t.clock.now(),
+        notAfter: new Date(t.clock.now().getTime() + DAY),
+      },
+      { actor: 'test', action: 'certificate.sign.intent' },
+    );
     await certificateRegistry.recordIssued(db, id, Buffer.from('3000', 'hex'), t.clock.now());
     await certificateRegistry.revoke(db, id, t.clock.now(), 'keyCompromise');
     t.platform.services.crls.invalidate();

@@ -295,26 +295,24 @@ async function issueFor(
   if (issued.subjectKeyIdentifierHex !== request.publicKeyIdentifier) {
     throw new Error(`issued SKI ${issued.subjectKeyIdentifierHex} differs from the request's public key identifier ${request.publicKeyIdentifier}`);
   }
-  if (!(await certRaRequests.markIssued(tx, request.id, { issuedCertificateId: issued.id, at: now, by: decidedBy, note }))) {
-    throw new ServiceError('INVALID_REQUEST', `request ${request.id} is no longer pending`);
-  }
+  const updated = await certRaRequests.markIssued(tx, request.id, { issuedCertificateId: issued.id, at: now, by: decidedBy, note });
+  if (!updated) throw new ServiceError('INVALID_REQUEST', `request ${request.id} is no longer pending`);
   await auditLog.record(tx, { actor, action: 'certra.request.issued', subject: request.publicKeyIdentifier, details: { serial: issued.serialHex, decidedBy } });
-  return (await certRaRequests.findById(tx, request.id))!;
+  return updated;
 }
 
 /** getCertificate: the chain (leaf first, intermediates, no root) once issued; a status before or after refusal. */
 export async function certificateChain(deps: CertRaDependencies, publicKeyIdentifier: string): Promise<Buffer[]> {
   const now = deps.clock.now();
-  return deps.db.transaction(async (tx) => {
-    const request = await certRaRequests.findByPublicKeyIdentifier(tx, publicKeyIdentifier);
-    if (!request) throw new ServiceError('CERTIFICATE_NOT_FOUND');
-    if (request.status === 'REFUSED' || hasLapsed(request, now))
-      throw new ServiceError('REQUEST_REFUSED', request.decisionNote ? `the request was refused: ${request.decisionNote}` : undefined);
-    if (request.status === 'PENDING') throw new ServiceError('CERT_NOT_YET_DELIVERED');
-    const certificate = await certificateRegistry.findById(tx, request.issuedCertificateId!);
-    if (!certificate?.certificateDer) throw new Error(`request ${request.id} is ISSUED but its certificate is missing`);
-    return [certificate.certificateDer, ...deps.issuer.chainWithoutRoot()];
-  });
+  // No transaction: an issued request's certificate never changes, so the two reads need no common snapshot.
+  const request = await certRaRequests.findByPublicKeyIdentifier(deps.db, publicKeyIdentifier);
+  if (!request) throw new ServiceError('CERTIFICATE_NOT_FOUND');
+  if (request.status === 'REFUSED' || hasLapsed(request, now))
+    throw new ServiceError('REQUEST_REFUSED', request.decisionNote ? `the request was refused: ${request.decisionNote}` : undefined);
+  if (request.status === 'PENDING') throw new ServiceError('CERT_NOT_YET_DELIVERED');
+  const certificate = await certificateRegistry.findById(deps.db, request.issuedCertificateId!);
+  if (!certificate?.certificateDer) throw new Error(`request ${request.id} is ISSUED but its certificate is missing`);
+  return [certificate.certificateDer, ...deps.issuer.chainWithoutRoot()];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
