@@ -275,7 +275,8 @@ async function main(): Promise<void> {
         `KEK RSA-3072 OAEP: wrap ${fmt(cost.kekWrap)} µs, unwrap ${fmt(cost.kekUnwrap)} µs (once per process: the data key)\n` +
         `  a sealed GetNewKey request: seal ${fmt(sealCost)} µs, unseal ${fmt(unsealCost)} µs, RSA included (ASN.1 encoding and parsing is the rest)\n` +
         `  GetNewKey: RSA ${fmt(rsaNewKey)} µs of ${fmt(cpuOf(names[1]!))} µs server CPU (${((rsaNewKey / cpuOf(names[1]!)) * 100).toFixed(0)} %)\n` +
-        `  GetKey:    RSA ${fmt(rsaGetKey)} µs of ${fmt(cpuOf(names[2]!))} µs server CPU (${((rsaGetKey / cpuOf(names[2]!)) * 100).toFixed(0)} %)\n`,
+        `  GetKey:    RSA ${fmt(rsaGetKey)} µs of ${fmt(cpuOf(names[2]!))} µs server CPU (${((rsaGetKey / cpuOf(names[2]!)) * 100).toFixed(0)} %)\n` +
+        ceilingOf(cpuOf(names[0]!), cpuOf(names[2]!), cost),
     );
     const ratio = getKey.requestsPerSecond / signedGetEtk.requestsPerSecond;
     const peak = rssOf(server).peakMb;
@@ -294,6 +295,26 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   process.exitCode = failed ? 1 : 0;
+}
+
+/**
+ * What the peer ratio can be at best. A signed GetEtk costs one private-key operation (its response signature) plus
+ * X, the rest of a WS-Security round trip; a GetKey costs three (the request's key decryption, the inner and outer
+ * signatures of the sealed answer: the triple wrap allows no fewer), the same round trip, and the KGSS's own work
+ * (unsealing, verifications, the key lookup and its audit record, sealing). Even at zero KGSS work the ratio is
+ * (sign + X) / (2 sign + decrypt + X); the 0.5× target leaves the KGSS's own work 2 (sign + X) − (2 sign + decrypt + X).
+ */
+function ceilingOf(signedGetEtkCpu: number, getKeyCpu: number, cost: { sign: number; decrypt: number }): string {
+  const roundTrip = signedGetEtkCpu - cost.sign;
+  const privateOperations = 2 * cost.sign + cost.decrypt;
+  const ceiling = signedGetEtkCpu / (privateOperations + roundTrip);
+  const budget = 2 * signedGetEtkCpu - privateOperations - roundTrip;
+  const spent = getKeyCpu - privateOperations - roundTrip;
+  return (
+    `  ceiling: a GetKey makes 3 private-key operations where a signed GetEtk makes 1; with no KGSS work at all it would reach ` +
+    `${ceiling.toFixed(2)}× signed GetEtk. At 0.5× the KGSS's own work (unseal, 5 verifications, lookup and audit, seal) ` +
+    `may cost ${fmt(Math.max(0, budget))} µs per call; it costs ${fmt(Math.max(0, spent))} µs\n`
+  );
 }
 
 main().catch((error: unknown) => {
