@@ -52,7 +52,7 @@ import { compileEnvelopeValidator } from './soap/request-validator.js';
 import { openDatabase, openPostgres, type Database } from './storage/database.js';
 import { describeDatabaseUrl, ReadRouter } from './storage/read-router.js';
 import { migrate } from './storage/migrate.js';
-import { TrustStore } from './trust/index.js';
+import { TrustStore, type RevocationChecker } from './trust/index.js';
 import { certificatesFrom } from './x509/certificate.js';
 
 /**
@@ -201,7 +201,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
       { checkpointEveryRecords: config.auditCheckpointEveryRecords, checkpointEveryMinutes: config.auditCheckpointEveryMinutes },
     );
     const certRa = createCertRaDependencies({ config, clock, db, issuer, crls });
-    const kgss = options.kgss ? await createKgss(config, logger, { db, clock, ca, issuer, environment: config.environment }) : undefined;
+    const kgss = options.kgss
+      ? await createKgss(config, logger, { db, clock, ca, issuer, environment: config.environment }, signerRevocation.checker)
+      : undefined;
     const signerSources = {
       ca,
       ocspResponderCertificate: (role: OcspServedCa) => ocsp.responderCertificate(role),
@@ -543,7 +545,13 @@ async function openReadRouter(config: Config, readUrl: string, primary: Database
  * The KGSS when it has keys: the key references (KGSS_AUTHENTICATION_KEY, …: files or PKCS#11), KGSS_KEY_DIR, or in
  * development DATA_DIR/ca/kgss; none without any.
  */
-async function createKgss(config: Config, logger: Logger, deps: KgssIdentityDependencies): Promise<KgssService | undefined> {
+async function createKgss(
+  config: Config,
+  logger: Logger,
+  deps: KgssIdentityDependencies,
+  /** Senders' statuses: the registry's, cached until any revocation is notified (as for ETKDepot's signers). */
+  revocation: RevocationChecker,
+): Promise<KgssService | undefined> {
   let source: KgssKeySource;
   const references = config.kgssKeyReferences;
   if (references) {
@@ -566,7 +574,7 @@ async function createKgss(config: Config, logger: Logger, deps: KgssIdentityDepe
     ca: deps.ca,
     identity,
     trust: new TrustStore({ anchors: [deps.ca.root.cert], intermediates: deps.ca.issuingChain }),
-    revocation: registryRevocationChecker(deps.db, deps.ca),
+    revocation,
   });
 }
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { parseEtk } from '../../src/ca/etk/index.js';
 import { parseEhealthDn } from '../../src/identifiers/index.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
-import { mintHolder, register, testSsin, getEtk, type Holder } from '../support/etk-client.js';
+import { mintHolder, register, revokeHolder, testSsin, getEtk, type Holder } from '../support/etk-client.js';
 import { readFault, signRequest } from '../support/etk-wss.js';
 import {
   callKgss,
@@ -208,6 +208,22 @@ describe('KGSS v1', () => {
     const after = await tableCounts(t.database.db);
     expect(after.kgss_keys).toBe(before.kgss_keys);
   }, 60_000);
+
+  it('a sender revoked after its status was cached is refused at its next request (the revocation NOTIFY flushes the cache)', async () => {
+    const sender = await party(704, 'Rita Revoked');
+    const request = () => getNewKey(t, sender, kgssEtk, patientOnly());
+    expect((await request()).code).toBe('200');
+    // White-box: revoke behind the cache's back (no NOTIFY). The cached status still admits the sender...
+    await t.database.db.query('UPDATE issued_certificates SET revoked_at = $2 WHERE id = $1', [sender.holder.issued.id, t.clock.now()]);
+    expect((await request()).code).toBe('200');
+    await t.database.db.query('UPDATE issued_certificates SET revoked_at = NULL WHERE id = $1', [sender.holder.issued.id]);
+    // ...until a real revocation, whose NOTIFY reaches the cache when its transaction commits; nothing is stored.
+    await revokeHolder(t, sender.holder);
+    const before = await tableCounts(t.database.db);
+    const refused = await request();
+    expect({ code: refused.code, errors: refused.errors.map((e) => e.code) }).toEqual({ code: '400', errors: ['SENDER_NOT_TRUSTED'] });
+    expect((await tableCounts(t.database.db)).kgss_keys).toBe(before.kgss_keys);
+  });
 
   it('keys at rest are wrapped under a data key, itself under the key-encryption key: the tables never hold them in clear', async () => {
     const created = await getNewKey(t, creator, kgssEtk, patientOnly());
