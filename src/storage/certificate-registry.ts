@@ -288,8 +288,8 @@ export const auditLog = {
   },
 };
 
-/** An audit entry as the columns actor, actor_serial, action, subject, details (JSON). */
-function auditRowOf(entry: AuditEntry): SqlValue[] {
+/** An audit entry as the columns actor, actor_serial, action, subject, details (JSON): for statements that write one with a change. */
+export function auditRowOf(entry: AuditEntry): SqlValue[] {
   const details: Record<string, unknown> = { ...(entry.details ?? {}) };
   if (entry.before !== undefined) details.before = entry.before;
   if (entry.after !== undefined) details.after = entry.after;

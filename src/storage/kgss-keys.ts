@@ -1,4 +1,5 @@
 import type { ReaderCredential } from '../domain/kgss.js';
+import { auditRowOf, type AuditEntry } from './certificate-registry.js';
 import type { Queryable } from './database.js';
 
 /** SQL of KGSS keys (migration 0009). */
@@ -30,10 +31,16 @@ function credentials(value: unknown): ReaderCredential[] {
 }
 
 export const kgssKeys = {
-  async insert(q: Queryable, key: NewKgssKey): Promise<bigint> {
+  /** Stores a key and its audit record in one statement: atomic without a transaction. */
+  async insertAudited(q: Queryable, key: NewKgssKey, audit: AuditEntry): Promise<bigint> {
     const rows = await q.query<{ id: bigint }>(
-      `INSERT INTO kgss_keys (key_identifier, data_key_id, wrapped_key, allowed_readers, excluded_readers, creator_subject, creator_serial, creator_issuer, created_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9) RETURNING id`,
+      `WITH stored AS (
+         INSERT INTO kgss_keys (key_identifier, data_key_id, wrapped_key, allowed_readers, excluded_readers, creator_subject, creator_serial, creator_issuer, created_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9) RETURNING id
+       ), audit AS (
+         INSERT INTO audit_log (actor, actor_serial, action, subject, details) SELECT $10, $11, $12, $13, $14::jsonb FROM stored
+       )
+       SELECT id FROM stored`,
       [
         key.keyIdentifier,
         key.dataKeyId,
@@ -44,6 +51,7 @@ export const kgssKeys = {
         key.creator.serialHex,
         key.creator.issuer,
         key.createdAt,
+        ...auditRowOf(audit),
       ],
     );
     return rows[0]!.id;

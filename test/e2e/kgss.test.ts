@@ -154,6 +154,22 @@ describe('KGSS v1', () => {
     expect(refused.errors).toEqual([{ code: 'NO_KEY_FOUND', message: 'No key with this identifier is available to this reader' }]);
   }, 60_000);
 
+  it('audits who created a key, who got it and who was refused (the refusal says whether the key exists; the answer does not)', async () => {
+    const created = await getNewKey(t, creator, kgssEtk, patientOnly());
+    const keyIdentifier = openAnswer(created, { party: creator }, kgssEtk).value('NewKeyIdentifier')!;
+    expect((await getKey(t, patient, kgssEtk, keyIdentifier)).code).toBe('200');
+    expect((await getKey(t, stranger, kgssEtk, keyIdentifier)).code).toBe('400');
+    const audit = await t.database.db.query<{ action: string; actor: string; details: Record<string, unknown> }>(
+      'SELECT action, actor, details FROM audit_log WHERE subject = $1 ORDER BY id',
+      [keyIdentifier.toString('base64')],
+    );
+    expect(audit).toEqual([
+      { action: 'kgss.key.created', actor: creator.holder.dnString, details: { allowedReaders: patientOnly(), excludedReaders: [] } },
+      { action: 'kgss.key.released', actor: patient.holder.dnString, details: { authentication: 'x509', known: true } },
+      { action: 'kgss.key.refused', actor: stranger.holder.dnString, details: { authentication: 'x509', known: true } },
+    ]);
+  });
+
   it('a value-less credential admits any value; an excluded reader is refused', async () => {
     const anySsin = [{ namespace: IDENTIFICATION, name: 'urn:be:fgov:person:ssin', values: [] }];
     const created = await getNewKey(t, creator, kgssEtk, anySsin, [

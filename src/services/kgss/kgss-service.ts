@@ -118,7 +118,7 @@ export class KgssService {
 
   /**
    * GetNewKey: a fresh AES key and identifier, stored under the key-encryption key with the access list and the
-   * creator (audited in the same transaction). The creator's ETK must be theirs: checked before anything is stored.
+   * creator (audited in the same statement). The creator's ETK must be theirs: checked before anything is stored.
    */
   async createKey(
     sender: KgssSender,
@@ -135,22 +135,23 @@ export class KgssService {
     const keyIdentifier = randomBytes(KEY_IDENTIFIER_LENGTH);
     const now = this.deps.clock.now();
     const wrapped = await this.vault.wrap(key);
-    await this.deps.db.transaction(async (tx) => {
-      await kgssKeys.insert(tx, {
+    await kgssKeys.insertAudited(
+      this.deps.db,
+      {
         keyIdentifier,
         ...wrapped,
         allowedReaders: request.allowedReaders,
         excludedReaders: request.excludedReaders,
         creator: { subject: sender.subjectDn, serialHex: sender.certificate.serialNumberHex, issuer: sender.certificate.issuerDn },
         createdAt: now,
-      });
-      await auditLog.record(tx, {
+      },
+      {
         actor: { subject: sender.subjectDn, certificateSerial: sender.certificate.serialNumberHex },
         action: 'kgss.key.created',
         subject: keyIdentifier.toString('base64'),
         details: { allowedReaders: request.allowedReaders, excludedReaders: request.excludedReaders },
-      });
-    });
+      },
+    );
     return { keyIdentifier, key };
   }
 
