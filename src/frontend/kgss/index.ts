@@ -11,7 +11,6 @@ import { WsSecurityError } from '../../xml/dsig/errors.js';
 import { carriesSamlAssertion, verifySamlHolderOfKey, type SamlHolderOfKeyVerification } from '../../xml/dsig/ws-security-saml-verify.js';
 import { childElements, childrenNamed, optionalChild, parseXmlStrict, textOf, XmlParseError, type Document, type Element } from '../../xml/parse.js';
 import { compileSchemaSet, type XmlValidator } from '../../xml/schema-validator.js';
-import { parseCertificate } from '../../x509/certificate.js';
 import type { VerifiedWsSecurity, WsSecurityGate } from '../etkdepot/ws-security-gate.js';
 
 const KGSS = NS.kgssProtocolV1;
@@ -94,11 +93,12 @@ function getKeyOperation(frontEnd: KgssFrontEndDependencies): SoapOperation<unkn
       return answer('GetKeyResponse', 'SealedKeyResponse', call, frontEnd.logger, async () => {
         const sealed = sealedContentOf(requestElement(call), 'SealedKeyRequest');
         const { content, sender } = await frontEnd.kgss.openRequest(sealed);
-        const certificate = parseCertificate(security.kind === 'x509' ? security.verified.signer.certificate : security.verified.holderCertificate);
+        const signerDer = security.kind === 'x509' ? security.verified.signer.certificate : security.verified.holderCertificate;
         // The sealed request and the message must come from the same party: its signature is what the reader proved.
-        if (!sender.certificate.der.equals(certificate.der)) {
+        if (!sender.certificate.der.equals(signerDer)) {
           throw new KgssError('SENDER_NOT_TRUSTED', 'the sealed request is not signed by the WS-Security signer');
         }
+        const certificate = sender.certificate;
         const request = readContent(content, 'GetKeyRequestContent', frontEnd.contentValidator);
         const keyIdentifier = Buffer.from(textOf(childrenNamed(request, KGSS, 'KeyIdentifier')[0]!), 'base64');
         // A SAML reader is what its STS asserts; an X.509 reader is what our registries know of its certificate.
