@@ -37,7 +37,6 @@ import { CrlPublisher } from './services/crl-publisher.js';
 import { EtkDirectory } from './services/etk-directory.js';
 import { EtkRegistration } from './services/etk-registration.js';
 import { OCSP_PATH, OcspResponder } from './services/ocsp-responder.js';
-import { registryRevocationChecker } from './services/registry-revocation.js';
 import { developmentKgssKeySource, loadKgssIdentity, type KgssIdentityDependencies, type KgssKeySource } from './services/kgss/kgss-identity.js';
 import { KgssService } from './services/kgss/kgss-service.js';
 import { registerOperationsMetrics, signingCertificateExpiries } from './services/operations-metrics.js';
@@ -309,7 +308,6 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
   try {
     const { ca, clock, db } = services;
     const trust = buildTrustStores(config, ca);
-    const ehealthRevocation = registryRevocationChecker(db, ca);
     // The key usage tells the two eID keys apart: Signature = nonRepudiation only, Authentication = digitalSignature.
     const authenticator = new SignedRequestAuthenticator({
       clock,
@@ -317,7 +315,7 @@ export async function createPlatform(config: Config, logger: Logger, options: Pl
       roles: {
         'eid-signature': { trust: trust.eidSignature, requiredKeyUsage: ['nonRepudiation'] },
         'eid-authentication': { trust: trust.eidAuthentication, requiredKeyUsage: ['digitalSignature'] },
-        ehealth: { trust: trust.ehealth, requiredKeyUsage: ['digitalSignature'], revocation: ehealthRevocation },
+        ehealth: { trust: trust.ehealth, requiredKeyUsage: ['digitalSignature'], revocation: services.signerRevocation.checker },
       },
     });
     const certRaFrontEnd: CertRaFrontEndDependencies = {

@@ -6,9 +6,9 @@ import { NotifiedCache, type NotifiedCacheSettings } from './notified-cache.js';
 import { registryRevocationChecker } from './registry-revocation.js';
 
 /**
- * Revocation statuses of request signers (ETKDepot WS-Security). Our own leaves are checked against the registry
- * (immediate revocation: a known status is cached until any certificate is revoked, which every process hears at
- * commit); certificates under a configured foreign anchor have no revocation source here and pass (their anchor is
+ * Revocation statuses of request signers (ETKDepot WS-Security, eHealth-signed EtkRA and CertRA requests, KGSS
+ * senders). Our own leaves are checked against the registry (immediate revocation: a known status is cached until any
+ * certificate is revoked, which every process hears at commit); certificates under a configured foreign anchor have no revocation source here and pass (their anchor is
  * trusted as configured).
  */
 export class SignerRevocation {

@@ -170,13 +170,14 @@ describe(`OCSP responder over HTTP on ${testEngine} (checked by openssl ocsp)`, 
 
     // Revocation: the pre-signed "good" is dropped at once (the NOTIFY the CRL publisher follows too).
     await certificateRegistry.revoke(t.database.db, good.id, t.clock.now(), 'superseded');
-    let status: unknown;
-    for (let attempt = 0; attempt < 50 && !status; attempt++) {
+    let revoked: { revocationReason?: { reason: number } } | undefined;
+    for (let attempt = 0; attempt < 50 && !revoked; attempt++) {
       const answer = decode((await post(request)).der).basic!.tbsResponseData.responses[0]!;
-      if (answer.certStatus.revoked) status = answer.certStatus.revoked;
+      if (answer.certStatus.revoked) revoked = answer.certStatus.revoked;
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(status).toBeDefined();
+    // superseded is CRLReason 4 (RFC 5280 §5.3.1).
+    expect(revoked?.revocationReason?.reason).toBe(4);
     const crl = await fetch(url.replace('/ocsp', '/crl/issuing-ca.crl'));
     const crlFile = join(files, 'issuing.crl');
     writeFileSync(crlFile, Buffer.from(await crl.arrayBuffer()));
