@@ -110,7 +110,9 @@ export interface ServicesOptions {
 
 export async function createServices(config: Config, logger: Logger, options: ServicesOptions = {}): Promise<PlatformServices> {
   const ownsDatabase = options.database === undefined;
-  const db = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db =
+    options.database ??
+    (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, preparedStatements: config.databasePreparedStatements }));
   let ca: CaMaterial | undefined;
   let readRouter: ReadRouter | undefined;
   try {
@@ -514,7 +516,11 @@ async function mintDevelopmentOfficer(services: PlatformServices): Promise<strin
 async function openReadRouter(config: Config, readUrl: string, primary: Database, logger: Logger, registry: Registry): Promise<ReadRouter> {
   const maxStalenessMs = config.replicaMaxStalenessMs;
   const timeoutMs = Math.max(1_000, maxStalenessMs);
-  const replica = openPostgres(readUrl, { connectionTimeoutMillis: timeoutMs, queryTimeoutMillis: 5 * timeoutMs });
+  const replica = openPostgres(readUrl, {
+    connectionTimeoutMillis: timeoutMs,
+    queryTimeoutMillis: 5 * timeoutMs,
+    preparedStatements: config.databasePreparedStatements,
+  });
   const where = { replica: describeDatabaseUrl(readUrl), maxStalenessMs };
   const metrics = createReplicaMetrics(registry, () => router.lagMs());
   const router: ReadRouter = new ReadRouter({

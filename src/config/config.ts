@@ -17,6 +17,11 @@ export interface Config {
   readonly databaseReadUrl: string | undefined;
   /** REPLICA_MAX_STALENESS_MS: lookups read the primary whenever the standby's measured staleness exceeds this. */
   readonly replicaMaxStalenessMs: number;
+  /**
+   * DATABASE_PREPARED_STATEMENTS (default true): PostgreSQL parses and plans each statement once per connection. Off
+   * behind a pooler that cannot carry prepared statements (PgBouncer before 1.21 in transaction mode).
+   */
+  readonly databasePreparedStatements: boolean;
   readonly dataDir: string;
   /** Key of the audit checkpoints (AUDIT_KEY: file:… or pkcs11:… key reference); none: the development key, else unsigned. */
   readonly auditKey: string | undefined;
@@ -189,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     databaseReadUrl: env.DATABASE_READ_URL || undefined,
     replicaMaxStalenessMs: integer(env, 'REPLICA_MAX_STALENESS_MS', 1000, 100, 600_000),
+    databasePreparedStatements: boolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
     dataDir: resolve(env.DATA_DIR ?? './data'),
     logLevel: env.LOG_LEVEL ?? 'info',
     environment,

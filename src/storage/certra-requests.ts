@@ -1,6 +1,7 @@
 import type { CertRaEntityType, ContactData } from '../domain/certra.js';
 import type { Identifier } from '../domain/identifier.js';
 import { normaliseKeyId } from '../domain/key-id.js';
+import { type AuditEntry, auditRowOf } from './certificate-registry.js';
 import type { Queryable } from './database.js';
 import { sqlState, violatedConstraint } from './database.js';
 
@@ -64,6 +65,11 @@ const COLUMNS = `id, public_key_identifier, channel, dn, dn_key, entity_type, id
   replaces_request_id, issued_certificate_id, requested_at, validation_reference, validation_expires_at, decided_at, decided_by,
   decision_note`;
 
+/** COLUMNS of the alias r, for reads that join another table. */
+const REQUEST_COLUMNS = COLUMNS.split(',')
+  .map((column) => `r.${column.trim()}`)
+  .join(', ');
+
 /** Namespace of the per-DN advisory locks (two-key form, apart from the migration lock's single bigint key). */
 const DN_LOCK_CLASS = 7352;
 
@@ -111,14 +117,20 @@ export const certRaRequests = {
     await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DN_LOCK_CLASS, dnKey]);
   },
 
-  async insert(q: Queryable, request: NewCertRaRequest): Promise<CertRaRequestRow> {
+  /** Records a new (PENDING) request and its audit record, in one statement. */
+  async insert(q: Queryable, request: NewCertRaRequest, audit: AuditEntry): Promise<CertRaRequestRow> {
     try {
       const [row] = await q.query(
-        `INSERT INTO certra_requests (public_key_identifier, channel, dn, dn_key, entity_type, identifier_type, identifier_value,
-           application_id, actor_first_names, actor_name, requester_ssin, contact_data, base_service_usage, csr_der, signed_request,
-           status, automatically_validated, replaces_request_id, requested_at, validation_reference, validation_expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'PENDING', $16, $17, $18, $19, $20)
-         RETURNING ${COLUMNS}`,
+        `WITH request AS (
+           INSERT INTO certra_requests (public_key_identifier, channel, dn, dn_key, entity_type, identifier_type, identifier_value,
+             application_id, actor_first_names, actor_name, requester_ssin, contact_data, base_service_usage, csr_der, signed_request,
+             status, automatically_validated, replaces_request_id, requested_at, validation_reference, validation_expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'PENDING', $16, $17, $18, $19, $20)
+           RETURNING ${COLUMNS}
+         ), audit AS (
+           INSERT INTO audit_log (actor, actor_serial, action, subject, details) SELECT $21, $22, $23, $24, $25 FROM request
+         )
+         SELECT * FROM request`,
         [
           normaliseKeyId(request.publicKeyIdentifier),
           request.channel,
@@ -140,6 +152,7 @@ export const certRaRequests = {
           request.requestedAt,
           request.validationReference,
           request.validationExpiresAt,
+          ...auditRowOf(audit),
         ],
       );
       return toRow(row!);
@@ -163,6 +176,17 @@ export const certRaRequests = {
       normaliseKeyId(publicKeyIdentifier),
     ]);
     return row ? toRow(row) : undefined;
+  },
+
+  /** A request and the DER of its certificate (null until issued), in one read. */
+  async findWithCertificateDer(q: Queryable, publicKeyIdentifier: string): Promise<{ request: CertRaRequestRow; certificateDer: Buffer | null } | undefined> {
+    const [row] = await q.query(
+      `SELECT ${REQUEST_COLUMNS}, c.certificate_der AS issued_certificate_der
+       FROM certra_requests r LEFT JOIN issued_certificates c ON c.id = r.issued_certificate_id
+       WHERE r.public_key_identifier = $1`,
+      [normaliseKeyId(publicKeyIdentifier)],
+    );
+    return row ? { request: toRow(row), certificateDer: (row.issued_certificate_der as Buffer | null) ?? null } : undefined;
   },
 
   async findByIssuedCertificateId(q: Queryable, issuedCertificateId: bigint): Promise<CertRaRequestRow | undefined> {
@@ -210,15 +234,22 @@ export const certRaRequests = {
   },
 
   /** PENDING → ISSUED: the updated request; undefined when it was no longer pending. */
+  /** PENDING → ISSUED with its audit record, in one statement; undefined (and no record) when it was no longer pending. */
   async markIssued(
     q: Queryable,
     id: bigint,
     decision: { issuedCertificateId: bigint; at: Date; by: string; note: string | null },
+    audit: AuditEntry,
   ): Promise<CertRaRequestRow | undefined> {
     const [row] = await q.query(
-      `UPDATE certra_requests SET status = 'ISSUED', issued_certificate_id = $2, decided_at = $3, decided_by = $4, decision_note = $5
-       WHERE id = $1 AND status = 'PENDING' RETURNING ${COLUMNS}`,
-      [id, decision.issuedCertificateId, decision.at, decision.by, decision.note],
+      `WITH request AS (
+         UPDATE certra_requests SET status = 'ISSUED', issued_certificate_id = $2, decided_at = $3, decided_by = $4, decision_note = $5
+         WHERE id = $1 AND status = 'PENDING' RETURNING ${COLUMNS}
+       ), audit AS (
+         INSERT INTO audit_log (actor, actor_serial, action, subject, details) SELECT $6, $7, $8, $9, $10 FROM request
+       )
+       SELECT * FROM request`,
+      [id, decision.issuedCertificateId, decision.at, decision.by, decision.note, ...auditRowOf(audit)],
     );
     return row ? toRow(row) : undefined;
   },

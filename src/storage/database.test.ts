@@ -1,4 +1,4 @@
-import { openPglite, openPostgres, sqlState, violatedConstraint } from './database.js';
+import { openPglite, openPostgres, sqlState, violatedConstraint, type Database } from './database.js';
 import { migrate, splitStatements } from './migrate.js';
 import { DirectoryLockedError } from './data-dir-lock.js';
 import { openTestDatabase, testEngine, type TestDatabase } from '../../test/support/test-database.js';
@@ -100,7 +100,7 @@ describe(`database adapter on ${testEngine}`, () => {
 
 // PGlite runs in-process and has no connection to lose; CI runs this file again on PostgreSQL, where it matters.
 if (testEngine === 'postgres') {
-  describe('LISTEN on PostgreSQL', () => {
+  describe('PostgreSQL connections: LISTEN, prepared statements', () => {
     let t: TestDatabase;
     beforeAll(async () => {
       t = await openTestDatabase();
@@ -131,6 +131,34 @@ if (testEngine === 'postgres') {
         () => t.db.query(`SELECT pg_notify('reconnect_channel', 'after')`),
       );
       await unlisten();
+    });
+
+    /** The statements prepared on the connection a transaction runs on, after it ran `sql` with a parameter. */
+    const preparedAfter = async (db: Database, sql: string) =>
+      db.transaction(async (tx) => {
+        await tx.query(sql, [41]);
+        // No parameter: the simple protocol, so this query prepares nothing itself.
+        return (await tx.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements')).map((row) => row.statement);
+      });
+
+    it('prepares a parameterised statement once per connection and reuses it', async () => {
+      const sql = 'SELECT $1::int + 1 AS answer';
+      expect(await preparedAfter(t.db, sql)).toContain(sql);
+      // Several runs on a pool of 5: each connection parses it once; the answer stays right.
+      for (let i = 0; i < 12; i++) expect((await t.db.query<{ answer: number }>(sql, [i]))[0]!.answer).toBe(i + 1);
+      const statements = await preparedAfter(t.db, sql);
+      expect(statements.filter((statement) => statement === sql)).toHaveLength(1);
+    });
+
+    it('prepares nothing when prepared statements are off (a pooler that cannot carry them)', async () => {
+      const unprepared = openPostgres(t.url!, { max: 1, preparedStatements: false });
+      try {
+        const sql = 'SELECT $1::int + 2 AS answer';
+        expect(await preparedAfter(unprepared, sql)).toEqual([]);
+        expect((await unprepared.query<{ answer: number }>(sql, [40]))[0]!.answer).toBe(42);
+      } finally {
+        await unprepared.close();
+      }
     });
   });
 }

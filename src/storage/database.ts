@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
@@ -100,6 +101,27 @@ export interface PostgresPoolOptions {
   connectionTimeoutMillis?: number;
   /** Give up waiting for a query's answer after this long (client side); default: wait. */
   queryTimeoutMillis?: number;
+  /**
+   * Parameterised statements as named prepared statements, parsed and planned once per connection (default true).
+   * Off for a connection pooler that cannot carry them across server connections (PgBouncer before 1.21 in
+   * transaction mode).
+   */
+  preparedStatements?: boolean;
+}
+
+/**
+ * The statement names of parameterised SQL texts. The storage layer's texts are fixed strings, so the set is small;
+ * past the bound a text runs unnamed (parsed and planned each time) rather than grow every connection's cache.
+ */
+const MAX_NAMED_STATEMENTS = 1_000;
+const statementNames = new Map<string, string>();
+function statementNameOf(sql: string): string | undefined {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `s_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 export function openPostgres(connectionString: string, options: PostgresPoolOptions = {}): Database {
@@ -112,8 +134,13 @@ export function openPostgres(connectionString: string, options: PostgresPoolOpti
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const run = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly SqlValue[]) =>
-    (await client.query(sql, params as unknown[] | undefined)).rows as R[];
+  const prepared = options.preparedStatements ?? true;
+  const run = async <R extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly SqlValue[]) => {
+    const values = params as unknown[] | undefined;
+    // A statement without parameters goes by the simple protocol (it may hold several statements, or BEGIN/COMMIT).
+    const name = prepared && values !== undefined ? statementNameOf(sql) : undefined;
+    return (await client.query(name === undefined ? { text: sql, values } : { name, text: sql, values })).rows as R[];
+  };
   const listeners = new Map<string, ListenerEntry>();
   let closing = false;
 
@@ -315,8 +342,9 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   };
 }
 
-export async function openDatabase(options: { databaseUrl?: string; dataDir?: string; inMemory?: boolean }): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl);
+export async function openDatabase(options: { databaseUrl?: string; dataDir?: string; inMemory?: boolean; preparedStatements?: boolean }): Promise<Database> {
+  if (options.databaseUrl)
+    return openPostgres(options.databaseUrl, options.preparedStatements === undefined ? {} : { preparedStatements: options.preparedStatements });
   return openPglite(options.inMemory ? undefined : `${options.dataDir ?? './data'}/pglite`);
 }
 

@@ -2,6 +2,7 @@ import { operatorName, type Operator } from '../../domain/operator.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, ContactData } from '../../domain/certra.js';
 import { ServiceError } from '../../domain/errors.js';
+import { normaliseKeyId } from '../../domain/key-id.js';
 import { buildEhealthDn, dnCanonicalKey, EhealthDnError, isBisNumber } from '../../identifiers/index.js';
 import { auditLog, certificateRegistry, type IssuedCertificateRow } from '../../storage/certificate-registry.js';
 import {
@@ -247,23 +248,26 @@ async function placeRequest(
 
   let request: CertRaRequestRow;
   try {
-    request = await certRaRequests.insert(tx, { ...draft, replacesRequestId: replaces?.id ?? null });
+    request = await certRaRequests.insert(
+      tx,
+      { ...draft, replacesRequestId: replaces?.id ?? null },
+      {
+        actor,
+        action: 'certra.request.submitted',
+        subject: normaliseKeyId(draft.publicKeyIdentifier),
+        details: {
+          dn: draft.dn,
+          channel: draft.channel,
+          automaticallyValidated: draft.automaticallyValidated,
+          replaces: replaces?.publicKeyIdentifier ?? null,
+        },
+      },
+    );
   } catch (error) {
     if (error instanceof PendingRequestExistsError) throw new ServiceError('REQUEST_PENDING', undefined, { cause: error });
     if (error instanceof PublicKeyAlreadyRequestedError) throw new ServiceError('PUBLIC_KEY_IN_USE', undefined, { cause: error });
     throw error;
   }
-  await auditLog.record(tx, {
-    actor,
-    action: 'certra.request.submitted',
-    subject: request.publicKeyIdentifier,
-    details: {
-      dn: request.dn,
-      channel: request.channel,
-      automaticallyValidated: request.automaticallyValidated,
-      replaces: replaces?.publicKeyIdentifier ?? null,
-    },
-  });
   if (request.automaticallyValidated) request = await issueFor(deps, tx, request, 'automatic', null, actor);
   return { request, replaces };
 }
@@ -295,24 +299,27 @@ async function issueFor(
   if (issued.subjectKeyIdentifierHex !== request.publicKeyIdentifier) {
     throw new Error(`issued SKI ${issued.subjectKeyIdentifierHex} differs from the request's public key identifier ${request.publicKeyIdentifier}`);
   }
-  const updated = await certRaRequests.markIssued(tx, request.id, { issuedCertificateId: issued.id, at: now, by: decidedBy, note });
+  const updated = await certRaRequests.markIssued(
+    tx,
+    request.id,
+    { issuedCertificateId: issued.id, at: now, by: decidedBy, note },
+    { actor, action: 'certra.request.issued', subject: request.publicKeyIdentifier, details: { serial: issued.serialHex, decidedBy } },
+  );
   if (!updated) throw new ServiceError('INVALID_REQUEST', `request ${request.id} is no longer pending`);
-  await auditLog.record(tx, { actor, action: 'certra.request.issued', subject: request.publicKeyIdentifier, details: { serial: issued.serialHex, decidedBy } });
   return updated;
 }
 
 /** getCertificate: the chain (leaf first, intermediates, no root) once issued; a status before or after refusal. */
 export async function certificateChain(deps: CertRaDependencies, publicKeyIdentifier: string): Promise<Buffer[]> {
   const now = deps.clock.now();
-  // No transaction: an issued request's certificate never changes, so the two reads need no common snapshot.
-  const request = await certRaRequests.findByPublicKeyIdentifier(deps.db, publicKeyIdentifier);
-  if (!request) throw new ServiceError('CERTIFICATE_NOT_FOUND');
+  const found = await certRaRequests.findWithCertificateDer(deps.db, publicKeyIdentifier);
+  if (!found) throw new ServiceError('CERTIFICATE_NOT_FOUND');
+  const { request, certificateDer } = found;
   if (request.status === 'REFUSED' || hasLapsed(request, now))
     throw new ServiceError('REQUEST_REFUSED', request.decisionNote ? `the request was refused: ${request.decisionNote}` : undefined);
   if (request.status === 'PENDING') throw new ServiceError('CERT_NOT_YET_DELIVERED');
-  const certificate = await certificateRegistry.findById(deps.db, request.issuedCertificateId!);
-  if (!certificate?.certificateDer) throw new Error(`request ${request.id} is ISSUED but its certificate is missing`);
-  return [certificate.certificateDer, ...deps.issuer.chainWithoutRoot()];
+  if (!certificateDer) throw new Error(`request ${request.id} is ISSUED but its certificate is missing`);
+  return [certificateDer, ...deps.issuer.chainWithoutRoot()];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
