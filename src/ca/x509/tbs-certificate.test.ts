@@ -101,6 +101,34 @@ describe('TBSCertificate encoding', () => {
     expect(() => encodeTime(new Date('+010000-01-01T00:00:00Z'))).toThrow(/out of range/);
   });
 
+  it('writes a Name as the same DER bytes as asn1-x509, for every attribute type, UTF-8 and long values', () => {
+    const names: DnAttribute[][] = [
+      [{ type: 'CN', value: 'subject' }],
+      [
+        { type: 'C', value: 'BE' },
+        { type: 'O', value: 'Federal Government' },
+        { type: 'OU', value: 'eHealth-platform Belgium' },
+        { type: 'OU', value: 'JOSÉ-ÉLODIE D’HONDT' },
+        { type: 'OU', value: 'SSIN=85073003328' },
+        { type: 'CN', value: 'SSIN=85073003328' },
+      ],
+      [
+        { type: 'SERIALNUMBER', value: '85073003328' },
+        { type: 'GIVENNAME', value: 'Zoë' },
+        { type: 'SN', value: 'Ñandú' },
+        { type: 'ST', value: 'Brussels' },
+        { type: 'L', value: 'Bruxelles / Brussel' },
+        { type: 'ORGANIZATIONIDENTIFIER', value: 'NTRBE-0809394427' },
+      ],
+      // Contents of 200 and 70,000 bytes: long-form lengths of one and three bytes.
+      [{ type: 'OU', value: 'x'.repeat(200) }],
+      [{ type: 'CN', value: 'é'.repeat(35_000) }],
+    ];
+    for (const name of names) expect(encodeNameDer(name).equals(Buffer.from(AsnConvert.serialize(new Name(encodeName(name)))))).toBe(true);
+    expect(() => encodeNameDer([{ type: 'C', value: 'BÉ' }])).toThrow(/not a PrintableString/);
+    expect(() => encodeNameDer([{ type: 'SERIALNUMBER', value: 'a_b' }])).toThrow(/not a PrintableString/);
+  });
+
   it('assembles a certificate that asn1-x509 parses, and splits it back into the same TBS bytes', () => {
     const algorithm = signatureAlgorithmFor('RSA');
     const tbs = encodeTbsCertificateFromParts({
