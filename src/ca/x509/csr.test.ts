@@ -75,6 +75,13 @@ describe('PKCS#10 requests', () => {
     expect(checkCsrSignature(parseCsr(flipLastSignatureBit(buildCsr(subject, ec))))).toBe('invalid');
   });
 
+  it('still refuses a tampered copy of a request it has verified (checks are remembered by the exact bytes)', () => {
+    const der = buildCsr(subject, rsa);
+    expect(checkCsrSignature(parseCsr(der))).toBe('valid');
+    expect(checkCsrSignature(parseCsr(Buffer.from(der)))).toBe('valid');
+    expect(checkCsrSignature(parseCsr(flipLastSignatureBit(Buffer.from(der))))).toBe('invalid');
+  });
+
   it('detects a modified subject (the signature covers it)', () => {
     const der = buildCsr(subject, rsa);
     const at = der.indexOf(Buffer.from('Federal'));

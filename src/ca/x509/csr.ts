@@ -20,6 +20,7 @@ import {
 } from './der.js';
 import { decodeName, type NameAttribute } from '../../x509/name.js';
 import { encodeNameDer, type DnSequence } from './name.js';
+import { BoundedCache } from '../../trust/trust-store.js';
 
 /** A PKCS#10 request (RFC 2986), split into the parts the CA uses. Attributes (extension requests) are ignored on purpose. */
 export interface ParsedCsr {
@@ -59,8 +60,22 @@ export function parseCsr(der: Buffer): ParsedCsr {
 
 export type CsrSignatureCheck = 'valid' | 'unsupported-algorithm' | 'invalid';
 
+/**
+ * CSRs whose proof of possession verified, by their DER. The same bytes are checked at submission and again by the
+ * CA at issuance, moments apart; the answer cannot change, and importing the key cost more than verifying.
+ */
+const verifiedCsrs = new BoundedCache<true>(1024);
+
 /** Proof of possession: the request is signed by the private half of the key it carries. */
 export function checkCsrSignature(csr: ParsedCsr): CsrSignatureCheck {
+  const cacheKey = csr.der.toString('base64');
+  if (verifiedCsrs.get(cacheKey)) return 'valid';
+  const check = verifyCsrSignature(csr);
+  if (check === 'valid') verifiedCsrs.set(cacheKey, true);
+  return check;
+}
+
+function verifyCsrSignature(csr: ParsedCsr): CsrSignatureCheck {
   const algorithm = signatureAlgorithmFromOid(csr.signatureAlgorithmOid);
   if (!algorithm) return 'unsupported-algorithm';
   const params = csr.signatureAlgorithmParameters;
