@@ -279,7 +279,20 @@ export function encodeTime(date: Date): Buffer {
   return encodeGeneralizedTime(date);
 }
 
+/** The OIDs a process encodes are the few its structures use; each is computed once (BigInt arcs are slow). */
+const encodedOids = new Map<string, Buffer>();
+const MAX_ENCODED_OIDS = 512;
+
+/** The DER of an OBJECT IDENTIFIER. The Buffer may be shared: callers copy it (encodeTlv does), never write into it. */
 export function encodeOid(oid: string): Buffer {
+  const known = encodedOids.get(oid);
+  if (known) return known;
+  const der = encodeOidUncached(oid);
+  if (encodedOids.size < MAX_ENCODED_OIDS) encodedOids.set(oid, der);
+  return der;
+}
+
+function encodeOidUncached(oid: string): Buffer {
   const arcs = oid.split('.').map((a) => {
     if (!/^\d+$/.test(a)) throw new DerError(`bad OID ${oid}`);
     return BigInt(a);

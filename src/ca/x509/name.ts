@@ -42,14 +42,8 @@ export function encodeNameDer(dn: DnSequence): Buffer {
         throw new Error(`${attribute.type} value is not a PrintableString`);
       }
       const value = encodeTlv(printable ? TAG.PRINTABLE_STRING : TAG.UTF8_STRING, Buffer.from(attribute.value, 'utf8'));
-      return encodeTlv(TAG.SET, encodeSequence(attributeTypeDer(attribute.type), value));
+      return encodeTlv(TAG.SET, encodeSequence(encodeOid(DN_ATTRIBUTE_OIDS[attribute.type]), value));
     }),
   );
 }
 
-const attributeTypeDers = new Map<DnAttributeType, Buffer>();
-function attributeTypeDer(type: DnAttributeType): Buffer {
-  let der = attributeTypeDers.get(type);
-  if (!der) attributeTypeDers.set(type, (der = encodeOid(DN_ATTRIBUTE_OIDS[type])));
-  return der;
-}
