@@ -53,3 +53,11 @@ describe('read replica configuration', () => {
     );
   });
 });
+
+describe('PostgreSQL prepared statements (DATABASE_PREPARED_STATEMENTS)', () => {
+  it('are on by default, can be turned off for a pooler that cannot carry them, and refuse a value that is not a boolean', () => {
+    expect(loadConfig({ ...base, DATABASE_URL: primary }).databasePreparedStatements).toBe(true);
+    expect(loadConfig({ ...base, DATABASE_URL: primary, DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);
+    expect(refusal({ DATABASE_URL: primary, DATABASE_PREPARED_STATEMENTS: 'sometimes' }).message).toMatch(/DATABASE_PREPARED_STATEMENTS must be true or false/);
+  });
+});

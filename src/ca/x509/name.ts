@@ -46,4 +46,3 @@ export function encodeNameDer(dn: DnSequence): Buffer {
     }),
   );
 }
-
