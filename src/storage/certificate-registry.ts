@@ -1,6 +1,6 @@
 import type { Operator } from '../domain/operator.js';
 import { normaliseKeyId } from '../domain/key-id.js';
-import type { Queryable, SqlValue } from './database.js';
+import type { Queryable, Row, SqlValue } from './database.js';
 import { sqlState } from './database.js';
 
 /**
@@ -115,20 +115,16 @@ export const certificateRegistry = {
    * the new row's id as `registryId`. A duplicate serial raises DuplicateSerialError and writes nothing.
    */
   async journalIntent(q: Queryable, intent: IssuanceIntent, audit: AuditEntry): Promise<bigint> {
-    const row = auditRowOf(audit);
     let rows: Array<{ id: bigint }>;
     try {
-      rows = await q.query<{ id: bigint }>(
-        `WITH intent AS (
-           INSERT INTO issued_certificates (issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, tbs_sha256, intent_state, intent_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', COALESCE($9, now()))
-           ON CONFLICT ON CONSTRAINT issued_certificates_serial_uq DO NOTHING RETURNING id
-         ), audit AS (
-           INSERT INTO audit_log (actor, actor_serial, action, subject, details)
-           SELECT $10, $11, $12, $13, $14::jsonb || jsonb_build_object('registryId', id::text) FROM intent
-         )
-         SELECT id FROM intent`,
-        [...intentParameters(intent), ...row],
+      rows = await auditLog.recordWith<{ id: bigint }>(
+        q,
+        `INSERT INTO issued_certificates (issuer_key_id, serial_hex, subject_key_id, subject_dn, profile, not_before, not_after, tbs_sha256, intent_state, intent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'intent', COALESCE($9, now()))
+         ON CONFLICT ON CONSTRAINT issued_certificates_serial_uq DO NOTHING RETURNING id`,
+        intentParameters(intent),
+        audit,
+        `jsonb_build_object('registryId', id::text)`,
       );
     } catch (error) {
       if (sqlState(error) === '23505') throw new DuplicateSerialError(intent.serialHex);
@@ -286,10 +282,27 @@ export const auditLog = {
   async record(q: Queryable, entry: AuditEntry): Promise<void> {
     await q.query('INSERT INTO audit_log (actor, actor_serial, action, subject, details) VALUES ($1, $2, $3, $4, $5)', auditRowOf(entry));
   },
+
+  /**
+   * A data-modifying statement (ending in RETURNING) and the audit record of the row it returns, as one statement:
+   * atomic without a transaction, one round trip, and no record when it changed nothing. `detailsFromRow`: an SQL
+   * jsonb expression over the returned row merged into the record's details (the new row's id, say).
+   */
+  async recordWith<R extends Row>(q: Queryable, change: string, params: readonly SqlValue[], entry: AuditEntry, detailsFromRow?: string): Promise<R[]> {
+    const at = (offset: number) => `$${params.length + offset}`;
+    const details = `${at(5)}::jsonb${detailsFromRow ? ` || ${detailsFromRow}` : ''}`;
+    return q.query<R>(
+      `WITH changed AS (${change}), audit AS (
+         INSERT INTO audit_log (actor, actor_serial, action, subject, details) SELECT ${at(1)}, ${at(2)}, ${at(3)}, ${at(4)}, ${details} FROM changed
+       )
+       SELECT * FROM changed`,
+      [...params, ...auditRowOf(entry)],
+    );
+  },
 };
 
-/** An audit entry as the columns actor, actor_serial, action, subject, details (JSON): for statements that write one with a change. */
-export function auditRowOf(entry: AuditEntry): SqlValue[] {
+/** An audit entry as the columns actor, actor_serial, action, subject, details (JSON). */
+function auditRowOf(entry: AuditEntry): SqlValue[] {
   const details: Record<string, unknown> = { ...(entry.details ?? {}) };
   if (entry.before !== undefined) details.before = entry.before;
   if (entry.after !== undefined) details.after = entry.after;

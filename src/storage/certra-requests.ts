@@ -1,7 +1,7 @@
 import type { CertRaEntityType, ContactData } from '../domain/certra.js';
 import type { Identifier } from '../domain/identifier.js';
 import { normaliseKeyId } from '../domain/key-id.js';
-import { type AuditEntry, auditRowOf } from './certificate-registry.js';
+import { type AuditEntry, auditLog } from './certificate-registry.js';
 import type { Queryable } from './database.js';
 import { sqlState, violatedConstraint } from './database.js';
 
@@ -120,17 +120,13 @@ export const certRaRequests = {
   /** Records a new (PENDING) request and its audit record, in one statement. */
   async insert(q: Queryable, request: NewCertRaRequest, audit: AuditEntry): Promise<CertRaRequestRow> {
     try {
-      const [row] = await q.query(
-        `WITH request AS (
-           INSERT INTO certra_requests (public_key_identifier, channel, dn, dn_key, entity_type, identifier_type, identifier_value,
-             application_id, actor_first_names, actor_name, requester_ssin, contact_data, base_service_usage, csr_der, signed_request,
-             status, automatically_validated, replaces_request_id, requested_at, validation_reference, validation_expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'PENDING', $16, $17, $18, $19, $20)
-           RETURNING ${COLUMNS}
-         ), audit AS (
-           INSERT INTO audit_log (actor, actor_serial, action, subject, details) SELECT $21, $22, $23, $24, $25 FROM request
-         )
-         SELECT * FROM request`,
+      const [row] = await auditLog.recordWith(
+        q,
+        `INSERT INTO certra_requests (public_key_identifier, channel, dn, dn_key, entity_type, identifier_type, identifier_value,
+           application_id, actor_first_names, actor_name, requester_ssin, contact_data, base_service_usage, csr_der, signed_request,
+           status, automatically_validated, replaces_request_id, requested_at, validation_reference, validation_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'PENDING', $16, $17, $18, $19, $20)
+         RETURNING ${COLUMNS}`,
         [
           normaliseKeyId(request.publicKeyIdentifier),
           request.channel,
@@ -152,8 +148,8 @@ export const certRaRequests = {
           request.requestedAt,
           request.validationReference,
           request.validationExpiresAt,
-          ...auditRowOf(audit),
         ],
+        audit,
       );
       return toRow(row!);
     } catch (error) {
@@ -241,15 +237,12 @@ export const certRaRequests = {
     decision: { issuedCertificateId: bigint; at: Date; by: string; note: string | null },
     audit: AuditEntry,
   ): Promise<CertRaRequestRow | undefined> {
-    const [row] = await q.query(
-      `WITH request AS (
-         UPDATE certra_requests SET status = 'ISSUED', issued_certificate_id = $2, decided_at = $3, decided_by = $4, decision_note = $5
-         WHERE id = $1 AND status = 'PENDING' RETURNING ${COLUMNS}
-       ), audit AS (
-         INSERT INTO audit_log (actor, actor_serial, action, subject, details) SELECT $6, $7, $8, $9, $10 FROM request
-       )
-       SELECT * FROM request`,
-      [id, decision.issuedCertificateId, decision.at, decision.by, decision.note, ...auditRowOf(audit)],
+    const [row] = await auditLog.recordWith(
+      q,
+      `UPDATE certra_requests SET status = 'ISSUED', issued_certificate_id = $2, decided_at = $3, decided_by = $4, decision_note = $5
+       WHERE id = $1 AND status = 'PENDING' RETURNING ${COLUMNS}`,
+      [id, decision.issuedCertificateId, decision.at, decision.by, decision.note],
+      audit,
     );
     return row ? toRow(row) : undefined;
   },

@@ -1,5 +1,5 @@
 import type { ReaderCredential } from '../domain/kgss.js';
-import { auditRowOf, type AuditEntry } from './certificate-registry.js';
+import { auditLog, type AuditEntry } from './certificate-registry.js';
 import type { Queryable } from './database.js';
 
 /** SQL of KGSS keys (migration 0009). */
@@ -33,14 +33,10 @@ function credentials(value: unknown): ReaderCredential[] {
 export const kgssKeys = {
   /** Stores a key and its audit record in one statement: atomic without a transaction. */
   async insertAudited(q: Queryable, key: NewKgssKey, audit: AuditEntry): Promise<bigint> {
-    const rows = await q.query<{ id: bigint }>(
-      `WITH stored AS (
-         INSERT INTO kgss_keys (key_identifier, data_key_id, wrapped_key, allowed_readers, excluded_readers, creator_subject, creator_serial, creator_issuer, created_at)
-         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9) RETURNING id
-       ), audit AS (
-         INSERT INTO audit_log (actor, actor_serial, action, subject, details) SELECT $10, $11, $12, $13, $14::jsonb FROM stored
-       )
-       SELECT id FROM stored`,
+    const rows = await auditLog.recordWith<{ id: bigint }>(
+      q,
+      `INSERT INTO kgss_keys (key_identifier, data_key_id, wrapped_key, allowed_readers, excluded_readers, creator_subject, creator_serial, creator_issuer, created_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9) RETURNING id`,
       [
         key.keyIdentifier,
         key.dataKeyId,
@@ -51,8 +47,8 @@ export const kgssKeys = {
         key.creator.serialHex,
         key.creator.issuer,
         key.createdAt,
-        ...auditRowOf(audit),
       ],
+      audit,
     );
     return rows[0]!.id;
   },
