@@ -28,6 +28,22 @@ import { issueHierarchyCertificate } from './issue-ca-certificate.js';
 export const CA_CONFIG_FILE_NAME = 'ca-config.json';
 export const PENDING_FILE_NAME = 'ca-init-pending.json';
 export const ENV_FILE_NAME = 'production.env';
+
+/**
+ * What a production start needs or should have beyond the CA, which ca:init cannot know: written commented out into
+ * production.env, so that the operator's next step is in the file rather than in the service's first refusal.
+ */
+const SETTINGS_CA_INIT_CANNOT_KNOW = [
+  '# Still to set before the first start (see the README, Configuration):',
+  '# EID_SIGNATURE_CA_FILES=/etc/ehealth/eid/citizen-ca.pem,…            required: PEM files of the eID Signature CAs',
+  '# EID_AUTHENTICATION_CA_FILES=/etc/ehealth/eid/citizen-ca.pem,…       required: PEM files of the eID Authentication CAs',
+  '# DATABASE_URL=postgres://ehealth@db.example.be/ehealth                 without it: the embedded PGlite in DATA_DIR, one process',
+  '# PUBLIC_URL=https://certificates.example.be                            the TLS address the served WSDLs name',
+  '# ADMIN_TLS_CERT_FILE=/etc/ehealth/admin/tls.cert.pem                   with ADMIN_TLS_KEY_FILE: the officer listener (else ADMIN_PORT=off)',
+  '# ADMIN_TLS_KEY_FILE=/etc/ehealth/admin/tls.key.pem',
+  '# METRICS_TOKEN=…                                                        /metrics is served to nobody in production without it',
+  '# SMTP_URL=smtp://mail.example.be  REMINDER_FROM="eHealth certificates <certificates@example.be>"   expiry reminders',
+];
 const ISSUING_CSR_FILE = 'issuing.csr.pem';
 
 export type KeyCustodyChoice =
@@ -426,6 +442,8 @@ async function finish(request: CaInitRequest, directory: string, keys: KeyMaker,
       `KGSS_AUTHENTICATION_KEY=${keyReferenceUri(absolute(kgss.authentication))}`,
       `KGSS_ENCRYPTION_KEY=${keyReferenceUri(absolute(kgss.encryption))}`,
       `KGSS_KEK=${keyReferenceUri(absolute(kgss.kek))}`,
+      '',
+      ...SETTINGS_CA_INIT_CANNOT_KNOW,
       '',
     ].join('\n'),
     { mode: 0o600, flag: 'wx' },

@@ -118,6 +118,9 @@ export const caInitCommand = defineStandaloneCommand({
         out(`CA set up: ${outcome.configFile}`);
         for (const key of outcome.keys) out(`  ${key.role.padEnd(36)}${key.reference}`);
         out(`the service's settings are in ${outcome.envFile} (no secret is written there)`);
+        out(
+          'before the first start, also set what that file lists as still to set: at least the eID CAs (EID_SIGNATURE_CA_FILES, EID_AUTHENTICATION_CA_FILES)',
+        );
         return;
     }
   },
