@@ -179,6 +179,21 @@ describe(`migrations on ${testEngine}`, () => {
     }
   });
 
+  it('compresses the signed CertRA requests with lz4 where the server offers it (pglz otherwise)', async () => {
+    const t = await openTestDatabase();
+    try {
+      const [offered] = await t.db.query<{ lz4: boolean }>("SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'");
+      const [column] = await t.db.query<{ compression: string }>(
+        "SELECT attcompression::text AS compression FROM pg_attribute WHERE attrelid = 'certra_requests'::regclass AND attname = 'signed_request'",
+      );
+      // '' is the server's default_toast_compression (pglz unless configured), 'l' is lz4.
+      expect(column?.compression).toBe(offered?.lz4 ? 'l' : '');
+      if (testEngine === 'postgres') expect(offered?.lz4).toBe(true); // Debian's PostgreSQL is built with lz4
+    } finally {
+      await t.close();
+    }
+  });
+
   it('rolls a failing migration back entirely and records nothing', async () => {
     const t = await openTestDatabase({ migrate: false });
     const directory = mkdtempSync(join(tmpdir(), 'migrations-'));
