@@ -78,6 +78,11 @@ function announce(logger: Logger, config: ReturnType<typeof loadConfig>, port: n
     },
     `eHealth certificate platform listening on port ${port} (${config.environment}, database: ${database}${workers})`,
   );
+  if (config.environment === 'production' && !config.databaseUrl) {
+    logger.warn(
+      `production on the embedded PGlite in ${config.dataDir}: one process, no standby, the data only in that directory; set DATABASE_URL to run on PostgreSQL`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -286,6 +286,11 @@ describe('ca:init on a PKCS#11 token (SoftHSM), then the service in production',
     expect(issued.issuer).toBe('C=BE\nO=Federal Government\nOU=eHealth-platform Belgium\nCN=eHealth Issuing CA');
     expect(issued.subject).toContain('SSIN=85073003328');
     expect(issued.infoAccess).toContain(`OCSP - URI:${PUBLICATION_URL}/ocsp`);
+
+    // Production on the embedded database starts, and says it is one process with its data in one directory.
+    const onEmbeddedDatabase = /production on the embedded PGlite in .*: one process, no standby/;
+    if (database.url) expect(server.output()).not.toMatch(onEmbeddedDatabase);
+    else expect(server.output()).toMatch(onEmbeddedDatabase);
   }, 240_000);
 });
 

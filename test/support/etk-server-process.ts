@@ -6,6 +6,8 @@ export interface ServerProcess {
   readonly baseUrl: string;
   /** https://127.0.0.1:N of the admin listener, when it runs (the start-up line names its port). */
   readonly adminBaseUrl: string | undefined;
+  /** What the process wrote to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     pid: child.pid!,
     baseUrl: `http://127.0.0.1:${port}`,
     adminBaseUrl: adminPort ? `https://127.0.0.1:${adminPort}` : undefined,
+    output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
