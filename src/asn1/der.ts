@@ -237,6 +237,62 @@ export function encodeTlv(tag: number, ...contents: Uint8Array[]): Buffer {
 
 export const encodeSequence = (...parts: Uint8Array[]): Buffer => encodeTlv(TAG.SEQUENCE, ...parts);
 
+/** Bytes, or an element still to be written. */
+export type DerPart = Uint8Array | DerTree;
+
+/**
+ * A DER element written once, into one buffer, when asked (toBuffer), or fed to a hash without being written at all.
+ * encodeTlv copies its contents into each enclosing element in turn: a CMS message nesting a few kilobytes five levels
+ * deep allocated and copied them five times.
+ */
+export class DerTree {
+  /** The whole element's length (identifier, length octets, contents). */
+  readonly length: number;
+  private readonly header: Buffer;
+
+  constructor(
+    tag: number,
+    private readonly parts: readonly DerPart[],
+  ) {
+    let contentLength = 0;
+    for (const part of parts) contentLength += part.length;
+    this.header = Buffer.concat([Buffer.from([tag]), encodeLength(contentLength)]);
+    this.length = this.header.length + contentLength;
+  }
+
+  toBuffer(): Buffer {
+    const target = Buffer.allocUnsafe(this.length);
+    const written = this.writeTo(target, 0);
+    if (written !== this.length) throw new DerError(`DER writer wrote ${written} bytes of ${this.length}`);
+    return target;
+  }
+
+  /** Writes the element at `offset`; returns where it ends. */
+  writeTo(target: Buffer, offset: number): number {
+    let at = offset + this.header.copy(target, offset);
+    for (const part of this.parts) {
+      if (part instanceof DerTree) at = part.writeTo(target, at);
+      else {
+        target.set(part, at);
+        at += part.length;
+      }
+    }
+    return at;
+  }
+
+  /** Feeds the element's encoding to `sink` (a hash's update) piece by piece. */
+  feed(sink: (bytes: Uint8Array) => unknown): void {
+    sink(this.header);
+    for (const part of this.parts) {
+      if (part instanceof DerTree) part.feed(sink);
+      else sink(part);
+    }
+  }
+}
+
+export const derTree = (tag: number, ...parts: DerPart[]): DerTree => new DerTree(tag, parts);
+export const derSequence = (...parts: DerPart[]): DerTree => new DerTree(TAG.SEQUENCE, parts);
+
 export function encodeBitString(octets: Uint8Array): Buffer {
   return encodeTlv(TAG.BIT_STRING, Buffer.from([0]), octets);
 }

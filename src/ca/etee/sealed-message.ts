@@ -16,7 +16,7 @@ import { BerError, berChildren, berRaw, berValue, readBerElement, TAG_CLASS, typ
 import { DerError, decodeOid, decodeTime } from '../../asn1/der.js';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import type { KeySigner } from '../keys/key-signer.js';
-import { encodeOid, encodeSequence, encodeTime, encodeTlv, TAG } from '../x509/der.js';
+import { derSequence, derTree, DerTree, type DerPart, encodeOid, encodeSequence, encodeTime, encodeTlv, TAG } from '../x509/der.js';
 import { BoundedCache } from '../../trust/trust-store.js';
 import { parseCertificate as parseCertificateUncached, type ParsedCertificate } from '../../x509/certificate.js';
 
@@ -149,31 +149,36 @@ export interface UnsealLimits {
 export async function seal(content: Buffer, sender: SealingSender, recipients: readonly SealRecipient[], now: Date): Promise<Buffer> {
   if (recipients.length === 0) throw new SealedMessageError('unsupported', 'a sealed message needs at least one recipient');
   if (sender.signer.keyAlgorithm !== 'RSA') throw new SealedMessageError('unsupported', 'the sender key must be RSA');
-  const inner = await signedData(content, sender, now);
+  const inner = (await signedData(content, sender, now)).toBuffer();
   const enveloped = envelope(inner, recipients);
-  return signedData(enveloped, sender, now);
+  return (await signedData(enveloped, sender, now)).toBuffer();
 }
 
 /*
  * The messages are encoded here with the DER primitives the CA already uses for CSRs and TBSCertificates: certificates
  * go in byte for byte, and the encoding costs microseconds (the @peculiar/asn1-schema classes took milliseconds per
- * attribute and certificate, most of a KGSS call). Reading (below) walks BER elements read lazily.
+ * attribute and certificate, most of a KGSS call). The nesting around the content is a DerTree, written once at the
+ * end (encodeTlv at each level copied the content at each level: ~55 KB of buffers per sealed answer). Reading
+ * (below) walks BER elements read lazily.
  */
 
 const NO_PARAMETERS = encodeTlv(TAG.NULL);
 const algorithm = (oid: string, parameters?: Buffer) => encodeSequence(encodeOid(oid), ...(parameters ? [parameters] : []));
-const explicit = (tagNumber: number, content: Buffer) => encodeTlv(0xa0 | tagNumber, content);
+const explicit = (tagNumber: number, content: DerPart) => derTree(0xa0 | tagNumber, content);
 const issuerAndSerial = (certificate: ParsedCertificate) => encodeSequence(certificate.issuerDer, encodeTlv(TAG.INTEGER, certificate.serialNumber));
 
-async function signedData(content: Buffer, sender: SealingSender, now: Date): Promise<Buffer> {
+async function signedData(content: Buffer | DerTree, sender: SealingSender, now: Date): Promise<DerTree> {
   const certificate = parseCertificate(sender.certificate);
   if (!certificate.spkiDer.equals(sender.signer.publicKeySpki)) throw new SealedMessageError('unsupported', "the sender's key is not its certificate's");
   const attribute = (type: string, value: Buffer) => encodeSequence(encodeOid(type), encodeTlv(TAG.SET, value));
+  const contentDigest = createHash('sha256');
+  if (content instanceof DerTree) content.feed((bytes) => contentDigest.update(bytes));
+  else contentDigest.update(content);
   // DER SET OF: members in ascending order of their encodings (X.690 §11.6).
   const attributes = [
     attribute(OID.contentType, encodeOid(id_data)),
     attribute(OID.signingTime, encodeTime(now)),
-    attribute(OID.messageDigest, encodeTlv(TAG.OCTET_STRING, createHash('sha256').update(content).digest())),
+    attribute(OID.messageDigest, encodeTlv(TAG.OCTET_STRING, contentDigest.digest())),
   ].sort(Buffer.compare);
   // The signature covers the attributes as a SET; they are carried as [0] IMPLICIT.
   const signature = await sender.signer.sign(encodeTlv(TAG.SET, ...attributes), 'SHA-256');
@@ -186,21 +191,21 @@ async function signedData(content: Buffer, sender: SealingSender, now: Date): Pr
     encodeTlv(TAG.OCTET_STRING, signature),
   );
   const certificates = [sender.certificate, ...sender.chain.filter((c) => !c.equals(sender.certificate))];
-  const signed = encodeSequence(
+  const signed = derSequence(
     encodeTlv(TAG.INTEGER, Buffer.from([1])),
     encodeTlv(TAG.SET, algorithm(OID.sha256)),
-    encodeSequence(encodeOid(id_data), explicit(0, encodeTlv(TAG.OCTET_STRING, content))),
-    encodeTlv(0xa0, ...certificates),
+    derSequence(encodeOid(id_data), explicit(0, derTree(TAG.OCTET_STRING, content))),
+    derTree(0xa0, ...certificates),
     encodeTlv(TAG.SET, signerInfo),
   );
-  return encodeSequence(encodeOid(id_signedData), explicit(0, signed));
+  return derSequence(encodeOid(id_signedData), explicit(0, signed));
 }
 
-function envelope(content: Buffer, recipients: readonly SealRecipient[]): Buffer {
+function envelope(content: Buffer, recipients: readonly SealRecipient[]): DerTree {
   const contentKey = randomBytes(16);
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-128-cbc', contentKey, iv);
-  const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
+  const encrypted = [cipher.update(content), cipher.final()];
   const infos = recipients.map((recipient) => {
     if ('certificate' in recipient) {
       const certificate = parseCertificate(recipient.certificate);
@@ -227,13 +232,13 @@ function envelope(content: Buffer, recipients: readonly SealRecipient[]): Buffer
     );
   });
   const version = recipients.some((recipient) => 'kek' in recipient) ? 2 : 0;
-  const enveloped = encodeSequence(
+  const enveloped = derSequence(
     encodeTlv(TAG.INTEGER, Buffer.from([version])),
     encodeTlv(TAG.SET, ...infos),
     // encryptedContent [0] IMPLICIT OCTET STRING
-    encodeSequence(encodeOid(id_data), algorithm(OID.aes128cbc, encodeTlv(TAG.OCTET_STRING, iv)), encodeTlv(0x80, encrypted)),
+    derSequence(encodeOid(id_data), algorithm(OID.aes128cbc, encodeTlv(TAG.OCTET_STRING, iv)), derTree(0x80, ...encrypted)),
   );
-  return encodeSequence(encodeOid(id_envelopedData), explicit(0, enveloped));
+  return derSequence(encodeOid(id_envelopedData), explicit(0, enveloped));
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -318,7 +323,8 @@ function rawOf(block: Block): Buffer {
 
 /** The octets of an OCTET STRING (or of an implicitly tagged one), primitive or constructed of chunks. */
 function octetsOf(block: Block, what: string): Buffer {
-  if (!block.constructed) return Buffer.from(berValue(block));
+  // A view, not a copy: the message's buffer outlives the reading, and nothing writes to either.
+  if (!block.constructed) return berValue(block);
   return Buffer.concat(childrenOf(block, what).map((chunk) => octetsOf(expectBlock(chunk, UNIVERSAL, 4, what), what)));
 }
 

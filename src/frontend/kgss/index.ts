@@ -139,8 +139,8 @@ function verifySaml(document: Document, saml: KgssFrontEndDependencies['saml']):
 function sealedContentOf(request: Element, wrapper: string): Buffer {
   const holder = childrenNamed(request, KGSS, wrapper)[0];
   const sealedContent = holder && childrenNamed(holder, KGSS, 'SealedContent')[0];
-  // The schema has checked the shape; base64 decoding never throws in Node.
-  return Buffer.from(sealedContent ? textOf(sealedContent).replace(/\s+/g, '') : '', 'base64');
+  // The schema has checked the shape; Node's base64 decoding skips whitespace (line breaks) and never throws.
+  return Buffer.from(sealedContent ? textOf(sealedContent) : '', 'base64');
 }
 
 /** The sealed content: a standalone XML document of one …Content element, parsed hardened and checked against the schema. */
