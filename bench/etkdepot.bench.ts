@@ -44,6 +44,7 @@ import {
   createBenchDatabase,
   dropBenchDatabase,
   measureRounds,
+  preparedVariant,
   reportTargets,
   fmt,
   hasTaskset,
@@ -238,15 +239,8 @@ async function main(): Promise<void> {
     if (!signedSampleBody.includes('<Code>200</Code>') || !signedSampleBody.includes('wsse:Security'))
       throw new Error(`signed GetEtk failed:\n${signedSampleBody.slice(0, 800)}`);
 
-    const variant = (name: string, server: Server, bodies: () => string[]) => {
-      let prepared: string[] = [];
-      return {
-        name,
-        server,
-        prepare: () => void (prepared = bodies()),
-        run: (seconds: number) => load(server.url, prepared, seconds, dataDir),
-      };
-    };
+    const variant = (name: string, server: Server, bodies: () => string[]) =>
+      preparedVariant(name, server, bodies, (prepared, seconds) => load(server.url, prepared, seconds, dataDir));
     const { runs, medians } = await measureRounds(
       [
         variant('bare fastify route (same body size)', bare, () => unsignedBodies),

@@ -43,6 +43,7 @@ import {
   hasWrk,
   load,
   measureRounds,
+  preparedVariant,
   medianMeasurement,
   reportTargets,
   rssOf,
@@ -212,15 +213,8 @@ async function main(): Promise<void> {
       `load: ${hasWrk ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s after ${WARMUP_SECONDS} s warm-up${hasTaskset ? ', server on CPU 0, load on CPU 1' : ''}\n\n`,
     );
 
-    const variant = (name: string, url: string, bodies: () => string[]) => {
-      let prepared: string[] = [];
-      return {
-        name,
-        server,
-        prepare: () => void (prepared = bodies()),
-        run: (seconds: number) => load(url, prepared, seconds, dataDir, SOAP_LOAD),
-      };
-    };
+    const variant = (name: string, url: string, bodies: () => string[]) =>
+      preparedVariant(name, server, bodies, (prepared, seconds) => load(url, prepared, seconds, dataDir, SOAP_LOAD));
     const names = [
       'signed GetEtk round trip (WS-Security in and out)',
       'KGSS GetNewKey (sealed in, sealed out)',

@@ -280,6 +280,17 @@ export interface Variant {
   run(seconds: number): Promise<LoadResult>;
 }
 
+/** A variant whose bodies are made by prepare(), before each measured window, and sent by `send`. */
+export function preparedVariant<Body extends string | Buffer>(
+  name: string,
+  server: Server,
+  bodies: () => readonly Body[],
+  send: (prepared: readonly Body[], seconds: number) => Promise<LoadResult>,
+): Variant {
+  let prepared: readonly Body[] = [];
+  return { name, server, prepare: () => void (prepared = bodies()), run: (seconds) => send(prepared, seconds) };
+}
+
 /**
  * Warms every variant up, then runs `rounds` rounds that alternate the variants (a slow spell of a shared VM hits them
  * alike), printing each run, then the medians. Returns every run and the median result of each variant, in order.
